@@ -1,0 +1,6 @@
+package awssim
+
+// guarddutyOps returns the handlers of the simulated guardduty API.
+func guarddutyOps() map[string]handler {
+	return map[string]handler{}
+}

@@ -1,0 +1,182 @@
+package awssim
+
+import (
+	"encoding/json"
+	"net/http"
+	"sort"
+	"time"
+)
+
+// Truth is the ground truth of the simulated account, for tests: every event
+// in every region's CloudTrail store, the keys derived from the leaked key,
+// and the resources made by keys.
+type Truth struct {
+	Account     string          `json:"account"`
+	LeakedKey   string          `json:"leakedKey"`
+	DerivedKeys []TruthKey      `json:"derivedKeys"`
+	Events      []TruthEvent    `json:"events"`
+	Resources   []TruthResource `json:"resources"`
+}
+
+// TruthKey is a key derived (directly or not) from the leaked key.
+type TruthKey struct {
+	AccessKeyID string    `json:"accessKeyId"`
+	Parent      string    `json:"parent"`
+	Via         string    `json:"via"`
+	EventID     string    `json:"eventID,omitempty"`
+	Kind        string    `json:"kind"`
+	UserName    string    `json:"userName,omitempty"`
+	RoleName    string    `json:"roleName,omitempty"`
+	Created     time.Time `json:"created"`
+	Expiration  time.Time `json:"expiration,omitzero"`
+	Status      string    `json:"status"` // Active, Inactive, Deleted, Expired
+}
+
+// TruthEvent is one CloudTrail event of the account.
+type TruthEvent struct {
+	EventID     string    `json:"eventID"`
+	EventTime   time.Time `json:"eventTime"`
+	Region      string    `json:"region"`
+	EventSource string    `json:"eventSource"`
+	EventName   string    `json:"eventName"`
+	AccessKeyID string    `json:"accessKeyId"`
+	Actor       string    `json:"actor"`
+	Attacker    bool      `json:"attacker"`
+}
+
+// TruthResource is a resource of the account made by an access key.
+type TruthResource struct {
+	Type      string `json:"type"`
+	ID        string `json:"id"`
+	Region    string `json:"region"`
+	State     string `json:"state"`
+	CreatedBy string `json:"createdBy,omitempty"`
+	Attacker  bool   `json:"attacker"`
+}
+
+// Truth returns the account's ground truth now.
+func (s *Sim) Truth() Truth {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := Truth{Account: s.acct.ID, LeakedKey: s.leaked, DerivedKeys: []TruthKey{}, Events: []TruthEvent{}, Resources: []TruthResource{}}
+	for _, k := range s.derivedFrom(s.leaked) {
+		tk := TruthKey{AccessKeyID: k.AccessKeyID, Parent: k.Parent, Via: k.Via, EventID: k.ViaEventID, Kind: k.Kind,
+			UserName: k.UserName, RoleName: k.RoleName, Created: k.Created, Expiration: k.Expires, Status: k.Status}
+		switch {
+		case k.Deleted:
+			tk.Status = "Deleted"
+		case k.Temporary() && !s.now().Before(k.Expires):
+			tk.Status = "Expired"
+		case k.Temporary():
+			tk.Status = "Active"
+		}
+		t.DerivedKeys = append(t.DerivedKeys, tk)
+	}
+	for _, r := range s.acct.Regions {
+		rs := s.acct.regions[r.Name]
+		for _, e := range rs.Trail.events {
+			t.Events = append(t.Events, TruthEvent{EventID: e.ID, EventTime: e.Time, Region: e.Region, EventSource: e.Source,
+				EventName: e.Name, AccessKeyID: e.AccessKeyID, Actor: e.Actor, Attacker: e.Actor == "attacker"})
+		}
+	}
+	sort.Slice(t.Events, func(i, j int) bool {
+		if !t.Events[i].EventTime.Equal(t.Events[j].EventTime) {
+			return t.Events[i].EventTime.Before(t.Events[j].EventTime)
+		}
+		return t.Events[i].EventID < t.Events[j].EventID
+	})
+	t.Resources = s.resources()
+	return t
+}
+
+// derivedFrom lists the keys made from root, transitively, oldest first.
+// Called with mu held.
+func (s *Sim) derivedFrom(root string) []*Credential {
+	if root == "" {
+		return nil
+	}
+	in := map[string]bool{root: true}
+	var out []*Credential
+	for changed := true; changed; {
+		changed = false
+		for _, k := range s.acct.Keys {
+			if !in[k.AccessKeyID] && k.Parent != "" && in[k.Parent] {
+				in[k.AccessKeyID] = true
+				out = append(out, k)
+				changed = true
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].Created.Equal(out[j].Created) {
+			return out[i].Created.Before(out[j].Created)
+		}
+		return out[i].AccessKeyID < out[j].AccessKeyID
+	})
+	return out
+}
+
+// resources lists what access keys created, with its current state. Called
+// with mu held.
+func (s *Sim) resources() []TruthResource {
+	out := []TruthResource{}
+	add := func(typ, id, region, state, by string) {
+		if by == "" {
+			return // part of the scenario's set-up, not made by a key
+		}
+		out = append(out, TruthResource{Type: typ, ID: id, Region: region, State: state, CreatedBy: by, Attacker: s.actors[by] == "attacker"})
+	}
+	for _, u := range s.acct.Users {
+		add("AWS::IAM::User", u.Name, "us-east-1", "present", u.CreatedBy)
+	}
+	for _, r := range s.acct.Roles {
+		add("AWS::IAM::Role", r.Name, "us-east-1", "present", r.CreatedBy)
+	}
+	for _, k := range s.acct.Keys {
+		if k.Via == "CreateAccessKey" {
+			state := map[bool]string{true: "deleted", false: "present"}[k.Deleted]
+			add("AWS::IAM::AccessKey", k.AccessKeyID, "us-east-1", state, k.Parent)
+		}
+	}
+	for _, r := range s.acct.Regions {
+		rs := s.acct.regions[r.Name]
+		for _, i := range rs.Instances {
+			add("AWS::EC2::Instance", i.ID, r.Name, i.State, i.CreatedBy)
+		}
+		for _, k := range rs.KeyPairs {
+			add("AWS::EC2::KeyPair", k.Name, r.Name, "present", k.CreatedBy)
+		}
+		for _, g := range rs.SecurityGroups {
+			add("AWS::EC2::SecurityGroup", g.ID, r.Name, "present", g.CreatedBy)
+		}
+		for _, f := range rs.Functions {
+			add("AWS::Lambda::Function", f.Name, r.Name, "present", f.CreatedBy)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Type != out[j].Type {
+			return out[i].Type < out[j].Type
+		}
+		if out[i].Region != out[j].Region {
+			return out[i].Region < out[j].Region
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out
+}
+
+// serveSim answers the simulator's own endpoints.
+func (s *Sim) serveSim(w http.ResponseWriter, r *http.Request) {
+	switch r.URL.Path {
+	case "/_sim/truth":
+		w.Header().Set("Content-Type", "application/json")
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(s.Truth())
+	case "/_sim/health":
+		w.Header().Set("Content-Type", "text/plain")
+		_, _ = w.Write([]byte("ok\n"))
+	default:
+		http.NotFound(w, r)
+	}
+}
