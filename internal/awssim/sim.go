@@ -27,8 +27,8 @@ type Sim struct {
 	acct    *account
 	ops     map[string]map[string]handler // service -> action -> handler
 	rng     *mrand.Rand
-	seq     uint64 // counter for deterministic-looking IDs
-	leaked  string // the scenario's leaked key, for /_sim/truth
+	seq     uint64            // counter for deterministic-looking IDs
+	leaked  string            // the scenario's leaked key, for /_sim/truth
 	actors  map[string]string // access key ID -> actor of the scenario ("attacker", "workload", "responder", "aws")
 	faults  Faults
 	limits  *lookupLimiter
