@@ -1,0 +1,151 @@
+// Package awsapi loads the AWS configuration keyleak runs with and makes
+// per-region clients from it cheaply.
+//
+// Credentials come from the SDK's standard chain, so profiles, SSO profiles,
+// environment variables, `aws-vault exec … -- keyleak …` and MFA role
+// profiles all work as they do for the AWS CLI. The narrow interfaces each
+// consumer needs are declared by the consumer (playbook, trail); the SDK
+// clients made here satisfy them.
+package awsapi
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+)
+
+// Options are the global flags that shape the AWS configuration. Empty
+// fields leave the SDK's own resolution (environment, shared config) alone.
+type Options struct {
+	Profile     string // --profile, else AWS_PROFILE, else default
+	Region      string // --region, else AWS_REGION / profile region, else us-east-1
+	EndpointURL string // --endpoint-url, else AWS_ENDPOINT_URL (read by the SDK)
+	// MaxAttempts bounds the SDK's retries of one call (default 5). Callers
+	// that pace and retry themselves (the CloudTrail sweep) make clients with
+	// their own retryer instead.
+	MaxAttempts int
+	// TokenPrompt reads an MFA code for role profiles with mfa_serial. Nil
+	// prompts on the terminal (stderr and /dev/tty), never on stdout.
+	TokenPrompt func() (string, error)
+}
+
+// DefaultRegion is used when neither flag, environment nor profile names one:
+// IAM and the global STS endpoint live there anyway.
+const DefaultRegion = "us-east-1"
+
+// Load resolves the AWS configuration. It does not call AWS: credentials are
+// resolved lazily on the first request, so `--help` and usage errors never
+// touch the network.
+func Load(ctx context.Context, o Options) (aws.Config, error) {
+	prompt := o.TokenPrompt
+	if prompt == nil {
+		prompt = terminalTokenPrompt
+	}
+	attempts := o.MaxAttempts
+	if attempts == 0 {
+		attempts = 5
+	}
+	// A BuildableClient, not a plain *http.Client: the SDK applies
+	// AWS_CA_BUNDLE by reconfiguring the client's transport, which it can do
+	// only with this type.
+	httpClient := awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
+		t.MaxIdleConnsPerHost = 64
+		t.IdleConnTimeout = 90 * time.Second
+	}).WithTimeout(2 * time.Minute)
+	opts := []func(*config.LoadOptions) error{
+		config.WithHTTPClient(httpClient),
+		config.WithRetryer(func() aws.Retryer {
+			return retry.NewStandard(func(so *retry.StandardOptions) { so.MaxAttempts = attempts })
+		}),
+		config.WithAssumeRoleCredentialOptions(func(ao *stscreds.AssumeRoleOptions) {
+			ao.TokenProvider = prompt
+		}),
+	}
+	if o.Profile != "" {
+		opts = append(opts, config.WithSharedConfigProfile(o.Profile))
+	}
+	if o.Region != "" {
+		opts = append(opts, config.WithRegion(o.Region))
+	}
+	if o.EndpointURL != "" {
+		opts = append(opts, config.WithBaseEndpoint(o.EndpointURL))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		var missing config.SharedConfigProfileNotExistError
+		if errors.As(err, &missing) {
+			return aws.Config{}, fmt.Errorf("load AWS config: profile %q is not in your AWS config or credentials file", missing.Profile)
+		}
+		return aws.Config{}, fmt.Errorf("load AWS config: %w", err)
+	}
+	if cfg.Region == "" {
+		cfg.Region = DefaultRegion
+	}
+	return cfg, nil
+}
+
+// terminalTokenPrompt asks for an MFA code on the controlling terminal, so
+// that stdout stays clean for data.
+func terminalTokenPrompt() (string, error) {
+	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
+	if err != nil {
+		return "", fmt.Errorf("read MFA code: no terminal to ask on; use aws-vault or a profile without MFA: %w", err)
+	}
+	defer tty.Close()
+	return readToken(tty, tty)
+}
+
+func readToken(in io.Reader, out io.Writer) (string, error) {
+	if _, err := fmt.Fprint(out, "MFA code: "); err != nil {
+		return "", fmt.Errorf("prompt for MFA code: %w", err)
+	}
+	line, err := bufio.NewReader(in).ReadString('\n')
+	if err != nil && line == "" {
+		return "", fmt.Errorf("read MFA code: %w", err)
+	}
+	return strings.TrimSpace(line), nil
+}
+
+// Clients makes service clients per region from one configuration, once each.
+type Clients struct {
+	cfg   aws.Config
+	mu    sync.Mutex
+	cache map[string]any
+}
+
+// NewClients wraps a loaded configuration.
+func NewClients(cfg aws.Config) *Clients {
+	return &Clients{cfg: cfg, cache: map[string]any{}}
+}
+
+// Config returns the configuration the clients are made from.
+func (c *Clients) Config() aws.Config { return c.cfg }
+
+// Region returns the configuration's region.
+func (c *Clients) Region() string { return c.cfg.Region }
+
+// get returns the cached client for (service, region), making it with mk.
+func get[T any](c *Clients, service, region string, mk func() T) T {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	key := service + "/" + region
+	if v, ok := c.cache[key]; ok {
+		return v.(T)
+	}
+	v := mk()
+	c.cache[key] = v
+	return v
+}

@@ -1,0 +1,103 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/smithy-go"
+
+	"github.com/keyleak/keyleak/internal/awsapi"
+)
+
+// run runs keyleak in-process and returns exit code, stdout and stderr.
+func run(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := Run(context.Background(), args, &IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
+	return code, out.String(), errOut.String()
+}
+
+func TestHelpListsCommands(t *testing.T) {
+	code, out, _ := run(t, "--help")
+	if code != ExitOK {
+		t.Fatalf("exit %d", code)
+	}
+	for _, c := range []string{"contain", "investigate", "report", "demo", "sim", "version", "--profile", "--region", "--endpoint-url", "--output"} {
+		if !strings.Contains(out, c) {
+			t.Errorf("--help does not mention %s", c)
+		}
+	}
+}
+
+func TestVersion(t *testing.T) {
+	code, out, _ := run(t, "version")
+	if code != ExitOK || !strings.HasPrefix(out, "keyleak ") {
+		t.Fatalf("exit %d, out %q", code, out)
+	}
+}
+
+func TestUsageErrorsExit2(t *testing.T) {
+	for _, args := range [][]string{
+		{"no-such-command"},
+		{"--no-such-flag"},
+		{"-o", "yaml", "version"},
+		{"version", "extra"},
+	} {
+		code, out, errOut := run(t, args...)
+		if code != ExitUsage {
+			t.Errorf("%v: exit %d, want %d (stderr %q)", args, code, ExitUsage, errOut)
+		}
+		if out != "" {
+			t.Errorf("%v: printed %q on stdout", args, out)
+		}
+		if strings.Count(strings.TrimSpace(errOut), "\n") > 0 {
+			t.Errorf("%v: want one line on stderr, got %q", args, errOut)
+		}
+	}
+}
+
+func TestExitCodeTable(t *testing.T) {
+	denied := &smithy.GenericAPIError{Code: "AccessDenied", Message: "no"}
+	tests := []struct {
+		err  error
+		want int
+	}{
+		{nil, ExitOK},
+		{errors.New("boom"), ExitError},
+		{usageErrorf("bad key"), ExitUsage},
+		{&PartialError{Err: errors.New("eu-west-1 failed")}, ExitPartial},
+		{&AuthError{Err: errors.New("no credentials")}, ExitAuth},
+		{fmt.Errorf("update access key: %w", denied), ExitAuth},
+		{fmt.Errorf("run: %w", context.Canceled), ExitCancelled},
+		{&smithy.GenericAPIError{Code: "Throttling"}, ExitError},
+	}
+	for _, tt := range tests {
+		if got := exitCode(tt.err); got != tt.want {
+			t.Errorf("exitCode(%v) = %d, want %d", tt.err, got, tt.want)
+		}
+	}
+}
+
+func TestHelpDoesNotLoadAWSConfig(t *testing.T) {
+	var out bytes.Buffer
+	f := NewFactory(&IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &out})
+	loaded := false
+	f.loadConfig = func(context.Context, awsapi.Options) (aws.Config, error) {
+		loaded = true
+		return aws.Config{}, nil
+	}
+	root := NewCmdRoot(f)
+	root.SetArgs([]string{"contain", "--help"})
+	root.SetOut(&out)
+	if err := root.Execute(); err != nil {
+		t.Fatalf("contain --help: %v", err)
+	}
+	if loaded {
+		t.Fatal("--help loaded the AWS config")
+	}
+}
