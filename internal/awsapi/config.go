@@ -94,6 +94,9 @@ func Load(ctx context.Context, o Options) (aws.Config, error) {
 	if cfg.Region == "" {
 		cfg.Region = DefaultRegion
 	}
+	// Wrapped after loading: the SDK has applied AWS_CA_BUNDLE to the
+	// buildable client by now.
+	cfg.HTTPClient = BufferBodies(cfg.HTTPClient)
 	return cfg, nil
 }
 

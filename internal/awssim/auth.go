@@ -24,6 +24,9 @@ func (s *Sim) authenticate(c *Call) *APIError {
 	}
 	switch cred.Kind {
 	case KindUserKey, KindSession, KindFederation:
+		if cred.Kind != KindUserKey && cred.UserName == "" {
+			break // a session of the root user
+		}
 		if _, ok := s.acct.Users[cred.UserName]; !ok {
 			return errAuth(c.Service, invalid)
 		}
@@ -44,7 +47,14 @@ func (s *Sim) authenticate(c *Call) *APIError {
 // aws:TokenIssueTime revocation policy.
 func (s *Sim) authorize(c *Call) *APIError {
 	cred := c.cred
-	if cred.Kind == KindRootKey {
+	action := c.Service + ":" + c.Action
+	if action == "sts:GetCallerIdentity" {
+		return nil // AWS answers it whatever the policies say
+	}
+	if err := sessionLimits(c); err != nil {
+		return err
+	}
+	if cred.Kind == KindRootKey || (cred.Temporary() && cred.Kind != KindRole && cred.UserName == "") {
 		return nil // no identity policy can restrict the root user
 	}
 	ctx := condContext{now: c.Time}
@@ -52,11 +62,33 @@ func (s *Sim) authorize(c *Call) *APIError {
 		ctx.tokenIssueTime = cred.Created
 		ctx.hasToken = true
 	}
-	action := c.Service + ":" + c.Action
 	for _, doc := range s.policiesOf(cred) {
 		if policyDenies(doc, action, ctx) {
 			return errAccessDenied(c, s.arnOf(cred))
 		}
+	}
+	return nil
+}
+
+// sessionLimits applies what AWS forbids temporary credentials whatever the
+// policies: GetSessionToken credentials obtained without MFA (the simulator
+// has no MFA) may not call IAM, and of STS only AssumeRole; federation
+// credentials may call neither IAM nor STS. GetCallerIdentity is handled
+// before.
+func sessionLimits(c *Call) *APIError {
+	kind := c.cred.Kind
+	if kind != KindSession && kind != KindFederation {
+		return nil
+	}
+	switch {
+	case c.Service == "iam" && kind == KindSession:
+		return errf(403, "AccessDenied", "Cannot call IAM APIs with session credentials that were obtained without MFA.")
+	case c.Service == "iam":
+		return errf(403, "AccessDenied", "Cannot call IAM APIs with federated user credentials.")
+	case c.Service == "sts" && kind == KindSession && c.Action != "AssumeRole":
+		return errf(403, "AccessDenied", "Cannot call %s with session credentials", c.Action)
+	case c.Service == "sts" && kind == KindFederation:
+		return errf(403, "AccessDenied", "Cannot call %s with federated user credentials", c.Action)
 	}
 	return nil
 }
@@ -109,9 +141,11 @@ func (s *Sim) policiesOf(cred *Credential) []string {
 // errors and CloudTrail.
 func (s *Sim) arnOf(cred *Credential) string {
 	id := s.acct.ID
-	switch cred.Kind {
-	case KindRootKey:
+	switch {
+	case cred.Kind == KindRootKey, cred.Kind == KindSession && cred.UserName == "":
 		return "arn:aws:iam::" + id + ":root"
+	}
+	switch cred.Kind {
 	case KindFederation:
 		return "arn:aws:sts::" + id + ":federated-user/" + cred.SessionName
 	case KindRole:

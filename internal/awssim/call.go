@@ -51,6 +51,9 @@ type Result struct {
 	Resources []EventResource
 	// NoRecord skips the CloudTrail record (calls AWS does not log).
 	NoRecord bool
+	// EventName overrides the record's eventName where CloudTrail does not
+	// use the action's name (Lambda logs CreateFunction20150331).
+	EventName string
 	// Derived are credentials the call created (GetSessionToken,
 	// CreateAccessKey, ...). do links them to the call's event ID and gives
 	// them the caller's actor, so truth follows the derivation chain.
@@ -134,7 +137,7 @@ func (s *Sim) do(c *Call) (*Result, error) {
 			return nil, apiErr
 		}
 		if apiErr := s.authorize(c); apiErr != nil {
-			s.record(c, nil, apiErr)
+			s.record(c, &Result{Request: requestParameters(c)}, apiErr)
 			return nil, apiErr
 		}
 	}
@@ -149,6 +152,14 @@ func (s *Sim) do(c *Call) (*Result, error) {
 		if res != nil && ev != nil {
 			for _, d := range res.Derived {
 				d.ViaEventID = ev.ID
+			}
+		}
+	}
+	if res != nil && apiErr == nil && !isReadOnly(c.Action) {
+		for _, r := range res.Resources {
+			k := r.Type + "|" + r.Name
+			if _, seen := s.creators[k]; !seen {
+				s.creators[k] = s.actorOf(c)
 			}
 		}
 	}
@@ -236,4 +247,36 @@ func (c *Call) jsonBody(v any) error {
 		return errf(http.StatusBadRequest, "SerializationException", "could not parse the request body: %v", err)
 	}
 	return nil
+}
+
+// requestParameters renders a refused call's parameters the way CloudTrail
+// records them (camelCase keys), since no handler ran to do it: a denied
+// CreateUser still shows which user was wanted.
+func requestParameters(c *Call) map[string]any {
+	out := map[string]any{}
+	for k, v := range c.Params {
+		if strings.Contains(k, ".") {
+			continue // list members; their shape depends on the action
+		}
+		out[lowerInitial(k)] = v
+	}
+	if len(c.Body) > 0 {
+		var body map[string]any
+		if json.Unmarshal(c.Body, &body) == nil {
+			for k, v := range body {
+				out[lowerInitial(k)] = v
+			}
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+func lowerInitial(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToLower(s[:1]) + s[1:]
 }

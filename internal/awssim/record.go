@@ -44,6 +44,15 @@ func eventAfter(a, b *storedEvent) bool {
 	return a.ID > b.ID
 }
 
+// versionedEventNames are the event names CloudTrail gives calls of APIs
+// whose name carries the API version, failed calls included.
+var versionedEventNames = map[string]string{
+	"lambda:CreateFunction": "CreateFunction20150331",
+	"lambda:DeleteFunction": "DeleteFunction20150331",
+	"lambda:GetFunction":    "GetFunction20150331v2",
+	"lambda:ListFunctions":  "ListFunctions20150331",
+}
+
 // readOnlyPrefixes are the action prefixes CloudTrail marks readOnly.
 var readOnlyPrefixes = []string{"Get", "List", "Describe", "Lookup", "Head", "Batch Get", "Search"}
 
@@ -65,12 +74,18 @@ func (s *Sim) record(c *Call, res *Result, apiErr *APIError) *storedEvent {
 		return nil
 	}
 	identity, accessKey, username := s.userIdentity(c)
+	name := c.Action
+	if res != nil && res.EventName != "" {
+		name = res.EventName
+	} else if n, ok := versionedEventNames[c.Service+":"+c.Action]; ok {
+		name = n
+	}
 	rec := map[string]any{
 		"eventVersion":       "1.09",
 		"userIdentity":       identity,
 		"eventTime":          c.Time.UTC().Format(time.RFC3339),
 		"eventSource":        eventSource(c.Service),
-		"eventName":          c.Action,
+		"eventName":          name,
 		"awsRegion":          region,
 		"sourceIPAddress":    c.SourceIP,
 		"userAgent":          c.UserAgent,
@@ -124,7 +139,7 @@ func (s *Sim) record(c *Call, res *Result, apiErr *APIError) *storedEvent {
 	ev := &storedEvent{
 		ID:          rec["eventID"].(string),
 		Time:        c.Time.UTC().Truncate(time.Second),
-		Name:        c.Action,
+		Name:        name,
 		Source:      eventSource(c.Service),
 		AccessKeyID: accessKey,
 		Username:    username,
@@ -176,12 +191,31 @@ func (s *Sim) userIdentity(c *Call) (map[string]any, string, string) {
 		"creationDate":     cred.Created.UTC().Format(time.RFC3339),
 		"mfaAuthenticated": "false",
 	}
-	switch cred.Kind {
-	case KindRootKey:
-		return map[string]any{
-			"type": "Root", "principalId": id, "arn": s.arnOf(cred),
+	rootSession := cred.Temporary() && cred.Kind != KindRole && cred.UserName == ""
+	switch {
+	case cred.Kind == KindRootKey || (rootSession && cred.Kind == KindSession):
+		ident := map[string]any{
+			"type": "Root", "principalId": id, "arn": "arn:aws:iam::" + id + ":root",
 			"accountId": id, "accessKeyId": cred.AccessKeyID,
-		}, cred.AccessKeyID, "root"
+		}
+		if rootSession {
+			ident["sessionContext"] = map[string]any{"sessionIssuer": map[string]any{}, "webIdFederationData": map[string]any{}, "attributes": attrs}
+		}
+		return ident, cred.AccessKeyID, "root"
+	case rootSession: // federation token of the root user
+		return map[string]any{
+			"type": "FederatedUser", "principalId": id + ":" + cred.SessionName, "arn": s.arnOf(cred),
+			"accountId": id, "accessKeyId": cred.AccessKeyID,
+			"sessionContext": map[string]any{
+				"sessionIssuer": map[string]any{
+					"type": "Root", "principalId": id, "arn": "arn:aws:iam::" + id + ":root", "accountId": id,
+				},
+				"webIdFederationData": map[string]any{},
+				"attributes":          attrs,
+			},
+		}, cred.AccessKeyID, cred.SessionName
+	}
+	switch cred.Kind {
 	case KindUserKey, KindSession:
 		u := s.acct.Users[cred.UserName]
 		ident := map[string]any{

@@ -6,6 +6,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"github.com/keyleak/keyleak/internal/awsapi"
 )
 
 // AddUser creates an IAM user as part of the account's set-up (no CloudTrail
@@ -91,5 +93,6 @@ func (srv *Server) Config(cred Credential, region string) aws.Config {
 		Credentials:      credentials.NewStaticCredentialsProvider(cred.AccessKeyID, cred.Secret, cred.SessionToken),
 		BaseEndpoint:     aws.String(srv.URL),
 		RetryMaxAttempts: 1,
+		HTTPClient:       awsapi.BufferBodies(nil),
 	}
 }

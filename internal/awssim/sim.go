@@ -34,6 +34,11 @@ type Sim struct {
 	limits  *lookupLimiter
 	stopped chan struct{}
 	bg      sync.WaitGroup
+	scen    *scenarioRun // the scenario replayed into this account, if any
+	// creators maps "Type|Name" of every resource a call created to the
+	// actor of that call, so truth can tell the attacker's resources even
+	// when the key that made them is shared with the workload.
+	creators map[string]string
 }
 
 // Option configures a Sim.
@@ -51,7 +56,7 @@ func WithSeed(seed uint64) Option {
 func WithAccountID(id string) Option { return func(s *Sim) { s.acct.ID = id } }
 
 // WithFaults sets the injected faults.
-func WithFaults(f Faults) Option { return func(s *Sim) { s.faults = f } }
+func WithFaults(f Faults) Option { return func(s *Sim) { s.applyFaults(f) } }
 
 // WithLookupRate sets the CloudTrail LookupEvents throttle per region
 // (requests per second and burst; default 2 and 2, as AWS documents).
@@ -63,12 +68,13 @@ func WithLookupRate(perSecond float64, burst int) Option {
 // the AWS managed policies.
 func New(opts ...Option) *Sim {
 	s := &Sim{
-		now:     time.Now,
-		acct:    newAccount("123456789012"),
-		rng:     mrand.New(mrand.NewPCG(1, 2)),
-		actors:  map[string]string{},
-		limits:  newLookupLimiter(2, 2),
-		stopped: make(chan struct{}),
+		now:      time.Now,
+		acct:     newAccount("123456789012"),
+		rng:      mrand.New(mrand.NewPCG(1, 2)),
+		actors:   map[string]string{},
+		creators: map[string]string{},
+		limits:   newLookupLimiter(2, 2),
+		stopped:  make(chan struct{}),
 	}
 	for _, o := range opts {
 		o(s)

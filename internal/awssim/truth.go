@@ -124,7 +124,11 @@ func (s *Sim) resources() []TruthResource {
 		if by == "" {
 			return // part of the scenario's set-up, not made by a key
 		}
-		out = append(out, TruthResource{Type: typ, ID: id, Region: region, State: state, CreatedBy: by, Attacker: s.actors[by] == "attacker"})
+		actor, ok := s.creators[typ+"|"+id]
+		if !ok {
+			actor = s.actors[by]
+		}
+		out = append(out, TruthResource{Type: typ, ID: id, Region: region, State: state, CreatedBy: by, Attacker: actor == "attacker"})
 	}
 	for _, u := range s.acct.Users {
 		add("AWS::IAM::User", u.Name, "us-east-1", "present", u.CreatedBy)

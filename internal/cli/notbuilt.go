@@ -34,7 +34,3 @@ func newCmdReport(_ *Factory, _ *globalFlags) *cobra.Command {
 func newCmdDemo(_ *Factory, _ *globalFlags) *cobra.Command {
 	return notBuilt("demo", "Run the runbook against a built-in simulated AWS account")
 }
-
-func newCmdSim(_ *Factory, _ *globalFlags) *cobra.Command {
-	return notBuilt("sim", "Run the simulated AWS account")
-}

@@ -18,6 +18,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"github.com/keyleak/keyleak/internal/awsapi"
 )
 
 // Server is a running moto_server on loopback.
@@ -87,6 +89,7 @@ func (s *Server) Config(accessKeyID, secret, region string) aws.Config {
 		Credentials:      credentials.NewStaticCredentialsProvider(accessKeyID, secret, ""),
 		BaseEndpoint:     aws.String(s.URL),
 		RetryMaxAttempts: 3,
+		HTTPClient:       awsapi.BufferBodies(nil),
 	}
 }
 

@@ -1,0 +1,134 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/keyleak/keyleak/internal/awssim"
+)
+
+// simServeOptions are the flags of `keyleak sim serve`.
+type simServeOptions struct {
+	Scenario   string
+	Addr       string
+	Volume     int
+	Seed       uint64
+	Faults     string
+	LookupRate float64
+	EnvFile    string
+	Tick       time.Duration
+}
+
+func newCmdSim(f *Factory, _ *globalFlags) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "sim",
+		Short: "Run the simulated AWS account the demo and the tests use",
+		Args:  cobra.NoArgs,
+	}
+	cmd.AddCommand(newCmdSimServe(f, nil))
+	return cmd
+}
+
+func newCmdSimServe(f *Factory, runF func(*simServeOptions) error) *cobra.Command {
+	o := &simServeOptions{}
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve a simulated AWS account on loopback until interrupted",
+		Long: `Serve a simulated AWS account on a loopback address. Once listening, it prints
+the environment that points the AWS CLI, the SDKs and keyleak at it:
+
+  eval "$(keyleak sim serve --env-file /tmp/sim.env & sleep 1; cat /tmp/sim.env)"
+
+Scenarios: ` + strings.Join(awssim.ScenarioNames(), ", ") + ` (or a YAML file).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if runF != nil {
+				return runF(o)
+			}
+			return simServeRun(cmd, f, o)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&o.Scenario, "scenario", "github-push", "scenario name or YAML file")
+	fl.StringVar(&o.Addr, "addr", "127.0.0.1:0", "loopback address to listen on (port 0 picks a free one)")
+	fl.IntVar(&o.Volume, "volume", 0, "add N extra events by the leaked key over the enabled regions (for benchmarks)")
+	fl.Uint64Var(&o.Seed, "seed", 1, "seed of generated IDs and volume events")
+	fl.StringVar(&o.Faults, "faults", "", `faults to inject, e.g. "latency=100ms,throttle-storm=30,5xx-every=20,5xx-burst=3,deny=eu-west-1,disable=ap-south-1"`)
+	fl.Float64Var(&o.LookupRate, "lookup-rate", 2, "CloudTrail LookupEvents requests per second per region before ThrottlingException")
+	fl.StringVar(&o.EnvFile, "env-file", "", "also write the export lines to this file (mode 0600)")
+	fl.DurationVar(&o.Tick, "tick", 2*time.Second, "pace of the scenario's ongoing attacker actions")
+	return cmd
+}
+
+func simServeRun(cmd *cobra.Command, f *Factory, o *simServeOptions) error {
+	if o.Volume < 0 {
+		return usageErrorf("--volume must be 0 or more, not %d", o.Volume)
+	}
+	if o.LookupRate <= 0 {
+		return usageErrorf("--lookup-rate must be more than 0")
+	}
+	sc, err := awssim.LoadScenario(o.Scenario)
+	if err != nil {
+		return &UsageError{Err: fmt.Errorf("load scenario: %w", err)}
+	}
+	opts := []awssim.Option{awssim.WithSeed(o.Seed), awssim.WithLookupRate(o.LookupRate, max(1, int(o.LookupRate)))}
+	if o.Faults != "" {
+		faults, err := awssim.ParseFaults(o.Faults)
+		if err != nil {
+			return &UsageError{Err: fmt.Errorf("parse --faults: %w", err)}
+		}
+		opts = append(opts, awssim.WithFaults(faults))
+	}
+	sim, err := awssim.NewFromScenario(sc, opts...)
+	if err != nil {
+		return fmt.Errorf("build scenario %s: %w", o.Scenario, err)
+	}
+	if o.Volume > 0 {
+		if err := sim.AddVolume(o.Volume, sim.LeakedKey(), o.Seed, 7*24*time.Hour); err != nil {
+			sim.Close()
+			return fmt.Errorf("add volume: %w", err)
+		}
+	}
+	srv, err := awssim.Start(sim, o.Addr)
+	if err != nil {
+		sim.Close()
+		return &UsageError{Err: err}
+	}
+	defer srv.Close()
+	sim.StartActors(o.Tick)
+
+	env := simEnv(srv.URL, sim.Responder(), sim.LeakedKey())
+	if _, err := io.WriteString(f.IO.Out, env); err != nil {
+		return fmt.Errorf("print environment: %w", err)
+	}
+	if o.EnvFile != "" {
+		if err := os.WriteFile(o.EnvFile, []byte(env), 0o600); err != nil {
+			return fmt.Errorf("write env file: %w", err)
+		}
+	}
+	fmt.Fprintf(f.IO.ErrOut, "keyleak sim: scenario %s serving on %s; the attacker keeps acting until contained. Ctrl-C stops.\n", o.Scenario, srv.URL)
+	<-cmd.Context().Done()
+	return nil
+}
+
+// simEnv is the shell environment that points clients at the simulator.
+// AWS_DEFAULT_REGION is for the AWS CLI v1, AWS_REGION for the SDKs.
+func simEnv(url string, responder awssim.Credential, leaked string) string {
+	var b strings.Builder
+	for _, kv := range [][2]string{
+		{"AWS_ENDPOINT_URL", url},
+		{"AWS_ACCESS_KEY_ID", responder.AccessKeyID},
+		{"AWS_SECRET_ACCESS_KEY", responder.Secret},
+		{"AWS_REGION", "us-east-1"},
+		{"AWS_DEFAULT_REGION", "us-east-1"},
+		{"KEYLEAK_LEAKED_KEY", leaked},
+	} {
+		fmt.Fprintf(&b, "export %s=%s\n", kv[0], kv[1])
+	}
+	return b.String()
+}

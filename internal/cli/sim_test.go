@@ -1,0 +1,200 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// startSim runs `keyleak sim serve` in-process and returns the environment
+// it printed. The server stops when the test ends.
+func startSim(t *testing.T, args ...string) map[string]string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	var errOut strings.Builder
+	var wg sync.WaitGroup
+	wg.Add(1)
+	code := -1
+	go func() {
+		defer wg.Done()
+		code = Run(ctx, append([]string{"sim", "serve", "--tick", "50ms"}, args...), &IOStreams{In: strings.NewReader(""), Out: pw, ErrOut: &errOut})
+		pw.Close()
+	}()
+	t.Cleanup(func() {
+		cancel()
+		wg.Wait()
+		if code != ExitOK {
+			t.Errorf("sim serve exited %d: %s", code, errOut.String())
+		}
+	})
+	env := map[string]string{}
+	sc := bufio.NewScanner(pr)
+	for len(env) < 6 && sc.Scan() {
+		kv, ok := strings.CutPrefix(sc.Text(), "export ")
+		if !ok {
+			t.Fatalf("unexpected output line %q", sc.Text())
+		}
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	go func() { _, _ = io.Copy(io.Discard, pr) }()
+	if len(env) < 6 {
+		t.Fatalf("sim serve printed %v; stderr: %s", env, errOut.String())
+	}
+	return env
+}
+
+// awsCLI runs the AWS CLI against the environment and decodes its JSON.
+func awsCLI(t *testing.T, env map[string]string, out any, args ...string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "aws", append(args, "--output", "json")...)
+	dir := t.TempDir()
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "AWS_") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(cmd.Env,
+		"AWS_CONFIG_FILE="+filepath.Join(dir, "none"), "AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(dir, "none"),
+		"AWS_MAX_ATTEMPTS=20", "AWS_RETRY_MODE=standard")
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	b, err := cmd.Output()
+	if err != nil {
+		var stderr []byte
+		if ee, ok := err.(*exec.ExitError); ok {
+			stderr = ee.Stderr
+		}
+		t.Fatalf("aws %s: %v\n%s", strings.Join(args, " "), err, stderr)
+	}
+	if err := json.Unmarshal(b, out); err != nil {
+		t.Fatalf("aws %s printed non-JSON: %v\n%s", strings.Join(args, " "), err, b)
+	}
+}
+
+func needAWSCLI(t *testing.T) {
+	t.Helper()
+	if _, err := exec.LookPath("aws"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("the AWS CLI is not on PATH; CI must provide it")
+		}
+		t.Skip("the AWS CLI is not on PATH; install it to run this test")
+	}
+}
+
+// The AWS CLI, an independent client, works against `keyleak sim serve`.
+func TestSimServeWithAWSCLI(t *testing.T) {
+	needAWSCLI(t)
+	env := startSim(t, "--scenario", "github-push", "--lookup-rate", "50")
+	for _, k := range []string{"AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION", "KEYLEAK_LEAKED_KEY"} {
+		if env[k] == "" {
+			t.Fatalf("sim serve did not print %s", k)
+		}
+	}
+	if !strings.HasPrefix(env["AWS_ENDPOINT_URL"], "http://127.0.0.1:") {
+		t.Fatalf("endpoint %q is not on loopback", env["AWS_ENDPOINT_URL"])
+	}
+
+	var who struct{ Account, Arn string }
+	awsCLI(t, env, &who, "sts", "get-caller-identity")
+	if len(who.Account) != 12 || !strings.Contains(who.Arn, ":user/") {
+		t.Errorf("get-caller-identity = %+v", who)
+	}
+
+	var truth struct {
+		LeakedKey string
+		Events    []struct {
+			EventID, Region, AccessKeyID string
+		}
+	}
+	getJSON(t, env["AWS_ENDPOINT_URL"]+"/_sim/truth", &truth)
+	owner := ""
+	var keys struct {
+		AccessKeyMetadata []struct{ AccessKeyId, Status, UserName string }
+	}
+	// The leaked key's owner, found the way a responder would.
+	var users struct{ Users []struct{ UserName string } }
+	awsCLI(t, env, &users, "iam", "list-users")
+	for _, u := range users.Users {
+		awsCLI(t, env, &keys, "iam", "list-access-keys", "--user-name", u.UserName)
+		for _, k := range keys.AccessKeyMetadata {
+			if k.AccessKeyId == env["KEYLEAK_LEAKED_KEY"] {
+				owner = u.UserName
+			}
+		}
+	}
+	if owner == "" {
+		t.Fatalf("no user lists the leaked key %s", env["KEYLEAK_LEAKED_KEY"])
+	}
+
+	var regions struct{ Regions []struct{ RegionName, OptInStatus string } }
+	awsCLI(t, env, &regions, "ec2", "describe-regions", "--all-regions")
+	notOpted := 0
+	for _, r := range regions.Regions {
+		if r.OptInStatus == "not-opted-in" {
+			notOpted++
+		}
+	}
+	if len(regions.Regions) < 20 || notOpted == 0 {
+		t.Errorf("describe-regions --all-regions gave %d regions, %d not opted in", len(regions.Regions), notOpted)
+	}
+
+	// Every event of the leaked key in us-east-1, paginated by the CLI.
+	want := map[string]bool{}
+	for _, e := range truth.Events {
+		if e.Region == "us-east-1" && e.AccessKeyID == truth.LeakedKey {
+			want[e.EventID] = true
+		}
+	}
+	if len(want) <= 50 {
+		t.Fatalf("scenario has only %d events of the leaked key in us-east-1; pagination is not exercised", len(want))
+	}
+	var got struct {
+		Events []struct{ EventId, AccessKeyId string }
+	}
+	awsCLI(t, env, &got, "cloudtrail", "lookup-events", "--region", "us-east-1",
+		"--lookup-attributes", "AttributeKey=AccessKeyId,AttributeValue="+env["KEYLEAK_LEAKED_KEY"])
+	seen := map[string]bool{}
+	for _, e := range got.Events {
+		if seen[e.EventId] {
+			t.Errorf("event %s returned twice", e.EventId)
+		}
+		seen[e.EventId] = true
+		if e.AccessKeyId != env["KEYLEAK_LEAKED_KEY"] {
+			t.Errorf("event %s is of key %s", e.EventId, e.AccessKeyId)
+		}
+	}
+	// The ongoing attacker may have acted since the truth was read: every
+	// event of the truth must be there; newer ones may be too.
+	for id := range want {
+		if !seen[id] {
+			t.Errorf("event %s of the leaked key is missing from lookup-events", id)
+		}
+	}
+}
+
+func TestSimServeBadInput(t *testing.T) {
+	for _, args := range [][]string{
+		{"sim", "serve", "--scenario", "no-such-scenario"},
+		{"sim", "serve", "--addr", "0.0.0.0:0"},
+		{"sim", "serve", "--faults", "latency=banana"},
+		{"sim", "serve", "--volume", "-1"},
+	} {
+		code, out, errOut := run(t, args...)
+		if code != ExitUsage || out != "" || !strings.HasPrefix(errOut, "keyleak: ") {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q", args, code, out, errOut)
+		}
+	}
+}
