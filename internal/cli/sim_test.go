@@ -139,7 +139,9 @@ func TestSimServeWithAWSCLI(t *testing.T) {
 		t.Fatalf("no user lists the leaked key %s", env["KEYLEAK_LEAKED_KEY"])
 	}
 
-	var regions struct{ Regions []struct{ RegionName, OptInStatus string } }
+	var regions struct {
+		Regions []struct{ RegionName, OptInStatus string }
+	}
 	awsCLI(t, env, &regions, "ec2", "describe-regions", "--all-regions")
 	notOpted := 0
 	for _, r := range regions.Regions {
