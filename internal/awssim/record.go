@@ -21,6 +21,7 @@ type storedEvent struct {
 	Raw         []byte // the record as JSON, exactly as LookupEvents returns it in CloudTrailEvent
 	Actor       string // scenario actor, for /_sim/truth
 	Region      string
+	ErrorCode   string
 }
 
 // trailStore holds a region's events ordered by (Time, ID) ascending.
@@ -148,6 +149,9 @@ func (s *Sim) record(c *Call, res *Result, apiErr *APIError) *storedEvent {
 		Raw:         raw,
 		Actor:       s.actorOf(c),
 		Region:      region,
+	}
+	if code, ok := rec["errorCode"].(string); ok {
+		ev.ErrorCode = code
 	}
 	rs.Trail.add(ev)
 	return ev

@@ -42,6 +42,7 @@ type TruthEvent struct {
 	AccessKeyID string    `json:"accessKeyId"`
 	Actor       string    `json:"actor"`
 	Attacker    bool      `json:"attacker"`
+	ErrorCode   string    `json:"errorCode,omitempty"`
 }
 
 // TruthResource is a resource of the account made by an access key.
@@ -76,7 +77,7 @@ func (s *Sim) Truth() Truth {
 		rs := s.acct.regions[r.Name]
 		for _, e := range rs.Trail.events {
 			t.Events = append(t.Events, TruthEvent{EventID: e.ID, EventTime: e.Time, Region: e.Region, EventSource: e.Source,
-				EventName: e.Name, AccessKeyID: e.AccessKeyID, Actor: e.Actor, Attacker: e.Actor == "attacker"})
+				EventName: e.Name, AccessKeyID: e.AccessKeyID, Actor: e.Actor, Attacker: e.Actor == "attacker", ErrorCode: e.ErrorCode})
 		}
 	}
 	sort.Slice(t.Events, func(i, j int) bool {

@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"net/http"
+	"os/exec"
 	"testing"
 )
 
@@ -17,3 +18,5 @@ func getJSON(t *testing.T, url string, out any) {
 		t.Fatalf("decode %s: %v", url, err)
 	}
 }
+
+var execLookPath = exec.LookPath

@@ -19,10 +19,6 @@ func notBuilt(use, short string) *cobra.Command {
 	}
 }
 
-func newCmdContain(_ *Factory, _ *globalFlags) *cobra.Command {
-	return notBuilt("contain", "Deactivate a leaked key and revoke its sessions")
-}
-
 func newCmdInvestigate(_ *Factory, _ *globalFlags) *cobra.Command {
 	return notBuilt("investigate", "Find every CloudTrail event of a key and its derived credentials")
 }

@@ -116,6 +116,7 @@ Start with 'keyleak demo' to see it against a simulated account.`,
 		newCmdReport(f, g),
 		newCmdDemo(f, g),
 		newCmdSim(f, g),
+		newCmdCase(f, g),
 	)
 	// Unknown commands and bad arguments are usage errors.
 	root.Args = func(_ *cobra.Command, args []string) error {

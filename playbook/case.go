@@ -1,0 +1,416 @@
+package playbook
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Case file names.
+const (
+	CaseFile     = "case.json"
+	JournalFile  = "journal.jsonl"
+	EventsFile   = "events.jsonl"
+	FindingsFile = "findings.json"
+)
+
+// caseTimeLayout is the UTC time in case directory names.
+const caseTimeLayout = "20060102T150405Z"
+
+const casePrefix = "keyleak-case-"
+
+// Meta is case.json: what the case is about.
+type Meta struct {
+	KeyID   string    `json:"keyId"`
+	Account string    `json:"account,omitempty"`
+	Created time.Time `json:"created"`
+}
+
+// Case is an incident's directory: keyleak-case-<KEYID>-<UTC time>/, mode
+// 0700, every file 0600. It holds the journal, the raw CloudTrail events,
+// the findings and the reports. Methods are safe for concurrent use.
+type Case struct {
+	dir     string
+	mu      sync.Mutex
+	meta    Meta
+	journal *Journal
+
+	eventsMu       sync.Mutex
+	eventsRepaired bool
+}
+
+// CaseDirName is the directory name of a case for key created at t.
+func CaseDirName(keyID string, t time.Time) string {
+	return casePrefix + keyID + "-" + t.UTC().Format(caseTimeLayout)
+}
+
+// CreateCase makes a new case directory for keyID under parent and opens it.
+func CreateCase(parent, keyID string, now time.Time) (*Case, error) {
+	if err := ValidateKeyID(keyID); err != nil {
+		return nil, err
+	}
+	dir := filepath.Join(parent, CaseDirName(keyID, now))
+	if err := os.MkdirAll(parent, 0o700); err != nil {
+		return nil, fmt.Errorf("create case parent: %w", err)
+	}
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create case directory: %w", err)
+	}
+	// The umask may have removed bits we want, never added any; chmod makes
+	// the mode exact.
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("set case directory mode: %w", err)
+	}
+	c := &Case{dir: dir, meta: Meta{KeyID: keyID, Created: now.UTC()}}
+	if err := c.writeMeta(); err != nil {
+		return nil, err
+	}
+	j, err := OpenJournal(filepath.Join(dir, JournalFile))
+	if err != nil {
+		return nil, err
+	}
+	c.journal = j
+	return c, nil
+}
+
+// OpenCase opens an existing case directory to resume it.
+func OpenCase(dir string) (*Case, error) {
+	b, err := os.ReadFile(filepath.Join(dir, CaseFile))
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("open case %s: not a keyleak case directory (no %s)", dir, CaseFile)
+		}
+		return nil, fmt.Errorf("open case: %w", err)
+	}
+	c := &Case{dir: dir}
+	if err := json.Unmarshal(b, &c.meta); err != nil {
+		return nil, fmt.Errorf("read %s: %w", CaseFile, err)
+	}
+	if err := ValidateKeyID(c.meta.KeyID); err != nil {
+		return nil, fmt.Errorf("read %s: %w", CaseFile, err)
+	}
+	j, err := OpenJournal(filepath.Join(dir, JournalFile))
+	if err != nil {
+		return nil, err
+	}
+	c.journal = j
+	return c, nil
+}
+
+// FindCase returns the newest case directory for keyID under parent, or ""
+// when there is none. The CLI uses it to resume without --case.
+func FindCase(parent, keyID string) (string, error) {
+	ents, err := os.ReadDir(parent)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return "", nil
+		}
+		return "", fmt.Errorf("list cases: %w", err)
+	}
+	prefix := casePrefix + keyID + "-"
+	var names []string
+	for _, e := range ents {
+		if !e.IsDir() || !strings.HasPrefix(e.Name(), prefix) {
+			continue
+		}
+		if _, err := time.Parse(caseTimeLayout, strings.TrimPrefix(e.Name(), prefix)); err == nil {
+			names = append(names, e.Name())
+		}
+	}
+	if len(names) == 0 {
+		return "", nil
+	}
+	sort.Strings(names) // the time layout sorts chronologically
+	return filepath.Join(parent, names[len(names)-1]), nil
+}
+
+// OpenOrCreateCase resumes the newest case of keyID under parent, or creates
+// one. created reports which happened.
+func OpenOrCreateCase(parent, keyID string, now time.Time) (c *Case, created bool, err error) {
+	if err := ValidateKeyID(keyID); err != nil {
+		return nil, false, err
+	}
+	dir, err := FindCase(parent, keyID)
+	if err != nil {
+		return nil, false, err
+	}
+	if dir != "" {
+		c, err := OpenCase(dir)
+		return c, false, err
+	}
+	c, err = CreateCase(parent, keyID, now)
+	return c, err == nil, err
+}
+
+// Dir returns the case directory.
+func (c *Case) Dir() string { return c.dir }
+
+// Path returns the path of a file in the case directory.
+func (c *Case) Path(name string) string { return filepath.Join(c.dir, name) }
+
+// Meta returns case.json's content.
+func (c *Case) Meta() Meta {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.meta
+}
+
+// Journal returns the case's journal.
+func (c *Case) Journal() *Journal { return c.journal }
+
+// SetAccount records the key's account in case.json once it is known.
+func (c *Case) SetAccount(account string) error {
+	c.mu.Lock()
+	if c.meta.Account == account {
+		c.mu.Unlock()
+		return nil
+	}
+	c.meta.Account = account
+	c.mu.Unlock()
+	return c.writeMeta()
+}
+
+func (c *Case) writeMeta() error {
+	c.mu.Lock()
+	b, err := json.MarshalIndent(c.meta, "", "  ")
+	c.mu.Unlock()
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", CaseFile, err)
+	}
+	return c.WriteFile(CaseFile, append(b, '\n'))
+}
+
+// Close closes the journal.
+func (c *Case) Close() error { return c.journal.Close() }
+
+// checkName refuses names that would leave the case directory.
+func checkName(name string) error {
+	if name == "" || name != filepath.Base(name) || name == "." || name == ".." {
+		return fmt.Errorf("case file %q: must be a plain file name", name)
+	}
+	return nil
+}
+
+// WriteFile writes a file of the case atomically (temporary file, sync,
+// rename), mode 0600: a crash leaves the old version or the new one, never
+// half of one. Reports use it.
+func (c *Case) WriteFile(name string, data []byte) error {
+	if err := checkName(name); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(c.dir, "."+name+".tmp*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	defer os.Remove(tmp.Name()) // no-op after the rename
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("sync %s: %w", name, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	if err := os.Rename(tmp.Name(), c.Path(name)); err != nil {
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	return nil
+}
+
+// CreateFile creates (or truncates) a file of the case, mode 0600, for
+// writers that stream (the Excel report). The caller closes it.
+func (c *Case) CreateFile(name string) (*os.File, error) {
+	if err := checkName(name); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(c.Path(name), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("create %s: %w", name, err)
+	}
+	return f, nil
+}
+
+// WriteFindings stores v as findings.json.
+func (c *Case) WriteFindings(v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode findings: %w", err)
+	}
+	return c.WriteFile(FindingsFile, append(b, '\n'))
+}
+
+// ReadFindings loads findings.json into v; fs.ErrNotExist when there is none.
+func (c *Case) ReadFindings(v any) error {
+	b, err := os.ReadFile(c.Path(FindingsFile))
+	if err != nil {
+		return fmt.Errorf("read findings: %w", err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("decode findings: %w", err)
+	}
+	return nil
+}
+
+// AppendEvents appends raw CloudTrail records to events.jsonl, one compact
+// JSON object a line, and syncs before returning, so a record returned is a
+// record kept. Secret fields are redacted. A last line left half-written by
+// a crash is cut off first (its record is fetched again on resume).
+func (c *Case) AppendEvents(records ...json.RawMessage) error {
+	if len(records) == 0 {
+		return nil
+	}
+	var buf bytes.Buffer
+	for i, r := range records {
+		if err := compactRecord(&buf, r); err != nil {
+			return fmt.Errorf("append event %d: %w", i+1, err)
+		}
+		buf.WriteByte('\n')
+	}
+	c.eventsMu.Lock()
+	defer c.eventsMu.Unlock()
+	f, err := os.OpenFile(c.Path(EventsFile), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("open events: %w", err)
+	}
+	defer f.Close()
+	if !c.eventsRepaired {
+		if err := cutPartialLine(f); err != nil {
+			return err
+		}
+		c.eventsRepaired = true
+	}
+	if _, err := f.Seek(0, io.SeekEnd); err != nil {
+		return fmt.Errorf("append events: %w", err)
+	}
+	if _, err := f.Write(buf.Bytes()); err != nil {
+		return fmt.Errorf("append events: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("sync events: %w", err)
+	}
+	return nil
+}
+
+// compactRecord writes r as one line, redacted.
+func compactRecord(buf *bytes.Buffer, r json.RawMessage) error {
+	if !json.Valid(r) {
+		return errors.New("not valid JSON")
+	}
+	if !mayHoldSecret(r) {
+		return json.Compact(buf, r)
+	}
+	var v any
+	dec := json.NewDecoder(bytes.NewReader(r))
+	dec.UseNumber()
+	if err := dec.Decode(&v); err != nil {
+		return err
+	}
+	if nv, changed := redactValue(v); changed {
+		b, err := json.Marshal(nv)
+		if err != nil {
+			return err
+		}
+		buf.Write(b)
+		return nil
+	}
+	return json.Compact(buf, r)
+}
+
+// mayHoldSecret is a cheap pre-check before decoding a record to redact it.
+func mayHoldSecret(r []byte) bool {
+	low := bytes.ToLower(r)
+	for _, w := range []string{"secret", "token", "password", "privatekey", "keymaterial", "akia", "asia"} {
+		if bytes.Contains(low, []byte(w)) {
+			return true
+		}
+	}
+	return false
+}
+
+// cutPartialLine truncates f after its last newline.
+func cutPartialLine(f *os.File) error {
+	st, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("check events: %w", err)
+	}
+	size := st.Size()
+	if size == 0 {
+		return nil
+	}
+	const chunk = 64 << 10
+	buf := make([]byte, chunk)
+	end := size
+	for end > 0 {
+		start := max(0, end-chunk)
+		n, err := f.ReadAt(buf[:end-start], start)
+		if err != nil && !errors.Is(err, io.EOF) {
+			return fmt.Errorf("check events: %w", err)
+		}
+		if end == size && n > 0 && buf[n-1] == '\n' {
+			return nil
+		}
+		if i := bytes.LastIndexByte(buf[:n], '\n'); i >= 0 {
+			return truncate(f, start+int64(i)+1)
+		}
+		end = start
+	}
+	return truncate(f, 0)
+}
+
+func truncate(f *os.File, size int64) error {
+	if err := f.Truncate(size); err != nil {
+		return fmt.Errorf("cut partial event line: %w", err)
+	}
+	return nil
+}
+
+// ReadEvents calls fn with each record of events.jsonl in file order. A last
+// line cut short by a crash is skipped; a damaged line elsewhere is an error
+// naming it. No events file means no events.
+func (c *Case) ReadEvents(fn func(json.RawMessage) error) error {
+	f, err := os.Open(c.Path(EventsFile))
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		return fmt.Errorf("open events: %w", err)
+	}
+	defer f.Close()
+	r := bufio.NewReaderSize(f, 256<<10)
+	for n := 1; ; n++ {
+		line, err := r.ReadBytes('\n')
+		if errors.Is(err, io.EOF) {
+			return nil // a final line without newline is a partial write
+		}
+		if err != nil {
+			return fmt.Errorf("read events: %w", err)
+		}
+		line = bytes.TrimSuffix(line, []byte{'\n'})
+		if len(line) == 0 {
+			continue
+		}
+		if !json.Valid(line) {
+			return fmt.Errorf("read events: line %d of %s is not valid JSON", n, EventsFile)
+		}
+		if err := fn(json.RawMessage(line)); err != nil {
+			return err
+		}
+	}
+}

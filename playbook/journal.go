@@ -1,0 +1,350 @@
+package playbook
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"sync"
+	"time"
+)
+
+// Kind is the kind of a journal entry.
+type Kind string
+
+// Journal entry kinds. An intent is written before every AWS call and an
+// outcome after it, so a crash between the two is visible on resume.
+const (
+	KindIntent     Kind = "intent"     // an AWS call is about to be made
+	KindOutcome    Kind = "outcome"    // its response or error
+	KindNote       Kind = "note"       // something the responder should be able to read later
+	KindPlan       Kind = "plan"       // a dry run's plan of a step
+	KindDecision   Kind = "decision"   // the responder declined or approved a step
+	KindReconciled Kind = "reconciled" // an action found done without (re)doing it
+	KindUndone     Kind = "undone"     // an action reverted by its step's Undo
+)
+
+// GenesisHash is the previous-entry hash of the first entry: the SHA-256 of
+// the empty string.
+var GenesisHash = hashLine(nil)
+
+// Entry is one line of the journal.
+type Entry struct {
+	Seq  int64     `json:"seq"`
+	Time time.Time `json:"time"`
+	// Prev is the hex SHA-256 of the previous line (without its newline),
+	// GenesisHash for the first entry.
+	Prev        string            `json:"prev"`
+	Kind        Kind              `json:"kind"`
+	Step        string            `json:"step,omitempty"`
+	ActionID    string            `json:"actionId,omitempty"`
+	Caller      string            `json:"caller,omitempty"` // ARN of the responder making the call
+	Action      string            `json:"action,omitempty"` // AWS action, "iam:UpdateAccessKey"
+	Description string            `json:"description,omitempty"`
+	Params      map[string]string `json:"params,omitempty"`
+	Request     any               `json:"request,omitempty"`
+	Response    any               `json:"response,omitempty"`
+	Error       *ErrorInfo        `json:"error,omitempty"`
+	Message     string            `json:"message,omitempty"`
+}
+
+// ErrorInfo is the error of an AWS call as journaled.
+type ErrorInfo struct {
+	Code    string `json:"code,omitempty"`
+	Message string `json:"message"`
+	// Definite is true when AWS answered with a client error, so the call
+	// certainly had no effect; false for network errors and 5xx answers,
+	// after which the call may or may not have happened.
+	Definite bool `json:"definite"`
+}
+
+// ActionRecord is what the journal says about one planned action.
+type ActionRecord struct {
+	Started bool      // an intent was written
+	Done    bool      // an outcome without error, or a reconciliation
+	Pending bool      // started, and no definite outcome since
+	DoneAt  time.Time // time of the successful outcome
+	Step    string
+	Action  string
+	Params  map[string]string
+	Failed  *ErrorInfo // last definite error, if the action is not done
+}
+
+// Journal is the case's append-only, hash-chained log. Append is safe for
+// concurrent use.
+type Journal struct {
+	mu      sync.Mutex
+	path    string
+	f       *os.File
+	seq     int64
+	prev    string
+	caller  string
+	actions map[string]*ActionRecord
+}
+
+// OpenJournal opens the journal at path for appending, creating it (mode
+// 0600) if needed. An existing journal is verified first: appending to a
+// damaged one would hide the damage, so that is a *JournalError.
+func OpenJournal(path string) (*Journal, error) {
+	j := &Journal{path: path, prev: GenesisHash, actions: map[string]*ActionRecord{}}
+	data, err := os.ReadFile(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return nil, fmt.Errorf("read journal: %w", err)
+	default:
+		res, entries := verify(data)
+		if !res.OK {
+			return nil, &JournalError{Path: path, Result: res}
+		}
+		for _, e := range entries {
+			j.track(e)
+		}
+		j.seq = int64(len(entries))
+		j.prev = res.Head
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open journal: %w", err)
+	}
+	j.f = f
+	return j, nil
+}
+
+// Path returns the journal's file name.
+func (j *Journal) Path() string { return j.path }
+
+// SetCaller sets the responder ARN written into later entries.
+func (j *Journal) SetCaller(arn string) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.caller = arn
+}
+
+// Append writes e as the next entry and syncs it to disk before returning.
+// Seq, Prev and Caller are set by the journal, Time when zero; request,
+// response and text are scrubbed of secrets first. It returns the entry as
+// written.
+func (j *Journal) Append(e Entry) (Entry, error) {
+	if e.Time.IsZero() {
+		e.Time = time.Now()
+	}
+	e.Time = e.Time.UTC()
+	e.Request = redact(e.Request)
+	e.Response = redact(e.Response)
+	e.Message = scrubText(e.Message)
+	e.Description = scrubText(e.Description)
+	if e.Error != nil {
+		cp := *e.Error
+		cp.Message = scrubText(cp.Message)
+		e.Error = &cp
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.f == nil {
+		return Entry{}, errors.New("append journal entry: journal is closed")
+	}
+	e.Seq = j.seq + 1
+	e.Prev = j.prev
+	if e.Caller == "" {
+		e.Caller = j.caller
+	}
+	line, err := json.Marshal(e)
+	if err != nil {
+		return Entry{}, fmt.Errorf("encode journal entry: %w", err)
+	}
+	if _, err := j.f.Write(append(line, '\n')); err != nil {
+		return Entry{}, fmt.Errorf("write journal entry: %w", err)
+	}
+	if err := j.f.Sync(); err != nil {
+		return Entry{}, fmt.Errorf("sync journal: %w", err)
+	}
+	j.seq = e.Seq
+	j.prev = hashLine(line)
+	j.track(e)
+	return e, nil
+}
+
+// Action returns what the journal records about a planned action.
+func (j *Journal) Action(id string) ActionRecord {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if r, ok := j.actions[id]; ok {
+		return *r
+	}
+	return ActionRecord{}
+}
+
+// Head returns the hash of the last entry written (GenesisHash when empty).
+// Quoting it elsewhere (the support case, the report) makes later edits of the
+// last line detectable too.
+func (j *Journal) Head() string {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.prev
+}
+
+// Close closes the file; later appends fail.
+func (j *Journal) Close() error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.f == nil {
+		return nil
+	}
+	err := j.f.Close()
+	j.f = nil
+	if err != nil {
+		return fmt.Errorf("close journal: %w", err)
+	}
+	return nil
+}
+
+// track updates the action index with an entry. Called with mu held.
+func (j *Journal) track(e Entry) {
+	if e.ActionID == "" {
+		return
+	}
+	r := j.actions[e.ActionID]
+	if r == nil {
+		r = &ActionRecord{}
+		j.actions[e.ActionID] = r
+	}
+	switch e.Kind {
+	case KindIntent:
+		r.Started, r.Pending, r.Failed = true, true, nil
+		r.Step, r.Action, r.Params = e.Step, e.Action, e.Params
+	case KindOutcome:
+		switch {
+		case e.Error == nil:
+			r.Done, r.Pending, r.DoneAt = true, false, e.Time
+		case e.Error.Definite:
+			r.Pending, r.Failed = false, e.Error
+		}
+	case KindReconciled:
+		r.Done, r.Pending, r.DoneAt = true, false, e.Time
+		if r.Step == "" {
+			r.Step, r.Action, r.Params = e.Step, e.Action, e.Params
+		}
+	case KindUndone:
+		r.Done, r.Pending = false, false
+	}
+}
+
+// ReadJournal returns the entries of the journal at path, after checking the
+// chain; a damaged journal is a *JournalError.
+func ReadJournal(path string) ([]Entry, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read journal: %w", err)
+	}
+	res, entries := verify(data)
+	if !res.OK {
+		return entries, &JournalError{Path: path, Result: res}
+	}
+	return entries, nil
+}
+
+// VerifyResult is the verdict on a journal's hash chain.
+type VerifyResult struct {
+	OK      bool
+	Entries int    // entries checked and found intact
+	Line    int    // first broken line (1-based), 0 when OK
+	Problem string // one sentence on what is wrong, "" when OK
+	// Head is the hash of the last intact line. An edit of the very last line
+	// can only be detected by comparing Head with a copy kept elsewhere.
+	Head string
+}
+
+// String is the verdict in one sentence.
+func (r VerifyResult) String() string {
+	if r.OK {
+		return fmt.Sprintf("journal intact: %d entries, head %s", r.Entries, r.Head)
+	}
+	return fmt.Sprintf("journal damaged at line %d: %s", r.Line, r.Problem)
+}
+
+// Verify checks the hash chain of the journal at path and reports the first
+// broken line: a line edited after it was written, lines deleted or
+// reordered, or a last line cut short. The error is for I/O only; a damaged
+// journal is a result with OK false.
+func Verify(path string) (VerifyResult, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return VerifyResult{}, fmt.Errorf("read journal: %w", err)
+	}
+	res, _ := verify(data)
+	return res, nil
+}
+
+func verify(data []byte) (VerifyResult, []Entry) {
+	res := VerifyResult{Head: GenesisHash}
+	var entries []Entry
+	prevLine := []byte(nil)
+	headBefore := GenesisHash // the head before prevLine
+	for n := 1; len(data) > 0; n++ {
+		i := bytes.IndexByte(data, '\n')
+		if i < 0 {
+			res.Line = n
+			res.Problem = fmt.Sprintf("the journal ends in the middle of line %d (no final newline): it was cut short, by a crash while writing or by truncation", n)
+			return res, entries
+		}
+		line := data[:i]
+		data = data[i+1:]
+		fail := func(format string, args ...any) (VerifyResult, []Entry) {
+			res.Line = n
+			res.Problem = fmt.Sprintf(format, args...)
+			return res, entries
+		}
+		if len(bytes.TrimSpace(line)) == 0 {
+			return fail("line %d is empty: the journal was edited", n)
+		}
+		var e Entry
+		if err := json.Unmarshal(line, &e); err != nil {
+			return fail("line %d is not a journal entry (not valid JSON): it was edited or damaged", n)
+		}
+		want := int64(n)
+		switch {
+		case e.Seq > want && n == 1:
+			return fail("line 1 is entry %d: the first %d entries were deleted", e.Seq, e.Seq-1)
+		case e.Seq > want:
+			missing := e.Seq - want
+			return fail("line %d is entry %d but entry %d was expected: %d %s between line %d and line %d %s deleted",
+				n, e.Seq, want, missing, plural(missing, "entry", "entries"), n-1, n, plural(missing, "was", "were"))
+		case e.Seq < want:
+			return fail("line %d is entry %d but entry %d was expected: lines were reordered or copied", n, e.Seq, want)
+		}
+		if e.Prev != hashLine(prevLine) {
+			if n == 1 {
+				return fail("line 1 does not start the chain (its previous-entry hash is not the genesis hash): it was edited")
+			}
+			res.Line = n - 1 // the edited line is the one before
+			res.Entries, res.Head = n-2, headBefore
+			res.Problem = fmt.Sprintf("line %d was changed after it was written: its hash no longer matches the one line %d recorded", n-1, n)
+			return res, entries[:len(entries)-1]
+		}
+		entries = append(entries, e)
+		headBefore = res.Head
+		prevLine = line
+		res.Head = hashLine(line)
+		res.Entries = n
+	}
+	res.OK = true
+	return res, entries
+}
+
+func plural(n int64, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// hashLine is the chain hash of a line: hex SHA-256 of its bytes.
+func hashLine(line []byte) string {
+	sum := sha256.Sum256(line)
+	return hex.EncodeToString(sum[:])
+}

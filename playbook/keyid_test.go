@@ -1,0 +1,54 @@
+package playbook
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestValidateKeyID(t *testing.T) {
+	const secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+	cases := []struct {
+		in   string
+		want string // substring of the error; "" means valid
+	}{
+		{"AKIAIOSFODNN7EXAMPLE", ""},
+		{"ASIAIOSFODNN7EXAMPLE", ""},
+		{"", "no key given"},
+		{"akiaiosfodnn7example", "lower case; access key IDs are upper case: did you mean AKIAIOSFODNN7EXAMPLE?"},
+		{" AKIAIOSFODNN7EXAMPLE", "spaces around it"},
+		{"AKIAIOSFODNN7EXAMPLE\n", "spaces around it"},
+		{"AKIA IOSFODNN7EXAMPLE", "contains spaces"},
+		{secret, "looks like a secret access key"},
+		{"AKIAIOSFODNN7EXAMPLE " + secret, "holds a secret access key next to the ID"},
+		{"AKIAIOSFODNN7EXAMPL", "19 characters long; an access key ID has 20"},
+		{"AKIAIOSFODNN7EXAMPLE1", "21 characters long"},
+		{"AKIAIOSFODNN0EXAMPLE", `contains '0'`},
+		{"AKIAIOSFODNN8EXAMPLE", `contains '8'`},
+		{"AIDAIOSFODNN7EXAMPLE", "unique ID of an IAM user"},
+		{"AROAIOSFODNN7EXAMPLE", "unique ID of an IAM role"},
+		{"ABCDIOSFODNN7EXAMPLE", "does not start with AKIA"},
+	}
+	for _, c := range cases {
+		err := ValidateKeyID(c.in)
+		if c.want == "" {
+			if err != nil {
+				t.Errorf("ValidateKeyID(%q) = %v, want nil", c.in, err)
+			}
+			continue
+		}
+		if err == nil {
+			t.Errorf("ValidateKeyID(%q) = nil, want error with %q", c.in, c.want)
+			continue
+		}
+		if !strings.Contains(err.Error(), c.want) {
+			t.Errorf("ValidateKeyID(%q) = %q, want it to contain %q", c.in, err, c.want)
+		}
+		if !errors.Is(err, ErrInvalidKeyID) {
+			t.Errorf("ValidateKeyID(%q): errors.Is(err, ErrInvalidKeyID) is false", c.in)
+		}
+		if strings.Contains(err.Error(), "wJalrXUtnFEMI") {
+			t.Errorf("ValidateKeyID(%q) repeats the secret: %q", c.in, err)
+		}
+	}
+}

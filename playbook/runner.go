@@ -1,0 +1,484 @@
+package playbook
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+)
+
+// ConfirmFunc is asked before a step's actions run, with exactly the calls
+// about to be made. The TUI asks the responder; --yes answers true.
+type ConfirmFunc func(ctx context.Context, step Step, actions []Action) (bool, error)
+
+// Runner runs steps of the runbook on a case: journaled, resumable,
+// confirmable. Build one with NewRunner.
+type Runner struct {
+	c              *Case
+	iam            IAM
+	sts            STS
+	dryRun         bool
+	confirm        ConfirmFunc
+	now            func() time.Time
+	progress       func(Progress)
+	force          bool
+	responderKeyID string
+}
+
+// Option configures a Runner.
+type Option func(*Runner)
+
+// WithDryRun makes the runner plan every step and change nothing: read
+// calls are made, no write call, and the journal gets the plan as notes only.
+func WithDryRun(on bool) Option { return func(r *Runner) { r.dryRun = on } }
+
+// WithConfirm sets the hook asked before each step that has actions.
+// Without it, steps run unasked, except destructive ones, which are declined.
+func WithConfirm(fn ConfirmFunc) Option { return func(r *Runner) { r.confirm = fn } }
+
+// WithClock sets the clock (default time.Now); the revoke time comes from it.
+func WithClock(now func() time.Time) Option { return func(r *Runner) { r.now = now } }
+
+// WithProgress sets a callback for live progress. It is called from the
+// runner's goroutine only, never concurrently.
+func WithProgress(fn func(Progress)) Option { return func(r *Runner) { r.progress = fn } }
+
+// WithForce lets the responder contain and revoke as the key's own user
+// through a session (losing that session), which is refused otherwise. It
+// never allows acting with the leaked key itself.
+func WithForce(on bool) Option { return func(r *Runner) { r.force = on } }
+
+// WithResponderKeyID tells the runner the access key ID of the responder's
+// own credentials (from aws.Config.Credentials.Retrieve), so the self-lockout
+// guard can tell the leaked key and its sessions from other credentials.
+func WithResponderKeyID(id string) Option { return func(r *Runner) { r.responderKeyID = id } }
+
+// NewRunner returns a runner for the case's key with the given AWS clients
+// (*iam.Client and *sts.Client satisfy IAM and STS).
+func NewRunner(c *Case, iamc IAM, stsc STS, opts ...Option) *Runner {
+	r := &Runner{c: c, iam: iamc, sts: stsc, now: time.Now}
+	for _, o := range opts {
+		o(r)
+	}
+	return r
+}
+
+// Run runs the given steps (DefaultSteps when none) in runbook order;
+// identify always runs first. Steps the journal shows done are not redone.
+// The summary is returned even with an error. Errors: *KeyIDError,
+// *NotFoundError, *AccessDeniedError, *CredentialsError, *SelfLockoutError,
+// *RootKeyError, *TemporaryKeyError, *UsageError, *UnreconciledError, and
+// *PartialError when something was changed or read-only steps failed.
+func (r *Runner) Run(ctx context.Context, steps ...string) (*Summary, error) {
+	if len(steps) == 0 {
+		steps = DefaultSteps()
+	}
+	return r.run(ctx, steps, nil)
+}
+
+// RevokeRoleSessions revokes the sessions of the given roles (role ARNs or
+// assumed-role session ARNs, as the investigation finds them in CloudTrail)
+// by putting the revoke policy on each role, time moving forward only. It
+// runs identify first, like every run.
+func (r *Runner) RevokeRoleSessions(ctx context.Context, roleARNs []string) (*Summary, error) {
+	for _, a := range roleARNs {
+		if _, err := RoleNameFromARN(a); err != nil {
+			return nil, err
+		}
+	}
+	return r.run(ctx, []string{StepRevokeRoleSessions}, roleARNs)
+}
+
+type prepared struct {
+	done chan struct{}
+	err  error
+}
+
+func (r *Runner) newState(roles []string) *State {
+	st := &State{KeyID: r.c.Meta().KeyID, Force: r.force, Roles: roles, now: r.now}
+	st.Responder.KeyID = r.responderKeyID
+	if !r.dryRun {
+		st.journal = r.c.Journal()
+	}
+	rec := &recorder{j: st.journal, now: st.Now, state: st}
+	st.IAM = journaledIAM{c: r.iam, r: rec}
+	st.STS = journaledSTS{c: r.sts, r: rec}
+	return st
+}
+
+func (r *Runner) emit(p Progress) {
+	if r.progress != nil {
+		if p.Time.IsZero() {
+			p.Time = r.now().UTC()
+		}
+		r.progress(p)
+	}
+}
+
+// journal appends an entry unless this is a dry run (dry runs journal
+// plan notes only, through note).
+func (r *Runner) journal(e Entry) error {
+	if r.dryRun {
+		return nil
+	}
+	e.Time = r.now()
+	_, err := r.c.Journal().Append(e)
+	return err
+}
+
+func (r *Runner) run(ctx context.Context, ids []string, roles []string) (*Summary, error) {
+	steps, err := selectSteps(ids)
+	if err != nil {
+		return nil, err
+	}
+	if err := ValidateKeyID(r.c.Meta().KeyID); err != nil {
+		return nil, err
+	}
+	st := r.newState(roles)
+	sum := &Summary{Case: r.c.Dir(), KeyID: st.KeyID, DryRun: r.dryRun}
+
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer func() {
+		cancel()
+		wg.Wait()
+	}()
+	prepares := map[string]*prepared{}
+	startPrepares := func(later []Step) {
+		for _, s := range later {
+			if s.Prepare == nil {
+				continue
+			}
+			p := &prepared{done: make(chan struct{})}
+			prepares[s.ID] = p
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer close(p.done)
+				p.err = s.Prepare(withStep(ctx, s.ID), st)
+			}()
+		}
+	}
+
+	var ids2 []string
+	for _, s := range steps {
+		ids2 = append(ids2, s.ID)
+	}
+	mode := ""
+	if r.dryRun {
+		mode = " (dry run: nothing will be changed)"
+	}
+	if err := r.journal(Entry{Kind: KindNote, Message: fmt.Sprintf("run started for %s: steps %s%s", st.KeyID, strings.Join(ids2, ", "), mode)}); err != nil {
+		return nil, err
+	}
+
+	var (
+		changed   []string      // steps whose changes are in place
+		firstFail *PartialError // first read-only step that failed
+		runErr    error
+	)
+	for i, s := range steps {
+		sr, err := r.runStep(ctx, st, s, i == 0, prepares)
+		sum.Steps = append(sum.Steps, sr)
+		if i == 0 && err == nil {
+			if !r.dryRun && st.Responder.Account != "" {
+				if err := r.c.SetAccount(st.Responder.Account); err != nil {
+					runErr = err
+					break
+				}
+			}
+			startPrepares(steps[1:])
+		}
+		if err == nil {
+			if s.Apply != nil && (sr.Status == StatusDone || sr.Status == StatusAlreadyDone) {
+				changed = append(changed, s.ID)
+			}
+			continue
+		}
+		if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+			runErr = err
+			break
+		}
+		switch {
+		case i == 0:
+			runErr = err
+		case s.Apply == nil:
+			st.Warn("step %s failed: %v", s.ID, err)
+			if firstFail == nil {
+				firstFail = &PartialError{Step: s.ID, Err: err}
+			}
+			continue
+		case len(changed) > 0:
+			runErr = &PartialError{Step: s.ID, Done: changed, Err: err}
+		default:
+			runErr = err
+		}
+		break
+	}
+	if runErr == nil && firstFail != nil {
+		firstFail.Done = changed
+		runErr = firstFail
+	}
+	cancel()
+	wg.Wait()
+	r.fillSummary(sum, st)
+	if runErr == nil {
+		_ = r.journal(Entry{Kind: KindNote, Message: "run finished"})
+	} else {
+		_ = r.journal(Entry{Kind: KindNote, Message: "run stopped: " + runErr.Error()})
+	}
+	if !r.dryRun {
+		sum.JournalHead = r.c.Journal().Head()
+	}
+	return sum, runErr
+}
+
+// runStep prepares, plans, confirms and applies one step.
+func (r *Runner) runStep(ctx context.Context, st *State, s Step, first bool, prepares map[string]*prepared) (StepResult, error) {
+	sr := StepResult{ID: s.ID, Title: s.Title}
+	sctx := withStep(ctx, s.ID)
+	fail := func(err error) (StepResult, error) {
+		sr.Status, sr.Error = StatusFailed, err.Error()
+		r.emit(Progress{Step: s.ID, Status: StatusFailed, Message: err.Error()})
+		_ = r.journal(Entry{Kind: KindNote, Step: s.ID, Message: "step failed: " + err.Error()})
+		return sr, err
+	}
+	if st.selfLocked {
+		sr.Status = StatusSkipped
+		sr.Error = "skipped: your own session was revoked with the others"
+		r.emit(Progress{Step: s.ID, Status: StatusSkipped, Message: sr.Error})
+		return sr, nil
+	}
+	r.emit(Progress{Step: s.ID, Status: StatusRunning, Message: s.Title})
+	if s.Prepare != nil {
+		var err error
+		if first {
+			err = s.Prepare(sctx, st)
+		} else if p := prepares[s.ID]; p != nil {
+			select {
+			case <-p.done:
+				err = p.err
+			case <-ctx.Done():
+				err = ctx.Err()
+			}
+		}
+		if err != nil {
+			return fail(err)
+		}
+	}
+	var actions []Action
+	if s.Plan != nil {
+		var err error
+		if actions, err = s.Plan(sctx, st); err != nil {
+			return fail(err)
+		}
+	}
+	if len(actions) == 0 {
+		sr.Status = StatusDone
+		if s.Apply != nil {
+			sr.Status = StatusNothingToDo
+		}
+		r.emit(Progress{Step: s.ID, Status: sr.Status})
+		return sr, nil
+	}
+	for _, a := range actions {
+		sr.Actions = append(sr.Actions, ActionResult{ID: a.ID, Description: a.Description, Status: StatusPlanned})
+	}
+	if r.dryRun {
+		var lines []string
+		for _, a := range actions {
+			lines = append(lines, a.Description)
+		}
+		if _, err := r.c.Journal().Append(Entry{Time: r.now(), Kind: KindPlan, Step: s.ID, Message: "dry run, would call: " + strings.Join(lines, "; ")}); err != nil {
+			return fail(err)
+		}
+		sr.Status = StatusPlanned
+		for _, a := range actions {
+			r.emit(Progress{Step: s.ID, ActionID: a.ID, Description: a.Description, Status: StatusPlanned})
+		}
+		return sr, nil
+	}
+
+	// Resume: what the journal shows done is not redone; what it shows
+	// started and unfinished is checked against AWS first.
+	j := r.c.Journal()
+	var todo []int
+	for i, a := range actions {
+		rec := j.Action(a.ID)
+		ar := &sr.Actions[i]
+		switch {
+		case rec.Done:
+			ar.Status, ar.Time = StatusAlreadyDone, rec.DoneAt
+			r.emit(Progress{Step: s.ID, ActionID: a.ID, Description: a.Description, Status: ar.Status, Message: "done in an earlier run"})
+			continue
+		case rec.Pending && s.Check != nil:
+			ok, err := s.Check(sctx, st, a)
+			if err != nil {
+				ar.Status, ar.Error = StatusFailed, err.Error()
+				return fail(fmt.Errorf("check unfinished action %s: %w", a.ID, err))
+			}
+			if ok {
+				if err := r.reconciled(s, a, "found done in AWS after an interrupted run"); err != nil {
+					return fail(err)
+				}
+				ar.Status, ar.Time = StatusReconciled, r.now().UTC()
+				r.emit(Progress{Step: s.ID, ActionID: a.ID, Description: a.Description, Status: ar.Status, Message: "found done after an interrupted run"})
+				continue
+			}
+		case rec.Pending && !s.Idempotent:
+			ar.Status = StatusFailed
+			return fail(&UnreconciledError{ActionID: a.ID})
+		}
+		todo = append(todo, i)
+	}
+	if len(todo) == 0 {
+		sr.Status = StatusAlreadyDone
+		r.emit(Progress{Step: s.ID, Status: sr.Status})
+		return sr, nil
+	}
+	pending := make([]Action, 0, len(todo))
+	for _, i := range todo {
+		pending = append(pending, actions[i])
+	}
+	approved, why := true, ""
+	switch {
+	case r.confirm != nil:
+		ok, err := r.confirm(ctx, s, pending)
+		if err != nil {
+			return fail(fmt.Errorf("confirm step %s: %w", s.ID, err))
+		}
+		approved, why = ok, "declined by the responder"
+	case s.Destructive:
+		approved, why = false, "not run: it cannot be undone and needs confirmation (run interactively, or with --yes)"
+	}
+	if !approved {
+		if err := r.journal(Entry{Kind: KindDecision, Step: s.ID, Message: why}); err != nil {
+			return fail(err)
+		}
+		for _, i := range todo {
+			sr.Actions[i].Status = StatusDeclined
+		}
+		sr.Status, sr.Error = StatusDeclined, why
+		st.Warn("step %s %s", s.ID, why)
+		r.emit(Progress{Step: s.ID, Status: StatusDeclined, Message: why})
+		return sr, nil
+	}
+	if r.confirm != nil {
+		if err := r.journal(Entry{Kind: KindDecision, Step: s.ID, Message: "approved by the responder"}); err != nil {
+			return fail(err)
+		}
+	}
+	for _, i := range todo {
+		a := actions[i]
+		ar := &sr.Actions[i]
+		r.emit(Progress{Step: s.ID, ActionID: a.ID, Description: a.Description, Status: StatusRunning})
+		err := s.Apply(withAction(ctx, s.ID, &a), st, a)
+		var already *alreadyDone
+		switch {
+		case errors.As(err, &already):
+			if err := r.reconciled(s, a, already.reason); err != nil {
+				return fail(err)
+			}
+			ar.Status = StatusReconciled
+		case err != nil:
+			ar.Status, ar.Error = StatusFailed, err.Error()
+			r.emit(Progress{Step: s.ID, ActionID: a.ID, Description: a.Description, Status: StatusFailed, Message: err.Error()})
+			return fail(err)
+		default:
+			ar.Status = StatusDone
+		}
+		ar.Time = r.now().UTC()
+		r.emit(Progress{Step: s.ID, ActionID: a.ID, Description: a.Description, Status: ar.Status})
+	}
+	sr.Status = StatusDone
+	r.emit(Progress{Step: s.ID, Status: StatusDone})
+	return sr, nil
+}
+
+func (r *Runner) reconciled(s Step, a Action, why string) error {
+	return r.journal(Entry{Kind: KindReconciled, Step: s.ID, ActionID: a.ID, Action: a.Call(), Params: a.Params,
+		Description: a.Description, Message: why})
+}
+
+func (r *Runner) fillSummary(sum *Summary, st *State) {
+	sum.Account = st.Responder.Account
+	sum.Owner = st.Owner
+	sum.RootKey = st.Root
+	sum.Responder = st.Responder.ARN
+	sum.LastUsed = st.LastUsed
+	sum.OwnerKeys = st.Keys
+	sum.Access = st.Access
+	sum.Quarantine = st.Quarantine
+	sum.Password = st.LoginProfile
+	sum.RevokedBefore = st.RevokedBefore
+	sum.Preflight = st.Preflight
+	for _, k := range st.Keys {
+		if k.ID == st.KeyID {
+			sum.KeyStatus = k.Status
+		}
+	}
+	if _, done := st.DoneAt(StepContain + "/UpdateAccessKey/" + st.KeyID); done || !st.DeactivatedAt.IsZero() {
+		sum.KeyStatus = "Inactive"
+		for i := range sum.OwnerKeys {
+			if sum.OwnerKeys[i].ID == st.KeyID {
+				sum.OwnerKeys[i].Status = "Inactive"
+			}
+		}
+	}
+	sum.Warnings = st.Warnings()
+}
+
+// Undo reverts the done actions of a step that has an Undo (contain:
+// reactivate the key; revoke-sessions: remove the policy; …), newest first,
+// and journals each. It returns what it reverted.
+func (r *Runner) Undo(ctx context.Context, stepID string) ([]ActionResult, error) {
+	s, ok := LookupStep(stepID)
+	if !ok {
+		return nil, &UsageError{Reason: fmt.Sprintf("no step %q", stepID)}
+	}
+	if s.Undo == nil {
+		return nil, &UsageError{Reason: fmt.Sprintf("step %s cannot be undone", stepID)}
+	}
+	entries, err := ReadJournal(r.c.Journal().Path())
+	if err != nil {
+		return nil, err
+	}
+	st := r.newState(nil)
+	var ids []string
+	seen := map[string]bool{}
+	for i := len(entries) - 1; i >= 0; i-- {
+		e := entries[i]
+		if e.Step == stepID && e.ActionID != "" && !seen[e.ActionID] && !strings.HasSuffix(e.ActionID, "/undo") {
+			seen[e.ActionID] = true
+			ids = append(ids, e.ActionID)
+		}
+	}
+	var out []ActionResult
+	for _, id := range ids {
+		rec := r.c.Journal().Action(id)
+		if !rec.Done {
+			continue
+		}
+		svc, name, _ := strings.Cut(rec.Action, ":")
+		a := Action{ID: id, Service: svc, Name: name, Params: rec.Params}
+		undoID := &Action{ID: id + "/undo", Service: svc, Params: rec.Params, Description: "undo " + id}
+		ar := ActionResult{ID: id, Description: undoID.Description}
+		if r.dryRun {
+			ar.Status = StatusPlanned
+			out = append(out, ar)
+			continue
+		}
+		if err := s.Undo(withAction(ctx, stepID, undoID), st, a); err != nil {
+			ar.Status, ar.Error = StatusFailed, err.Error()
+			return append(out, ar), fmt.Errorf("undo %s: %w", id, err)
+		}
+		if err := r.journal(Entry{Kind: KindUndone, Step: stepID, ActionID: id, Message: "undone at the responder's request"}); err != nil {
+			return out, err
+		}
+		ar.Status, ar.Time = StatusDone, r.now().UTC()
+		out = append(out, ar)
+	}
+	return out, nil
+}
