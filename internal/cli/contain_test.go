@@ -107,7 +107,9 @@ func TestContainAgainstSimulator(t *testing.T) {
 
 	// Checked with the AWS CLI, an independent client.
 	if _, err := execLookPath("aws"); err == nil || os.Getenv("CI") != "" {
-		var keys struct{ AccessKeyMetadata []struct{ AccessKeyId, Status string } }
+		var keys struct {
+			AccessKeyMetadata []struct{ AccessKeyId, Status string }
+		}
 		awsCLI(t, env, &keys, "iam", "list-access-keys", "--user-name", sum.Owner)
 		status := ""
 		for _, k := range keys.AccessKeyMetadata {
@@ -221,7 +223,9 @@ func TestContainAgainstMoto(t *testing.T) {
 		t.Fatalf("contain against moto: exit %d\n%s\n%s", code, out, errOut)
 	}
 	// moto lets inactive keys through, so assert on state, read with the AWS CLI.
-	var keys struct{ AccessKeyMetadata []struct{ AccessKeyId, Status string } }
+	var keys struct {
+		AccessKeyMetadata []struct{ AccessKeyId, Status string }
+	}
 	awsCLI(t, env, &keys, "iam", "list-access-keys", "--user-name", "ci-deploy")
 	if len(keys.AccessKeyMetadata) != 1 || keys.AccessKeyMetadata[0].Status != "Inactive" {
 		t.Errorf("aws iam list-access-keys against moto: %+v (contain printed %s / %s)", keys, out, errOut)
