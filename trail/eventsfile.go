@@ -1,0 +1,138 @@
+package trail
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+)
+
+// WriteEvents writes the raw record of each event whose Key is not in seen,
+// one compact record a line, and adds the keys to seen. If w can Sync (an
+// *os.File), it is synced before WriteEvents returns, so that the records
+// survive a crash. It returns how many records it wrote.
+func WriteEvents(w io.Writer, events []Event, seen map[string]bool) (int, error) {
+	bw := bufio.NewWriter(w)
+	n := 0
+	for i := range events {
+		k := events[i].Key()
+		if seen[k] {
+			continue
+		}
+		raw := events[i].Raw
+		if bytes.ContainsAny(raw, "\r\n") {
+			var buf bytes.Buffer
+			if err := compactRecord(&buf, raw); err != nil {
+				return n, fmt.Errorf("write event %s: %w", k, err)
+			}
+			raw = buf.Bytes()
+		}
+		if _, err := bw.Write(raw); err != nil {
+			return n, fmt.Errorf("write events: %w", err)
+		}
+		if err := bw.WriteByte('\n'); err != nil {
+			return n, fmt.Errorf("write events: %w", err)
+		}
+		seen[k] = true
+		n++
+	}
+	if err := bw.Flush(); err != nil {
+		return n, fmt.Errorf("write events: %w", err)
+	}
+	if s, ok := w.(interface{ Sync() error }); ok {
+		if err := s.Sync(); err != nil {
+			return n, fmt.Errorf("sync events: %w", err)
+		}
+	}
+	return n, nil
+}
+
+// compactRecord removes the insignificant white space of a record whose Raw
+// was set by hand rather than by ParseRecord.
+func compactRecord(buf *bytes.Buffer, raw []byte) error {
+	e, err := ParseRecord(raw)
+	if err != nil {
+		return err
+	}
+	_, err = buf.Write(e.Raw)
+	return err
+}
+
+// AppendEventsFile appends to a JSON Lines file of records (a case's
+// events.jsonl) the events it does not hold yet, by eventID, creating it
+// with mode 0600, and fsyncs it. A torn last line left by a crash is closed
+// with a newline first, so that it costs one record, not the next one too.
+// It returns how many records it added.
+func AppendEventsFile(path string, events []Event) (int, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return 0, fmt.Errorf("open events file: %w", err)
+	}
+	defer f.Close()
+	seen := map[string]bool{}
+	held, err := readEvents(f, func(e Event) { seen[e.Key()] = true })
+	if err != nil {
+		return 0, fmt.Errorf("read events file: %w", err)
+	}
+	if held.torn {
+		if _, err := f.Write([]byte{'\n'}); err != nil {
+			return 0, fmt.Errorf("append events file: %w", err)
+		}
+	}
+	n, err := WriteEvents(f, events, seen)
+	if err != nil {
+		return n, err
+	}
+	if err := f.Close(); err != nil {
+		return n, fmt.Errorf("close events file: %w", err)
+	}
+	return n, nil
+}
+
+// ReadEventsFile reads a JSON Lines file of records written by
+// AppendEventsFile (or any other), in file order. Lines that are not records
+// (a torn last line) are skipped and counted in skipped.
+func ReadEventsFile(path string) (events []Event, skipped int, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, 0, fmt.Errorf("open events file: %w", err)
+	}
+	defer f.Close()
+	st, err := readEvents(f, func(e Event) { events = append(events, e) })
+	if err != nil {
+		return nil, 0, fmt.Errorf("read events file: %w", err)
+	}
+	return events, st.skipped, nil
+}
+
+type readStats struct {
+	skipped int
+	torn    bool // the file does not end with a newline
+}
+
+// readEvents parses each line of r as a record and hands it to fn.
+func readEvents(r io.Reader, fn func(Event)) (readStats, error) {
+	var st readStats
+	br := bufio.NewReaderSize(r, 256<<10)
+	for {
+		line, err := br.ReadBytes('\n')
+		if len(line) > 0 {
+			st.torn = line[len(line)-1] != '\n'
+			if rec := bytes.TrimSpace(line); len(rec) > 0 {
+				if e, perr := ParseRecord(rec); perr == nil {
+					fn(e)
+				} else {
+					st.skipped++
+				}
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			return st, nil
+		}
+		if err != nil {
+			return st, err
+		}
+	}
+}

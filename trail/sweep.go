@@ -1,0 +1,429 @@
+package trail
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
+	"github.com/aws/smithy-go"
+	"golang.org/x/sync/errgroup"
+	"golang.org/x/time/rate"
+)
+
+// pageSize is LookupEvents' largest page.
+const pageSize = 50
+
+// Sweep reads every event of a key, and of every key derived from it, from
+// the CloudTrail LookupEvents API in all given regions at once.
+//
+// Regions run in parallel. Within a region every lookup (the leaked key's
+// and each derived key's) goes through one rate limiter paced at the
+// CloudTrail quota, so a key found mid-sweep fills the gaps of the others
+// instead of waiting for them, and the region never throttles itself.
+// Throttles and 5xx answers are retried here with back-off, so the clients
+// must not retry them too: build them with NoSDKRetries (or an aws.Config
+// with RetryMaxAttempts 1), or each throttle is paid for twice and
+// uncounted.
+type Sweep struct {
+	regions []Region
+	client  func(region string) cloudtrail.LookupEventsAPIClient
+	cfg     config
+}
+
+// NewSweep prepares a sweep over regions (from ListRegions and
+// SelectRegions; those not enabled are reported, not queried). client
+// returns the CloudTrail client of a region; it is called once per enabled
+// region and run.
+func NewSweep(regions []Region, client func(region string) cloudtrail.LookupEventsAPIClient, opts ...Option) *Sweep {
+	return &Sweep{regions: regions, client: client, cfg: newConfig(opts)}
+}
+
+// NoSDKRetries turns off the SDK's own retries of a CloudTrail client, for
+// use as cloudtrail.NewFromConfig(cfg, trail.NoSDKRetries). The sweep
+// retries throttles itself, paced by its limiter, and counts them.
+func NoSDKRetries(o *cloudtrail.Options) { o.Retryer = aws.NopRetryer{} }
+
+// Window returns the time window the sweep searches, with defaults applied
+// at the moment of the call.
+func (s *Sweep) Window() Window {
+	w := s.cfg.window
+	if w.Until.IsZero() {
+		w.Until = s.cfg.clock.Now().UTC()
+	}
+	if w.Since.IsZero() {
+		w.Since = w.Until.Add(-LookbackLimit)
+	}
+	return w
+}
+
+// Run sweeps key (and the keys of WithKnownKeys) through every enabled
+// region and follows derived keys until none is new. It returns the
+// investigation even when it also returns an error (the context was
+// cancelled): what was fetched is never thrown away. Failures of single
+// regions are not errors; they are in the coverage (see Coverage.Failed).
+func (s *Sweep) Run(ctx context.Context, key string) (*Investigation, error) {
+	w := s.Window()
+	if w.Since.After(w.Until) {
+		return nil, fmt.Errorf("sweep cloudtrail: window starts (%s) after it ends (%s)", w.Since.Format(time.RFC3339), w.Until.Format(time.RFC3339))
+	}
+	roots := append([]string{key}, s.cfg.known...)
+	r := &sweepRun{
+		cfg:    s.cfg,
+		window: w,
+		coll:   newCollector(s.cfg.pivot, roots),
+		seen:   map[string]bool{},
+	}
+	var all []*regionRun
+	for _, reg := range s.regions {
+		rr := &regionRun{status: SourceStatus{Name: reg.Name, State: StateQueued}}
+		if !reg.Enabled {
+			rr.status.State = StateNotEnabled
+		} else {
+			rr.client = s.client(reg.Name)
+			rr.lim = r.newLimiter(reg.Name)
+			r.enabled = append(r.enabled, rr)
+		}
+		all = append(all, rr)
+	}
+	for _, rr := range all {
+		r.emit(rr)
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	r.g, r.ctx = g, gctx
+	for _, k := range roots {
+		r.addKey(k)
+	}
+	err := g.Wait()
+	if err == nil {
+		err = ctx.Err()
+	}
+	cov := Coverage{}
+	for _, rr := range all {
+		r.mu.Lock()
+		if rr.status.State == StateQueued || rr.status.State == StateRunning {
+			// Only an interrupted run leaves a region unfinished.
+			rr.status.State = StateError
+			rr.status.Err = "interrupted"
+		}
+		cov.Sources = append(cov.Sources, rr.status)
+		r.mu.Unlock()
+	}
+	inv := r.coll.investigation(key, r.window, cov, s.cfg.clock.Now())
+	if err != nil {
+		return inv, fmt.Errorf("sweep cloudtrail: %w", err)
+	}
+	return inv, nil
+}
+
+// regionRun is the state of one region during a run. Fields other than
+// client and lim are guarded by sweepRun.mu.
+type regionRun struct {
+	client  cloudtrail.LookupEventsAPIClient
+	lim     Limiter
+	status  SourceStatus
+	active  int // lookups running
+	started time.Time
+	failed  bool // an error or denial is recorded and stays
+}
+
+type sweepRun struct {
+	cfg     config
+	window  Window
+	coll    *collector
+	g       *errgroup.Group
+	ctx     context.Context
+	mu      sync.Mutex
+	emitMu  sync.Mutex
+	enabled []*regionRun
+	seen    map[string]bool
+}
+
+func (r *sweepRun) newLimiter(region string) Limiter {
+	if r.cfg.limiter != nil {
+		return r.cfg.limiter(region)
+	}
+	return rate.NewLimiter(r.cfg.rate, r.cfg.burst)
+}
+
+// emit hands a snapshot of rr's status to the progress callback. Snapshot
+// and call happen under emitMu so that a later state is never overtaken by
+// an earlier one.
+func (r *sweepRun) emit(rr *regionRun) {
+	if r.cfg.progress == nil {
+		return
+	}
+	r.emitMu.Lock()
+	defer r.emitMu.Unlock()
+	r.mu.Lock()
+	st := rr.status
+	r.mu.Unlock()
+	r.cfg.progress(st)
+}
+
+// addKey starts the lookups of a key in every enabled region, once per key.
+func (r *sweepRun) addKey(key string) {
+	r.mu.Lock()
+	if r.seen[key] {
+		r.mu.Unlock()
+		return
+	}
+	r.seen[key] = true
+	var started []*regionRun
+	for _, rr := range r.enabled {
+		if rr.status.State == StateDenied {
+			continue // every further lookup would be denied as well
+		}
+		rr.active++
+		rr.status.Lookups++
+		if rr.started.IsZero() {
+			rr.started = r.cfg.clock.Now()
+		}
+		if !rr.failed {
+			rr.status.State = StateRunning
+		}
+		started = append(started, rr)
+		r.g.Go(func() error { return r.lookup(rr, key) })
+	}
+	r.mu.Unlock()
+	for _, rr := range started {
+		r.emit(rr)
+	}
+}
+
+// lookup pages through the events of key in one region.
+func (r *sweepRun) lookup(rr *regionRun, key string) error {
+	defer r.finish(rr)
+	in := &cloudtrail.LookupEventsInput{
+		LookupAttributes: []types.LookupAttribute{{
+			AttributeKey:   types.LookupAttributeKeyAccessKeyId,
+			AttributeValue: aws.String(key),
+		}},
+		StartTime:  aws.Time(r.window.Since),
+		EndTime:    aws.Time(r.window.Until),
+		MaxResults: aws.Int32(pageSize),
+	}
+	for {
+		out, err := r.page(rr, in)
+		if err != nil {
+			if r.ctx.Err() != nil {
+				return r.ctx.Err()
+			}
+			r.fail(rr, err)
+			return nil
+		}
+		var fresh []KeyLink
+		added := 0
+		for _, ev := range out.Events {
+			e := ParseLookupEvent(ev)
+			if e.Region == "" {
+				e.Region = rr.status.Name
+			}
+			ok, links := r.coll.add(e)
+			if ok {
+				added++
+			}
+			fresh = append(fresh, links...)
+		}
+		r.mu.Lock()
+		rr.status.Pages++
+		rr.status.Events += added
+		r.mu.Unlock()
+		r.emit(rr)
+		for _, l := range fresh {
+			r.addKey(l.AccessKeyID)
+		}
+		if aws.ToString(out.NextToken) == "" {
+			return nil
+		}
+		in.NextToken = out.NextToken
+	}
+}
+
+// page fetches one page, retrying throttles and server errors with
+// back-off. Every attempt waits for the region's limiter.
+func (r *sweepRun) page(rr *regionRun, in *cloudtrail.LookupEventsInput) (*cloudtrail.LookupEventsOutput, error) {
+	for attempt := 1; ; attempt++ {
+		if err := rr.lim.Wait(r.ctx); err != nil {
+			return nil, fmt.Errorf("wait for rate limiter: %w", err)
+		}
+		out, err := rr.client.LookupEvents(r.ctx, in)
+		if err == nil {
+			return out, nil
+		}
+		if r.ctx.Err() != nil {
+			return nil, r.ctx.Err()
+		}
+		throttle := isThrottle(err)
+		if !throttle && !isRetryable(err) || attempt >= r.cfg.maxAttempts {
+			if throttle {
+				r.mu.Lock()
+				rr.status.Throttles++
+				r.mu.Unlock()
+			}
+			return nil, err
+		}
+		r.mu.Lock()
+		if throttle {
+			rr.status.Throttles++
+		}
+		rr.status.Retries++
+		r.mu.Unlock()
+		r.emit(rr)
+		select {
+		case <-r.cfg.clock.After(r.backoff(attempt)):
+		case <-r.ctx.Done():
+			return nil, r.ctx.Err()
+		}
+	}
+}
+
+// backoff is the wait before attempt+1: exponential, capped, with half of
+// it random so that regions throttled together do not retry together.
+func (r *sweepRun) backoff(attempt int) time.Duration {
+	d := r.cfg.backoffBase << min(attempt-1, 20)
+	if d > r.cfg.backoffMax || d <= 0 {
+		d = r.cfg.backoffMax
+	}
+	half := d / 2
+	return half + rand.N(half+1)
+}
+
+// fail records the first error of a region; later lookups in it still run
+// (a new key may be readable) but the region stays failed.
+func (r *sweepRun) fail(rr *regionRun, err error) {
+	r.mu.Lock()
+	if !rr.failed {
+		rr.failed = true
+		rr.status.State = StateError
+		if isDenied(err) {
+			rr.status.State = StateDenied
+		}
+		rr.status.Err = errorReason(err)
+	}
+	r.mu.Unlock()
+	r.emit(rr)
+}
+
+// finish ends one lookup; the region is done when its last lookup ends (a
+// key found later reopens it).
+func (r *sweepRun) finish(rr *regionRun) {
+	r.mu.Lock()
+	rr.active--
+	if rr.active == 0 {
+		rr.status.Duration = r.cfg.clock.Now().Sub(rr.started)
+		if !rr.failed && r.ctx.Err() == nil {
+			rr.status.State = StateOK
+		}
+	}
+	r.mu.Unlock()
+	r.emit(rr)
+}
+
+var (
+	throttles  = retry.IsErrorThrottles(retry.DefaultThrottles)
+	retryables = retry.IsErrorRetryables(retry.DefaultRetryables)
+)
+
+func isThrottle(err error) bool { return throttles.IsErrorThrottle(err) == aws.TrueTernary }
+
+// isRetryable covers 5xx answers, broken connections and timeouts, as the
+// SDK's standard retryer does.
+func isRetryable(err error) bool { return retryables.IsErrorRetryable(err) == aws.TrueTernary }
+
+// deniedCodes are the error codes that mean the caller may not read a
+// region: no permission, a credential the region does not accept, or a
+// region that turned out not to be enabled.
+var deniedCodes = map[string]bool{
+	"AccessDenied":                true,
+	"AccessDeniedException":       true,
+	"UnauthorizedOperation":       true,
+	"UnrecognizedClientException": true,
+	"InvalidClientTokenId":        true,
+	"AuthFailure":                 true,
+	"OptInRequired":               true,
+}
+
+func isDenied(err error) bool {
+	var ae smithy.APIError
+	return errors.As(err, &ae) && deniedCodes[ae.ErrorCode()]
+}
+
+// errorReason is the short reason shown in the coverage: the AWS error code
+// and message when there is one.
+func errorReason(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		if msg := ae.ErrorMessage(); msg != "" {
+			return ae.ErrorCode() + ": " + msg
+		}
+		return ae.ErrorCode()
+	}
+	return strings.TrimSpace(err.Error())
+}
+
+// ParseLookupEvent turns one LookupEvents result into an Event. It parses
+// the CloudTrailEvent record and falls back to the summary fields of the
+// answer for anything the record lacks, so it never loses an event.
+func ParseLookupEvent(ev types.Event) Event {
+	var e Event
+	if ev.CloudTrailEvent != nil {
+		if p, err := ParseRecord([]byte(*ev.CloudTrailEvent)); err == nil {
+			e = p
+		}
+	}
+	if e.Raw == nil {
+		e = synthesize(ev)
+	}
+	if e.EventID == "" {
+		e.EventID = aws.ToString(ev.EventId)
+	}
+	if e.EventName == "" {
+		e.EventName = aws.ToString(ev.EventName)
+	}
+	if e.EventSource == "" {
+		e.EventSource = aws.ToString(ev.EventSource)
+	}
+	if e.EventTime.IsZero() && ev.EventTime != nil {
+		e.EventTime = ev.EventTime.UTC()
+	}
+	if e.UserIdentity.AccessKeyID == "" {
+		e.UserIdentity.AccessKeyID = aws.ToString(ev.AccessKeyId)
+	}
+	return e
+}
+
+// synthesize builds a minimal record from LookupEvents' summary fields, for
+// an answer without a readable CloudTrailEvent.
+func synthesize(ev types.Event) Event {
+	rec := map[string]any{
+		"eventID":     aws.ToString(ev.EventId),
+		"eventName":   aws.ToString(ev.EventName),
+		"eventSource": aws.ToString(ev.EventSource),
+		"readOnly":    strings.EqualFold(aws.ToString(ev.ReadOnly), "true"),
+		"userIdentity": map[string]any{
+			"accessKeyId": aws.ToString(ev.AccessKeyId),
+			"userName":    aws.ToString(ev.Username),
+		},
+	}
+	if ev.EventTime != nil {
+		rec["eventTime"] = ev.EventTime.UTC().Format(time.RFC3339)
+	}
+	raw, err := json.Marshal(rec)
+	if err != nil {
+		panic(err) // a map of strings and bools always marshals
+	}
+	e, err := ParseRecord(raw)
+	if err != nil {
+		panic(err) // raw is a JSON object by construction
+	}
+	return e
+}
