@@ -1,0 +1,127 @@
+package report
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+)
+
+// Document is the JSON form of a report, as WriteJSON writes it and
+// ReadJSON reads it. Milestones, RemainingWork and Recommendations are
+// derived; ReadJSON keeps them as read.
+type Document struct {
+	SchemaVersion   int              `json:"schemaVersion"`
+	Case            Case             `json:"case"`
+	Summary         *Stats           `json:"summary"`
+	Events          []Event          `json:"events"`
+	Keys            []DerivedKey     `json:"keys"`
+	Actions         []Action         `json:"actions"`
+	Resources       []Resource       `json:"resources"`
+	Coverage        []Coverage       `json:"coverage"`
+	GuardDuty       GuardDuty        `json:"guardDuty"`
+	Findings        []Finding        `json:"findings"`
+	Milestones      []Milestone      `json:"milestones"`
+	RemainingWork   []Todo           `json:"remainingWork"`
+	Recommendations []Recommendation `json:"recommendations"`
+}
+
+// WriteJSON writes the whole model with "schemaVersion": 1, one event per
+// line, events streamed from the iterator. Every value is masked (see
+// Mask), raw CloudTrail records included.
+func WriteJSON(w io.Writer, m *Model) error {
+	s := m.stats()
+	bw := bufio.NewWriter(w)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	var err error
+	put := func(prefix string, v any) {
+		if err != nil {
+			return
+		}
+		buf.Reset()
+		if err = enc.Encode(v); err != nil {
+			return
+		}
+		_, _ = bw.WriteString(prefix)
+		_, _ = bw.Write(MaskJSON(bytes.TrimRight(buf.Bytes(), "\n")))
+	}
+	put(`{"schemaVersion":`, SchemaVersion)
+	put(",\n\"case\":", m.Case)
+	put(",\n\"summary\":", s)
+	_, _ = bw.WriteString(",\n\"events\":[")
+	n := 0
+	for ev := range m.eventsOf() {
+		sep := ",\n"
+		if n == 0 {
+			sep = "\n"
+		}
+		put(sep, ev)
+		if err != nil {
+			return fmt.Errorf("write json: encode event %s: %w", ev.EventID, err)
+		}
+		n++
+	}
+	if n > 0 {
+		_, _ = bw.WriteString("\n")
+	}
+	_, _ = bw.WriteString("]")
+	put(",\n\"keys\":", nonNil(m.Keys))
+	put(",\n\"actions\":", nonNil(m.Actions))
+	put(",\n\"resources\":", nonNil(m.Resources))
+	put(",\n\"coverage\":", nonNil(m.Coverage))
+	put(",\n\"guardDuty\":", m.GuardDuty)
+	put(",\n\"findings\":", nonNil(m.Findings))
+	put(",\n\"milestones\":", nonNil(Milestones(m, s)))
+	put(",\n\"remainingWork\":", nonNil(RemainingWork(m, s)))
+	put(",\n\"recommendations\":", nonNil(Recommendations(m, s)))
+	if err != nil {
+		return fmt.Errorf("write json: %w", err)
+	}
+	_, _ = bw.WriteString("}\n")
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("write json: %w", err)
+	}
+	return nil
+}
+
+// nonNil makes an absent list an empty JSON array rather than null, so
+// consumers need not tell the two apart.
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+// ReadJSON reads a document WriteJSON wrote. The events are held in memory.
+func ReadJSON(r io.Reader) (*Document, error) {
+	var d Document
+	dec := json.NewDecoder(r)
+	if err := dec.Decode(&d); err != nil {
+		return nil, fmt.Errorf("read json report: %w", err)
+	}
+	if d.SchemaVersion != SchemaVersion {
+		return nil, fmt.Errorf("read json report: schema version %d, want %d", d.SchemaVersion, SchemaVersion)
+	}
+	return &d, nil
+}
+
+// Model rebuilds the report model from the document, so that a JSON
+// report can be rendered again as a workbook or Markdown.
+func (d *Document) Model() *Model {
+	return &Model{
+		Case:      d.Case,
+		Events:    slices.Values(d.Events),
+		Stats:     d.Summary,
+		Keys:      d.Keys,
+		Actions:   d.Actions,
+		Resources: d.Resources,
+		Coverage:  d.Coverage,
+		GuardDuty: d.GuardDuty,
+		Findings:  d.Findings,
+	}
+}

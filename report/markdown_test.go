@@ -1,0 +1,204 @@
+package report
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
+
+func markdown(t *testing.T, m *Model, lang string) string {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := WriteMarkdown(&buf, m, lang); err != nil {
+		t.Fatalf("WriteMarkdown(%s): %v", lang, err)
+	}
+	return buf.String()
+}
+
+func TestMarkdownGolden(t *testing.T) {
+	for _, lang := range Languages {
+		t.Run(lang, func(t *testing.T) {
+			got := markdown(t, fixtureModel(), lang)
+			path := filepath.Join("testdata", "report."+lang+".md.golden")
+			if *update {
+				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("read golden (run go test ./report -run TestMarkdownGolden -update): %v", err)
+			}
+			if got != string(want) {
+				t.Errorf("%s report differs from %s; rerun with -update if the change is intended\n%s", lang, path, firstDiff(string(want), got))
+			}
+		})
+	}
+}
+
+// firstDiff shows the first differing line, enough to see what changed.
+func firstDiff(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	for i := 0; i < max(len(w), len(g)); i++ {
+		var wl, gl string
+		if i < len(w) {
+			wl = w[i]
+		}
+		if i < len(g) {
+			gl = g[i]
+		}
+		if wl != gl {
+			return "line " + itoa(i+1) + ":\nwant: " + wl + "\n got: " + gl
+		}
+	}
+	return ""
+}
+
+func itoa(n int) string { return num(n) }
+
+func TestMarkdownContent(t *testing.T) {
+	m := fixtureModel()
+	for _, lang := range Languages {
+		md := markdown(t, m, lang)
+		// Every journal action, by its UTC time and action.
+		for _, a := range m.Actions {
+			if !strings.Contains(md, ts(a.Time)) || !strings.Contains(md, "`"+a.Action+"`") {
+				t.Errorf("%s: journal action %d (%s) missing", lang, a.Seq, a.Action)
+			}
+		}
+		// Every resource still present is named in the list.
+		for _, r := range m.Resources {
+			if r.State == StatePresent && !strings.Contains(md, "- ") || !strings.Contains(md, "`"+r.ID+"`") {
+				t.Errorf("%s: resource %s missing", lang, r.ID)
+			}
+		}
+		for _, want := range []string{"```mermaid", "gantt", "me-south-1", "ap-south-2", "LookupEvents", "aws-vault", "git-secrets", "90", "GuardDuty"} {
+			if !strings.Contains(md, want) {
+				t.Errorf("%s: report lacks %q", lang, want)
+			}
+		}
+	}
+	en := markdown(t, m, "en")
+	for _, want := range []string{
+		"Data events (S3 object reads and writes",
+		"Regions not enabled in the account (no call can be made there unless someone enables them): me-south-1.",
+		"Regions where the search failed: ap-south-2 (ThrottlingException after 8 retries).",
+		"- `AWS::IAM::User` `svc-backup` (global): remove with `iam:DeleteUser`",
+		"- `AWS::EC2::SecurityGroup` `sg-0123456789abcdef0` in ap-southeast-1: remove with `ec2:DeleteSecurityGroup`",
+		"GuardDuty was off in: ap-southeast-1, us-east-1.",
+		"The leaked key was 163 days old",
+		"Attacker calls went on for 13 min after the key was deactivated",
+	} {
+		if !strings.Contains(en, want) {
+			t.Errorf("en report lacks %q", want)
+		}
+	}
+	ja := markdown(t, m, "ja")
+	for _, want := range []string{"## 概要", "## 残作業", "## 再発防止策", "データイベント", "me-south-1", "漏洩したキーは作成から 163 日経っていました"} {
+		if !strings.Contains(ja, want) {
+			t.Errorf("ja report lacks %q", want)
+		}
+	}
+}
+
+func TestMarkdownUnknownLanguage(t *testing.T) {
+	var buf bytes.Buffer
+	if err := WriteMarkdown(&buf, fixtureModel(), "fr"); err == nil || !strings.Contains(err.Error(), `"fr"`) {
+		t.Errorf("WriteMarkdown(fr) err = %v", err)
+	}
+	if buf.Len() != 0 {
+		t.Error("WriteMarkdown wrote output for an unknown language")
+	}
+	if err := WriteMarkdown(&buf, fixtureModel(), ""); err != nil {
+		t.Errorf("empty language must mean English: %v", err)
+	}
+}
+
+func TestMessageTablesMatch(t *testing.T) {
+	en, ja := messages["en"], messages["ja"]
+	for k := range en {
+		// Plural forms exist only where the language has them.
+		if _, ok := ja[k]; !ok && !strings.HasSuffix(k, ".one") {
+			t.Errorf("ja lacks %q", k)
+		}
+	}
+	for k := range ja {
+		if _, ok := en[k]; !ok {
+			t.Errorf("en lacks %q", k)
+		}
+	}
+	if !slices.Equal(sortedKeys(messages), Languages) {
+		t.Errorf("Languages %v do not match the tables %v", Languages, sortedKeys(messages))
+	}
+}
+
+func TestMarkdownMasksSecrets(t *testing.T) {
+	m := fixtureModel()
+	m.Actions[5].Error = "DeleteConflict; session " + fakeToken
+	m.Coverage[6].Error = "secret " + exampleSecret + " in error"
+	for _, lang := range Languages {
+		md := markdown(t, m, lang)
+		if strings.Contains(md, "IQoJb3JpZ2lu") || strings.Contains(md, exampleSecret) {
+			t.Errorf("%s report holds a secret", lang)
+		}
+		if !strings.Contains(md, Masked) {
+			t.Errorf("%s report shows no masked value", lang)
+		}
+		if !strings.Contains(md, leakedKey) {
+			t.Errorf("%s report does not show the access key ID whole", lang)
+		}
+	}
+}
+
+func TestMarkdownBeforeContainment(t *testing.T) {
+	m := fixtureModel()
+	m.Case.LeakedAt, m.Case.ContainedAt, m.Case.RevokedAt, m.Case.KeyStatus = time.Time{}, time.Time{}, time.Time{}, "Active"
+	m.Actions, m.Resources, m.Findings = nil, nil, nil
+	m.GuardDuty = GuardDuty{}
+	en := markdown(t, m, "en")
+	for _, want := range []string{
+		"no later than 2024-05-01 10:17:03 (the first attacker call)",
+		"Key leaked (estimated)",
+		"| Key deactivated | not done |",
+		"1. Deactivate the key `" + leakedKey + "` (keyleak contain).",
+		"2. Revoke the sessions issued from `" + leakedKey + "`",
+		"keyleak recorded no actions for this case.",
+		"No resource created with the key was found.",
+		"Whether GuardDuty was on was not checked.",
+	} {
+		if !strings.Contains(en, want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+	if strings.Contains(en, "Clean-up") || strings.Contains(en, "after the key was deactivated") {
+		t.Error("report claims clean-up or containment that did not happen")
+	}
+}
+
+func TestMarkdownNoEvents(t *testing.T) {
+	m := &Model{Case: Case{KeyID: leakedKey, GeneratedAt: at("13:05:00"), ToolVersion: "v1"}}
+	for _, lang := range Languages {
+		md := markdown(t, m, lang)
+		if !strings.Contains(md, leakedKey) {
+			t.Errorf("%s: empty report lacks the key", lang)
+		}
+	}
+	if en := markdown(t, m, "en"); !strings.Contains(en, "No call in the investigated period was classified as attacker activity.") {
+		t.Error("empty report does not say no attacker activity was found")
+	}
+}
+
+func TestNum(t *testing.T) {
+	for n, want := range map[int]string{0: "0", 999: "999", 1000: "1,000", 1048575: "1,048,575", -1234: "-1,234"} {
+		if got := num(n); got != want {
+			t.Errorf("num(%d) = %q, want %q", n, got, want)
+		}
+	}
+}

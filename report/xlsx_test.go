@@ -1,0 +1,369 @@
+package report
+
+import (
+	"archive/zip"
+	"bytes"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+)
+
+var jst = time.FixedZone("JST", 9*3600)
+
+func writeWorkbook(t *testing.T, m *Model, opts XLSXOptions) (*excelize.File, []byte) {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := WriteXLSX(&buf, m, opts); err != nil {
+		t.Fatalf("WriteXLSX: %v", err)
+	}
+	f, err := excelize.OpenReader(bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		t.Fatalf("open written workbook: %v", err)
+	}
+	t.Cleanup(func() { _ = f.Close() })
+	return f, buf.Bytes()
+}
+
+func rows(t *testing.T, f *excelize.File, sheet string) [][]string {
+	t.Helper()
+	rs, err := f.GetRows(sheet)
+	if err != nil {
+		t.Fatalf("rows of %s: %v", sheet, err)
+	}
+	return rs
+}
+
+// summaryValues maps the Summary sheet's labels (column A) to values (B).
+func summaryValues(t *testing.T, f *excelize.File) map[string]string {
+	out := map[string]string{}
+	for _, r := range rows(t, f, SheetSummary) {
+		if len(r) >= 2 {
+			out[r[0]] = r[1]
+		}
+	}
+	return out
+}
+
+func TestWriteXLSX(t *testing.T) {
+	m := fixtureModel()
+	f, raw := writeWorkbook(t, m, XLSXOptions{TZ: jst, TmpDir: t.TempDir()})
+
+	wantSheets := []string{SheetSummary, SheetTimeline, SheetAttacker, SheetResources, SheetActions,
+		SheetKeys, SheetCoverage, SheetGuardDuty, SheetChartData}
+	if got := f.GetSheetList(); !slices.Equal(got, wantSheets) {
+		t.Fatalf("sheets = %v, want %v", got, wantSheets)
+	}
+
+	if got := f.GetActiveSheetIndex(); got != 0 {
+		t.Errorf("active sheet = %d, want Summary", got)
+	}
+	tl := rows(t, f, SheetTimeline)
+	evs := fixtureEvents()
+	if len(tl) != len(evs)+1 {
+		t.Fatalf("timeline has %d rows, want header + %d", len(tl), len(evs))
+	}
+	if tl[0][0] != "Time (UTC)" || tl[0][1] != "Local time (JST)" || tl[0][17] != "Event ID (CloudTrail console)" {
+		t.Errorf("headers = %q", tl[0])
+	}
+	var prev time.Time
+	for i, r := range tl[1:] {
+		ev := evs[i]
+		utc, err := time.Parse(time.DateTime, r[0])
+		if err != nil {
+			t.Fatalf("row %d time %q: %v", i+2, r[0], err)
+		}
+		if utc.Before(prev) {
+			t.Errorf("row %d not oldest first", i+2)
+		}
+		prev = utc
+		if !utc.Equal(ev.Time) {
+			t.Errorf("row %d time %s, want %s", i+2, utc, ev.Time)
+		}
+		if local, _ := time.Parse(time.DateTime, r[1]); !local.Equal(ev.Time.Add(9 * time.Hour)) {
+			t.Errorf("row %d local time %q, want UTC+9", i+2, r[1])
+		}
+		if r[2] != ev.Region || r[4] != ev.Name || r[11] != string(ev.Verdict) || r[12] != string(ev.Severity) || r[17] != ev.EventID {
+			t.Errorf("row %d = %q does not match event %s", i+2, r, ev.EventID)
+		}
+	}
+	// The RunInstances row shows the chain and links to the console.
+	run := tl[7]
+	if run[5] != leakedKey+" → "+sessionKey {
+		t.Errorf("key chain = %q", run[5])
+	}
+	if run[16] != "AWS::EC2::Instance i-0a1b2c3d4e5f67890" {
+		t.Errorf("resources = %q", run[16])
+	}
+	formula, err := f.GetCellFormula(SheetTimeline, "R8")
+	if err != nil || !strings.Contains(formula, ConsoleURL("ap-southeast-1", evs[6].EventID)) || !strings.HasPrefix(formula, "HYPERLINK(") {
+		t.Errorf("event link formula = %q (%v)", formula, err)
+	}
+	// Severity is shown as a fill colour.
+	styleID, err := f.GetCellStyle(SheetTimeline, "M5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := f.GetStyle(styleID)
+	if err != nil || len(st.Fill.Color) == 0 || st.Fill.Color[0] != severityFill[SeverityCritical][0] {
+		t.Errorf("critical severity cell style = %+v (%v)", st, err)
+	}
+
+	panes, err := f.GetPanes(SheetTimeline)
+	if err != nil || !panes.Freeze || panes.YSplit != 1 || panes.XSplit != 1 {
+		t.Errorf("timeline panes = %+v (%v)", panes, err)
+	}
+	if !hasAutoFilter(t, f, raw, SheetTimeline, "A1:R13") {
+		t.Error("timeline has no autofilter over A1:R13")
+	}
+	if !hasAutoFilter(t, f, raw, SheetResources, "A1:J5") {
+		t.Error("resources sheet has no autofilter")
+	}
+
+	// The dimension is right although rows were streamed after it.
+	if x := sheetXML(t, f, raw, SheetTimeline); !strings.Contains(x, `<dimension ref="A1:R13"`) {
+		t.Error("timeline dimension is not A1:R13")
+	}
+
+	att := rows(t, f, SheetAttacker)
+	if len(att) != 1+9 {
+		t.Errorf("attacker sheet has %d rows, want 10", len(att))
+	}
+	for _, r := range att[1:] {
+		if r[11] != string(VerdictAttacker) {
+			t.Errorf("attacker sheet holds a %s event", r[11])
+		}
+	}
+
+	for sheet, want := range map[string]int{SheetResources: 4, SheetActions: 7, SheetKeys: 3, SheetCoverage: 7, SheetGuardDuty: 1} {
+		if got := len(rows(t, f, sheet)) - 1; got != want {
+			t.Errorf("%s has %d rows, want %d", sheet, got, want)
+		}
+	}
+	keys := rows(t, f, SheetKeys)
+	if keys[2][2] != leakedKey+" → "+sessionKey || keys[2][11] != "3" {
+		t.Errorf("keys row = %q", keys[2])
+	}
+	acts := rows(t, f, SheetActions)
+	if acts[6][6] != ResultFailed || !strings.Contains(acts[6][7], "DeleteConflict") {
+		t.Errorf("failed action row = %q", acts[6])
+	}
+
+	s := ComputeStats(m.Events)
+	sum := summaryValues(t, f)
+	for label, want := range map[string]int{
+		LabelEvents: s.Events, LabelAttackerEvents: s.Attacker(), LabelRegions: len(s.Regions),
+		LabelResourcesPresent: 2, "Legitimate events": 2, "Unclear events": 1, "Journal actions": 7,
+	} {
+		if sum[label] != strconv.Itoa(want) {
+			t.Errorf("summary %q = %q, want %d", label, sum[label], want)
+		}
+	}
+	if sum["Leaked access key"] != leakedKey || sum["Account"] != account {
+		t.Errorf("summary case = %q %q", sum["Leaked access key"], sum["Account"])
+	}
+	if !strings.HasPrefix(sum["Leaked at"], "2024-05-01 10:10:00 UTC (2024-05-01 19:10:00 JST)") || sum["Leak time"] != "given" {
+		t.Errorf("summary leak = %q / %q", sum["Leaked at"], sum["Leak time"])
+	}
+	if !strings.Contains(sum["Regions not searched in full"], "me-south-1 (not-enabled)") {
+		t.Errorf("summary coverage = %q", sum["Regions not searched in full"])
+	}
+
+	// The chart's data matches the histogram and the chart is embedded.
+	cd := rows(t, f, SheetChartData)
+	if len(cd) != len(s.Histogram)+1 {
+		t.Errorf("chart data has %d rows, want %d", len(cd)-1, len(s.Histogram))
+	}
+	if cd[5][0] != "2024-05-01 10:10" || cd[5][1] != "4" {
+		t.Errorf("chart data row 10:10 = %q", cd[5])
+	}
+	if !zipHas(t, raw, "xl/charts/chart1.xml") {
+		t.Error("workbook has no chart")
+	}
+}
+
+// hasAutoFilter reports whether the sheet has an autofilter over ref: the
+// workbook's hidden _FilterDatabase name and the worksheet's autoFilter
+// element (excelize has no getter for the latter, so its XML is read).
+func hasAutoFilter(t *testing.T, f *excelize.File, raw []byte, sheet, ref string) bool {
+	t.Helper()
+	named := false
+	for _, dn := range f.GetDefinedName() {
+		if dn.Name == "_xlnm._FilterDatabase" && dn.Scope == sheet && strings.HasSuffix(dn.RefersTo, "!"+absRef(ref)) {
+			named = true
+		}
+	}
+	return named && strings.Contains(sheetXML(t, f, raw, sheet), `<autoFilter ref="`+absRef(ref)+`"`)
+}
+
+// sheetXML returns a worksheet's XML; excelize names sheet parts by sheet ID.
+func sheetXML(t *testing.T, f *excelize.File, raw []byte, sheet string) string {
+	t.Helper()
+	for id, name := range f.GetSheetMap() {
+		if name != sheet {
+			continue
+		}
+		zr, err := zip.NewReader(bytes.NewReader(raw), int64(len(raw)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rc, err := zr.Open("xl/worksheets/sheet" + strconv.Itoa(id) + ".xml")
+		if err != nil {
+			t.Fatalf("open XML of %s: %v", sheet, err)
+		}
+		b, err := io.ReadAll(rc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	t.Fatalf("no sheet %s", sheet)
+	return ""
+}
+
+func absRef(ref string) string {
+	a, b, _ := strings.Cut(ref, ":")
+	abs := func(c string) string {
+		i := strings.IndexAny(c, "0123456789")
+		return "$" + c[:i] + "$" + c[i:]
+	}
+	return abs(a) + ":" + abs(b)
+}
+
+func zipHas(t *testing.T, raw []byte, name string) bool {
+	t.Helper()
+	zr, err := zip.NewReader(bytes.NewReader(raw), int64(len(raw)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range zr.File {
+		if f.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+func TestWriteXLSXSplitsTimeline(t *testing.T) {
+	old := timelineRows
+	timelineRows = 5
+	t.Cleanup(func() { timelineRows = old })
+
+	f, raw := writeWorkbook(t, fixtureModel(), XLSXOptions{TZ: time.UTC})
+	want := []string{SheetSummary, "Timeline", "Timeline 2", "Timeline 3", "Attacker", "Attacker 2",
+		SheetResources, SheetActions, SheetKeys, SheetCoverage, SheetGuardDuty, SheetChartData}
+	if got := f.GetSheetList(); !slices.Equal(got, want) {
+		t.Fatalf("sheets = %v, want %v", got, want)
+	}
+	var ids []string
+	for i, sheet := range []string{"Timeline", "Timeline 2", "Timeline 3"} {
+		rs := rows(t, f, sheet)
+		if want := []int{5, 5, 2}[i]; len(rs)-1 != want {
+			t.Errorf("%s has %d events, want %d", sheet, len(rs)-1, want)
+		}
+		if rs[0][0] != "Time (UTC)" {
+			t.Errorf("%s lacks headers", sheet)
+		}
+		for _, r := range rs[1:] {
+			ids = append(ids, r[17])
+		}
+		if !hasAutoFilter(t, f, raw, sheet, "A1:R"+strconv.Itoa(len(rs))) {
+			t.Errorf("%s has no autofilter", sheet)
+		}
+	}
+	var want2 []string
+	for _, ev := range fixtureEvents() {
+		want2 = append(want2, ev.EventID)
+	}
+	if !slices.Equal(ids, want2) {
+		t.Errorf("split timeline lost or reordered events:\n got %v\nwant %v", ids, want2)
+	}
+	if n := len(rows(t, f, "Attacker")) + len(rows(t, f, "Attacker 2")) - 2; n != 9 {
+		t.Errorf("attacker pages hold %d events, want 9", n)
+	}
+}
+
+func TestWriteXLSXSortsUnorderedEvents(t *testing.T) {
+	m := fixtureModel()
+	evs := fixtureEvents()
+	slices.Reverse(evs)
+	m.Events = slices.Values(evs)
+	f, _ := writeWorkbook(t, m, XLSXOptions{TZ: time.UTC})
+	rs := rows(t, f, SheetTimeline)
+	if rs[1][17] != fixtureEvents()[0].EventID || rs[len(rs)-1][17] != fixtureEvents()[11].EventID {
+		t.Errorf("unordered input not sorted: first %s last %s", rs[1][17], rs[len(rs)-1][17])
+	}
+}
+
+func TestWriteXLSXStaleStats(t *testing.T) {
+	m := fixtureModel()
+	m.Stats = ComputeStats(m.Events)
+	evs := fixtureEvents()
+	evs[3], evs[4] = evs[4], evs[3]
+	m.Events = slices.Values(evs)
+	if err := WriteXLSX(io.Discard, m, XLSXOptions{}); err == nil || !strings.Contains(err.Error(), "oldest first") {
+		t.Errorf("out-of-order events with stats claiming order: err = %v", err)
+	}
+
+	// Stats that undercount still get every event written: extra pages are
+	// appended rather than rows dropped.
+	old := timelineRows
+	timelineRows = 5
+	t.Cleanup(func() { timelineRows = old })
+	m = fixtureModel()
+	m.Stats = ComputeStats(slices.Values(fixtureEvents()[:3]))
+	f, _ := writeWorkbook(t, m, XLSXOptions{})
+	total := 0
+	for _, sheet := range f.GetSheetList() {
+		if strings.HasPrefix(sheet, "Timeline") {
+			total += len(rows(t, f, sheet)) - 1
+		}
+	}
+	if total != 12 {
+		t.Errorf("timeline pages hold %d events, want 12", total)
+	}
+}
+
+func TestWriteXLSXEmpty(t *testing.T) {
+	f, raw := writeWorkbook(t, &Model{Case: Case{KeyID: leakedKey}}, XLSXOptions{})
+	if rs := rows(t, f, SheetTimeline); len(rs) != 1 || rs[0][0] != "Time (UTC)" {
+		t.Errorf("empty timeline = %q", rs)
+	}
+	if sum := summaryValues(t, f); sum[LabelEvents] != "0" || sum["First attacker call"] != "none found" {
+		t.Errorf("empty summary = %v", sum)
+	}
+	if zipHas(t, raw, "xl/charts/chart1.xml") {
+		t.Error("chart drawn without data")
+	}
+}
+
+func TestWriteXLSXMasksSecrets(t *testing.T) {
+	m := fixtureModel()
+	evs := fixtureEvents()
+	evs[1].UserAgent = "aws-cli/2.15.0 token=" + fakeToken
+	evs[2].ErrorCode = "secret " + exampleSecret
+	m.Events = slices.Values(evs)
+	m.Actions[0].Detail = "used session " + fakeToken
+	f, _ := writeWorkbook(t, m, XLSXOptions{})
+	masked := 0
+	for _, sheet := range f.GetSheetList() {
+		for _, r := range rows(t, f, sheet) {
+			for _, c := range r {
+				if strings.Contains(c, "IQoJb3JpZ2lu") || strings.Contains(c, exampleSecret) {
+					t.Errorf("%s holds a secret: %q", sheet, c)
+				}
+				if strings.Contains(c, Masked) {
+					masked++
+				}
+			}
+		}
+	}
+	// Two timeline cells, their attacker copies, one action.
+	if masked != 5 {
+		t.Errorf("%d masked cells, want 5", masked)
+	}
+}
