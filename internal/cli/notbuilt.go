@@ -19,10 +19,6 @@ func notBuilt(use, short string) *cobra.Command {
 	}
 }
 
-func newCmdInvestigate(_ *Factory, _ *globalFlags) *cobra.Command {
-	return notBuilt("investigate", "Find every CloudTrail event of a key and its derived credentials")
-}
-
 func newCmdReport(_ *Factory, _ *globalFlags) *cobra.Command {
 	return notBuilt("report", "Write the Excel, Markdown and JSON reports of a case")
 }

@@ -4,16 +4,42 @@ import (
 	"encoding/json"
 	"os"
 	"path"
+	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+
 	"github.com/keyleak/keyleak/playbook"
+	"github.com/keyleak/keyleak/trail"
 )
 
 // requiredActions is every AWS action keyleak's code can call, taken from
-// the packages that declare them, not from a hand-kept list.
+// the packages that declare them, not from a hand-kept list: the playbook's
+// declared calls, and the methods of the narrow interfaces the investigation
+// calls AWS through.
 func requiredActions() []string {
-	return playbook.RequiredActions()
+	out := playbook.RequiredActions()
+	seams := []struct {
+		service string
+		iface   reflect.Type
+	}{
+		{"ec2", reflect.TypeFor[trail.RegionsAPI]()},
+		{"cloudtrail", reflect.TypeFor[cloudtrail.LookupEventsAPIClient]()},
+		{"s3", reflect.TypeFor[trail.S3API]()},
+	}
+	// S3's API calls and IAM actions differ in name.
+	s3Actions := map[string]string{"ListObjectsV2": "ListBucket", "GetObject": "GetObject"}
+	for _, seam := range seams {
+		for i := range seam.iface.NumMethod() {
+			name := seam.iface.Method(i).Name
+			if seam.service == "s3" {
+				name = s3Actions[name]
+			}
+			out = append(out, seam.service+":"+name)
+		}
+	}
+	return out
 }
 
 // The minimal responder policy allows every action the code can call.
@@ -51,6 +77,30 @@ func TestResponderPolicyCoversEveryAction(t *testing.T) {
 		}
 		if !ok {
 			t.Errorf("responder.json does not allow %s, which keyleak calls", need)
+		}
+	}
+}
+
+// Every action the policy allows is one the code calls: the policy stays
+// minimal as the code changes.
+func TestResponderPolicyAllowsNothingUnused(t *testing.T) {
+	b, err := os.ReadFile("../../examples/policies/responder.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct{ Statement []struct{ Action []string } }
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	need := map[string]bool{}
+	for _, a := range requiredActions() {
+		need[strings.ToLower(a)] = true
+	}
+	for _, st := range doc.Statement {
+		for _, a := range st.Action {
+			if !need[strings.ToLower(a)] {
+				t.Errorf("responder.json allows %s, which no code calls", a)
+			}
 		}
 	}
 }

@@ -1,0 +1,338 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	"github.com/spf13/cobra"
+	"golang.org/x/time/rate"
+
+	"github.com/keyleak/keyleak/playbook"
+	"github.com/keyleak/keyleak/trail"
+)
+
+// investigateOptions are the flags of `keyleak investigate`.
+type investigateOptions struct {
+	Key     string
+	Since   string
+	Until   string
+	Regions string
+	Logs    string
+	CaseDir string
+	Parent  string
+	Output  outputFormat
+	// LookupRate is LookupEvents requests per second per region. AWS allows
+	// 2; only a simulator allows more, so the flag is hidden.
+	LookupRate float64
+}
+
+// investigationFile is where a case keeps the investigation's coverage,
+// window and key chain (the events themselves are in events.jsonl).
+const investigationFile = "investigation.json"
+
+func newCmdInvestigate(f *Factory, g *globalFlags) *cobra.Command {
+	return newCmdInvestigateWith(f, g, nil)
+}
+
+func newCmdInvestigateWith(f *Factory, g *globalFlags, runF func(context.Context, *investigateOptions) error) *cobra.Command {
+	o := &investigateOptions{}
+	cmd := &cobra.Command{
+		Use:   "investigate --key AKIA…",
+		Short: "Find every CloudTrail event of a key and of the credentials derived from it",
+		Long: `Find every CloudTrail event of the key, in every region, and follow the
+credentials made from it (GetSessionToken, GetFederationToken, AssumeRole*,
+CreateAccessKey) to their events too. Regions not enabled in the account are
+listed as such. LookupEvents covers the last 90 days of management events;
+for older events or data events, point --logs at the trail's log files.
+
+--since and --until take RFC 3339 times or durations back from now (72h).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			o.Output = g.output
+			if err := playbook.ValidateKeyID(o.Key); err != nil {
+				return &UsageError{Err: err}
+			}
+			if runF != nil {
+				return runF(cmd.Context(), o)
+			}
+			return investigateRun(cmd.Context(), f, o)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&o.Key, "key", "", "the leaked access key ID (AKIA… or ASIA…)")
+	fl.StringVar(&o.Since, "since", "", "start of the window: RFC 3339 time or duration ago (default: 90 days ago)")
+	fl.StringVar(&o.Until, "until", "", "end of the window: RFC 3339 time or duration ago (default: now)")
+	fl.StringVar(&o.Regions, "regions", "all", "regions to search: all, or a comma-separated list")
+	fl.StringVar(&o.Logs, "logs", "", "read CloudTrail log files instead of LookupEvents: a directory or s3://bucket/prefix")
+	fl.StringVar(&o.CaseDir, "case", "", "case directory (default: the newest case of the key under --dir, or a new one)")
+	fl.StringVar(&o.Parent, "dir", ".", "where new case directories are made")
+	fl.Float64Var(&o.LookupRate, "lookup-rate", 2, "LookupEvents requests per second per region (AWS allows 2)")
+	_ = fl.MarkHidden("lookup-rate")
+	_ = cmd.MarkFlagRequired("key")
+	return cmd
+}
+
+// parseWhen reads an RFC 3339 time or a duration back from now.
+func parseWhen(s string, now time.Time) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t.UTC(), nil
+	}
+	if d, err := time.ParseDuration(s); err == nil && d >= 0 {
+		return now.Add(-d).UTC(), nil
+	}
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		if d, err := time.ParseDuration(days + "h"); err == nil && d >= 0 {
+			return now.Add(-24 * d).UTC(), nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("%q is neither an RFC 3339 time (2006-01-02T15:04:05Z) nor a duration like 72h or 7d", s)
+}
+
+// window resolves --since and --until.
+func (o *investigateOptions) window(now time.Time) (time.Time, time.Time, error) {
+	since, until := now.Add(-90*24*time.Hour).UTC(), now.UTC()
+	var err error
+	if o.Since != "" {
+		if since, err = parseWhen(o.Since, now); err != nil {
+			return since, until, usageErrorf("--since: %w", err)
+		}
+	}
+	if o.Until != "" {
+		if until, err = parseWhen(o.Until, now); err != nil {
+			return since, until, usageErrorf("--until: %w", err)
+		}
+	}
+	if !since.Before(until) {
+		return since, until, usageErrorf("--since (%s) must be before --until (%s)", since.Format(time.RFC3339), until.Format(time.RFC3339))
+	}
+	return since, until, nil
+}
+
+func investigateRun(ctx context.Context, f *Factory, o *investigateOptions) error {
+	since, until, err := o.window(f.Now())
+	if err != nil {
+		return err
+	}
+	clients, err := f.Clients(ctx)
+	if err != nil {
+		return err
+	}
+	c, err := openCase(o.CaseDir, o.Parent, o.Key, f.Now())
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+
+	progress := newProgressPrinter(f.IO.ErrOut, o.Output == outputText)
+	if o.LookupRate <= 0 {
+		return usageErrorf("--lookup-rate must be more than 0")
+	}
+	opts := []trail.Option{
+		trail.WithWindow(since, until),
+		trail.WithProgress(progress.update),
+		trail.WithLimiterRate(rate.Limit(o.LookupRate), max(1, int(o.LookupRate/2))),
+	}
+	var inv *trail.Investigation
+	var runErr error
+	switch {
+	case o.Logs != "":
+		var src trail.LogSource
+		if strings.HasPrefix(o.Logs, "s3://") {
+			s3src, err := trail.NewS3Logs(clients.S3(""), o.Logs)
+			if err != nil {
+				return &UsageError{Err: err}
+			}
+			src = s3src
+		} else {
+			src = trail.DirLogs(o.Logs)
+		}
+		inv, runErr = trail.ScanLogs(ctx, src, o.Key, opts...)
+		if errors.Is(runErr, trail.ErrNoLogFiles) {
+			return &UsageError{Err: fmt.Errorf("no CloudTrail log files (.json, .json.gz, .jsonl) under %s", o.Logs)}
+		}
+	default:
+		known, err := trail.ListRegions(ctx, clients.EC2(""))
+		if err != nil {
+			return fmt.Errorf("list regions: %w", err)
+		}
+		var names []string
+		if o.Regions != "" && o.Regions != "all" {
+			names = strings.Split(o.Regions, ",")
+		}
+		regions, err := trail.SelectRegions(known, names)
+		if err != nil {
+			return &UsageError{Err: err}
+		}
+		sweep := trail.NewSweep(regions, func(region string) cloudtrail.LookupEventsAPIClient {
+			return clients.CloudTrail(region)
+		}, opts...)
+		inv, runErr = sweep.Run(ctx, o.Key)
+	}
+	// Whatever was found is kept, even when the run was cut short.
+	if inv != nil {
+		if err := saveInvestigation(c, inv); err != nil {
+			return err
+		}
+		if err := printInvestigation(f.IO.Out, o.Output, inv, c.Dir()); err != nil {
+			return err
+		}
+	}
+	if runErr != nil {
+		return runErr
+	}
+	if inv.Coverage.Failed() {
+		return &PartialError{Err: errors.New(inv.Coverage.Summary() + "; what was found is saved in " + c.Dir() + ", and re-running resumes")}
+	}
+	return nil
+}
+
+// saveInvestigation writes the events and the coverage into the case and
+// notes the run in the journal.
+func saveInvestigation(c *playbook.Case, inv *trail.Investigation) error {
+	added, err := trail.AppendEventsFile(c.Path(playbook.EventsFile), inv.Events)
+	if err != nil {
+		return fmt.Errorf("save events: %w", err)
+	}
+	res := inv.Result()
+	res.Events = nil
+	b, err := json.MarshalIndent(res, "", "  ")
+	if err != nil {
+		return fmt.Errorf("save investigation: %w", err)
+	}
+	if err := c.WriteFile(investigationFile, b); err != nil {
+		return fmt.Errorf("save investigation: %w", err)
+	}
+	if inv.Account != "" && c.Meta().Account == "" {
+		if err := c.SetAccount(inv.Account); err != nil {
+			return fmt.Errorf("save account: %w", err)
+		}
+	}
+	msg := fmt.Sprintf("investigation: %d events (%d new) of %d keys", len(inv.Events), added, len(inv.Keys))
+	if s := inv.Coverage.Summary(); s != "" {
+		msg += "; " + s
+	}
+	if _, err := c.Journal().Append(playbook.Entry{Kind: playbook.KindNote, Step: "investigate", Message: msg}); err != nil {
+		return fmt.Errorf("journal investigation: %w", err)
+	}
+	return nil
+}
+
+func printInvestigation(w io.Writer, format outputFormat, inv *trail.Investigation, caseDir string) error {
+	if format == outputJSON {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(inv.Result()); err != nil {
+			return fmt.Errorf("write result: %w", err)
+		}
+		return nil
+	}
+	_, err := io.WriteString(w, renderInvestigation(inv.Result(), caseDir))
+	return err
+}
+
+// renderInvestigation is the text form of an investigation: coverage, the
+// key chain, and what the keys did, by event name.
+func renderInvestigation(res trail.Result, caseDir string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Key %s", res.Key)
+	if res.Account != "" {
+		fmt.Fprintf(&b, " in account %s", res.Account)
+	}
+	fmt.Fprintf(&b, ", %s to %s\n\n", res.Window.Since.UTC().Format(time.RFC3339), res.Window.Until.UTC().Format(time.RFC3339))
+	fmt.Fprintf(&b, "%-16s %-12s %7s %6s %9s  %s\n", "REGION", "STATUS", "EVENTS", "PAGES", "THROTTLED", "ERROR")
+	for _, r := range res.Regions {
+		fmt.Fprintf(&b, "%-16s %-12s %7d %6d %9d  %s\n", r.Region, r.Status, r.Events, r.Pages, r.Throttled, r.Error)
+	}
+	if len(res.Keys) > 1 {
+		b.WriteString("\nCredentials derived from the key:\n")
+		for _, k := range res.Keys {
+			if k.Parent == "" {
+				continue
+			}
+			line := fmt.Sprintf("  %s  from %s by %s at %s", k.AccessKeyID, k.Parent, k.Via, k.EventTime.UTC().Format(time.RFC3339))
+			if k.RoleARN != "" {
+				line += " (role " + k.RoleARN + ")"
+			}
+			if k.MayBeValid {
+				line += " — may still be valid"
+				if !k.Expiration.IsZero() {
+					line += " until " + k.Expiration.UTC().Format(time.RFC3339)
+				}
+				if k.RoleSession {
+					line += "; a role session: the user's revoke policy does not cover it"
+				}
+			}
+			b.WriteString(line + "\n")
+		}
+	}
+	counts := map[string]int{}
+	for _, e := range res.Events {
+		counts[e.EventSource+" "+e.EventName]++
+	}
+	names := make([]string, 0, len(counts))
+	for n := range counts {
+		names = append(names, n)
+	}
+	sort.Slice(names, func(i, j int) bool {
+		if counts[names[i]] != counts[names[j]] {
+			return counts[names[i]] > counts[names[j]]
+		}
+		return names[i] < names[j]
+	})
+	fmt.Fprintf(&b, "\n%d events", len(res.Events))
+	if len(names) > 0 {
+		b.WriteString(", by call:\n")
+	} else {
+		b.WriteString("\n")
+	}
+	for _, n := range names {
+		fmt.Fprintf(&b, "  %6d  %s\n", counts[n], n)
+	}
+	fmt.Fprintf(&b, "\nCase %s (events.jsonl holds the raw records)\n", caseDir)
+	return b.String()
+}
+
+// progressPrinter writes one stderr line per region or file set as it
+// finishes, so a long sweep shows life without cluttering stdout.
+type progressPrinter struct {
+	mu   sync.Mutex
+	w    io.Writer
+	on   bool
+	last map[string]trail.State
+}
+
+func newProgressPrinter(w io.Writer, on bool) *progressPrinter {
+	return &progressPrinter{w: w, on: on, last: map[string]trail.State{}}
+}
+
+func (p *progressPrinter) update(s trail.SourceStatus) {
+	if !p.on {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.last[s.Name] == s.State {
+		return
+	}
+	p.last[s.Name] = s.State
+	switch s.State {
+	case trail.StateRunning, trail.StateQueued:
+		return
+	}
+	line := fmt.Sprintf("  %-16s %-12s %6d events %4d pages", s.Name, s.State, s.Events, s.Pages)
+	if s.Throttles > 0 {
+		line += fmt.Sprintf(" %d throttled", s.Throttles)
+	}
+	if s.Err != "" {
+		line += " — " + s.Err
+	}
+	fmt.Fprintln(p.w, line)
+}

@@ -1,0 +1,264 @@
+package cli
+
+import (
+	"bufio"
+	"compress/gzip"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/keyleak/keyleak/internal/awssim"
+	"github.com/keyleak/keyleak/trail"
+)
+
+// truthOfChain lists the truth's events made by the leaked key or a key
+// derived from it: what an investigation must find, exactly.
+func truthOfChain(tr awssim.Truth) map[string]bool {
+	keys := map[string]bool{tr.LeakedKey: true}
+	for _, k := range tr.DerivedKeys {
+		keys[k.AccessKeyID] = true
+	}
+	out := map[string]bool{}
+	for _, e := range tr.Events {
+		if keys[e.AccessKeyID] {
+			out[e.EventID] = true
+		}
+	}
+	return out
+}
+
+func investigateSim(t *testing.T, faults string, extra ...awssim.Option) {
+	t.Helper()
+	opts := append([]awssim.Option{awssim.WithLookupRate(50, 50)}, extra...)
+	sc, err := awssim.LoadScenario("github-push")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sim, err := awssim.NewFromScenario(sc, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if faults != "" {
+		f, err := awssim.ParseFaults(faults)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sim.SetFaults(f)
+	}
+	srv, err := awssim.Start(sim, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Close() })
+	responder := sim.Responder()
+	awsEnv(t, srv.URL, responder.AccessKeyID, responder.Secret)
+	leaked := sim.LeakedKey()
+	dir := t.TempDir()
+
+	// No actors are running: the truth does not move during the sweep (but
+	// for the responder's own LookupEvents calls, which are not the key's).
+	want := truthOfChain(sim.Truth())
+	code, out, errOut := run(t, "investigate", "--key", leaked, "--dir", dir, "-o", "json", "--lookup-rate", "40")
+	if code != ExitOK {
+		t.Fatalf("investigate exit %d: %s", code, errOut)
+	}
+	var res trail.Result
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("-o json: %v\n%s", err, out)
+	}
+	got := map[string]bool{}
+	for _, e := range res.Events {
+		if got[e.EventID] {
+			t.Errorf("event %s found twice", e.EventID)
+		}
+		got[e.EventID] = true
+		if !want[e.EventID] {
+			t.Errorf("event %s (%s by %s) is not the key's", e.EventID, e.EventName, e.AccessKeyID)
+		}
+	}
+	for id := range want {
+		if !got[id] {
+			t.Errorf("event %s missing", id)
+		}
+	}
+	// Every region is accounted for; the opt-in ones as not enabled.
+	enabled, notEnabled := 0, 0
+	for _, r := range res.Regions {
+		switch r.Status {
+		case trail.StateOK:
+			enabled++
+		case trail.StateNotEnabled:
+			notEnabled++
+		default:
+			t.Errorf("region %s: %s %s", r.Region, r.Status, r.Error)
+		}
+	}
+	if enabled < 17 || notEnabled == 0 || enabled+notEnabled != len(res.Regions) {
+		t.Errorf("regions: %d ok, %d not enabled", enabled, notEnabled)
+	}
+	// The derived keys are in the chain: the session key and the backdoor key.
+	vias := map[string]bool{}
+	for _, k := range res.Keys {
+		vias[k.Via] = true
+	}
+	if !vias["GetSessionToken"] || !vias["CreateAccessKey"] {
+		t.Errorf("key chain %+v lacks the session or the backdoor key", res.Keys)
+	}
+	// The case holds every event, once.
+	cases, _ := filepath.Glob(filepath.Join(dir, "keyleak-case-*", "events.jsonl"))
+	if len(cases) != 1 {
+		t.Fatalf("events.jsonl: %v", cases)
+	}
+	events, skipped, err := trail.ReadEventsFile(cases[0])
+	if err != nil || skipped != 0 || len(events) != len(want) {
+		t.Errorf("events.jsonl: %d events, %d skipped, %v; want %d", len(events), skipped, err, len(want))
+	}
+	// A second run keeps what was fetched and adds nothing twice.
+	if code, _, errOut := run(t, "investigate", "--key", leaked, "--dir", dir, "-o", "json", "--lookup-rate", "40"); code != ExitOK {
+		t.Fatalf("second run exit %d: %s", code, errOut)
+	}
+	events, _, _ = trail.ReadEventsFile(cases[0])
+	if len(events) != len(want) {
+		t.Errorf("after a second run events.jsonl holds %d events, want %d", len(events), len(want))
+	}
+}
+
+func TestInvestigateFindsExactlyTheTruth(t *testing.T) {
+	investigateSim(t, "")
+}
+
+func TestInvestigateUnderFaults(t *testing.T) {
+	investigateSim(t, "throttle-storm=40,5xx-every=7,5xx-burst=2")
+}
+
+func TestInvestigateDeniedRegionIsPartial(t *testing.T) {
+	sc, _ := awssim.LoadScenario("github-push")
+	sim, err := awssim.NewFromScenario(sc, awssim.WithLookupRate(50, 50))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, _ := awssim.ParseFaults("deny=eu-west-1")
+	sim.SetFaults(f)
+	srv, err := awssim.Start(sim, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Close() })
+	r := sim.Responder()
+	awsEnv(t, srv.URL, r.AccessKeyID, r.Secret)
+	code, out, errOut := run(t, "investigate", "--key", sim.LeakedKey(), "--dir", t.TempDir(), "--lookup-rate", "40")
+	if code != ExitPartial {
+		t.Fatalf("exit %d, want %d: %s", code, ExitPartial, errOut)
+	}
+	if !strings.Contains(errOut, "eu-west-1") || !strings.Contains(out, "denied") {
+		t.Errorf("the denied region is not named:\nstdout %s\nstderr %s", out, errOut)
+	}
+}
+
+func TestInvestigateLogs(t *testing.T) {
+	// The OTRF breach, written out as a log file: the stolen key's 11 events.
+	dir := t.TempDir()
+	writeDatasetAsLog(t, "../../trail/testdata/otrf_security_datasets.jsonl.gz", filepath.Join(dir, "otrf.json.gz"))
+	awsEnv(t, "http://127.0.0.1:9", "AKIAIOSFODNN7EXAMPLE", "unused")
+	code, out, errOut := run(t, "investigate", "--key", "ASIA5FLZVX4OPVKKVBMX", "--logs", dir, "--since", "2000-01-01T00:00:00Z", "--dir", t.TempDir(), "-o", "json")
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var res trail.Result
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, e := range res.Events {
+		if e.AccessKeyID == "ASIA5FLZVX4OPVKKVBMX" {
+			n++
+		}
+	}
+	if n != 11 {
+		t.Errorf("found %d events of the stolen key, want 11", n)
+	}
+}
+
+func TestInvestigateBadInput(t *testing.T) {
+	for _, args := range [][]string{
+		{"investigate", "--key", "AKIA"},
+		{"investigate", "--key", "AKIAIOSFODNN7EXAMPLE", "--since", "yesterday"},
+		{"investigate", "--key", "AKIAIOSFODNN7EXAMPLE", "--since", "1h", "--until", "2h"},
+	} {
+		code, out, errOut := run(t, args...)
+		if code != ExitUsage || out != "" || strings.Count(strings.TrimSpace(errOut), "\n") != 0 {
+			t.Errorf("%v: exit %d, out %q, err %q", args, code, out, errOut)
+		}
+	}
+	awsEnv(t, "http://127.0.0.1:9", "AKIAIOSFODNN7EXAMPLE", "unused")
+	code, _, errOut := run(t, "investigate", "--key", "AKIAIOSFODNN7EXAMPLE", "--logs", t.TempDir(), "--dir", t.TempDir())
+	if code != ExitUsage || !strings.Contains(errOut, "no CloudTrail log files") {
+		t.Errorf("empty logs dir: exit %d, %q", code, errOut)
+	}
+}
+
+func TestParseWhen(t *testing.T) {
+	now := time.Date(2026, 1, 10, 12, 0, 0, 0, time.UTC)
+	for in, want := range map[string]time.Time{
+		"2026-01-01T00:00:00Z": time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
+		"72h":                  now.Add(-72 * time.Hour),
+		"7d":                   now.Add(-7 * 24 * time.Hour),
+	} {
+		got, err := parseWhen(in, now)
+		if err != nil || !got.Equal(want) {
+			t.Errorf("parseWhen(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	if _, err := parseWhen("-3h", now); err == nil {
+		t.Error("a negative duration was accepted")
+	}
+}
+
+// writeDatasetAsLog writes the records of a dataset file (one labelled
+// {"event": record} a line, gzipped) as a CloudTrail log file.
+func writeDatasetAsLog(t *testing.T, dataset, logFile string) {
+	t.Helper()
+	f, err := os.Open(dataset)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var records []json.RawMessage
+	sc := bufio.NewScanner(zr)
+	sc.Buffer(make([]byte, 1<<20), 16<<20)
+	for sc.Scan() {
+		var line struct{ Event json.RawMessage }
+		if err := json.Unmarshal(sc.Bytes(), &line); err != nil {
+			t.Fatal(err)
+		}
+		records = append(records, line.Event)
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(map[string]any{"Records": records})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := os.Create(logFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zw := gzip.NewWriter(out)
+	if _, err := zw.Write(b); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := out.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
