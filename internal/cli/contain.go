@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/spf13/cobra"
 
+	"github.com/keyleak/keyleak/internal/caseview"
 	"github.com/keyleak/keyleak/playbook"
 )
 
@@ -130,12 +131,29 @@ func containRun(ctx context.Context, f *Factory, o *containOptions) error {
 	}
 	r := playbook.NewRunner(c, clients.IAM(), clients.STS(""), opts...)
 	sum, runErr := r.Run(ctx, o.steps()...)
+	if sum != nil && !sum.DryRun {
+		if err := saveSummary(c, sum); err != nil {
+			return err
+		}
+	}
 	if sum != nil {
 		if err := printContainSummary(f.IO.Out, o.Output, sum); err != nil {
 			return err
 		}
 	}
 	return playbookError(runErr)
+}
+
+// saveSummary keeps the run's summary in the case for the report.
+func saveSummary(c *playbook.Case, sum *playbook.Summary) error {
+	b, err := json.MarshalIndent(sum, "", "  ")
+	if err != nil {
+		return fmt.Errorf("save contain summary: %w", err)
+	}
+	if err := c.WriteFile(caseview.ContainFile, b); err != nil {
+		return fmt.Errorf("save contain summary: %w", err)
+	}
+	return nil
 }
 
 // openCase opens the case the flags name, or the key's newest one under

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/time/rate"
 
+	"github.com/keyleak/keyleak/internal/caseview"
 	"github.com/keyleak/keyleak/playbook"
 	"github.com/keyleak/keyleak/trail"
 )
@@ -33,10 +34,6 @@ type investigateOptions struct {
 	// 2; only a simulator allows more, so the flag is hidden.
 	LookupRate float64
 }
-
-// investigationFile is where a case keeps the investigation's coverage,
-// window and key chain (the events themselves are in events.jsonl).
-const investigationFile = "investigation.json"
 
 func newCmdInvestigate(f *Factory, g *globalFlags) *cobra.Command {
 	return newCmdInvestigateWith(f, g, nil)
@@ -207,7 +204,7 @@ func saveInvestigation(c *playbook.Case, inv *trail.Investigation) error {
 	if err != nil {
 		return fmt.Errorf("save investigation: %w", err)
 	}
-	if err := c.WriteFile(investigationFile, b); err != nil {
+	if err := c.WriteFile(caseview.InvestigationFile, b); err != nil {
 		return fmt.Errorf("save investigation: %w", err)
 	}
 	if inv.Account != "" && c.Meta().Account == "" {

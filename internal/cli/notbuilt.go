@@ -19,10 +19,6 @@ func notBuilt(use, short string) *cobra.Command {
 	}
 }
 
-func newCmdReport(_ *Factory, _ *globalFlags) *cobra.Command {
-	return notBuilt("report", "Write the Excel, Markdown and JSON reports of a case")
-}
-
 func newCmdDemo(_ *Factory, _ *globalFlags) *cobra.Command {
 	return notBuilt("demo", "Run the runbook against a built-in simulated AWS account")
 }

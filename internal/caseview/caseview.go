@@ -1,0 +1,290 @@
+// Package caseview reads a case directory into the report model: the glue
+// between what the playbook and the investigation write (journal, events,
+// coverage, summaries) and the pure report package. The CLI and the TUI
+// both use it, so a report looks the same whichever wrote the case.
+package caseview
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"iter"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/keyleak/keyleak/playbook"
+	"github.com/keyleak/keyleak/report"
+	"github.com/keyleak/keyleak/trail"
+)
+
+// Files the CLI writes into a case beside the playbook's own.
+const (
+	// ContainFile is the summary of the last contain run (playbook.Summary).
+	ContainFile = "contain.json"
+	// InvestigationFile is the investigation's result without its events
+	// (trail.Result): window, key chain, coverage.
+	InvestigationFile = "investigation.json"
+)
+
+// Options are what the case cannot tell: when the report is made and by
+// which version of keyleak.
+type Options struct {
+	Now     time.Time
+	Version string
+}
+
+// Load reads the case into a report model. Missing parts (no contain run
+// yet, no investigation yet) leave their fields empty; a damaged file is an
+// error naming it.
+func Load(c *playbook.Case, o Options) (*report.Model, error) {
+	meta := c.Meta()
+	m := &report.Model{Case: report.Case{
+		ID:          filepath.Base(c.Dir()),
+		KeyID:       meta.KeyID,
+		AccountID:   meta.Account,
+		GeneratedAt: o.Now.UTC(),
+		ToolVersion: o.Version,
+	}}
+	var sum playbook.Summary
+	if ok, err := readJSON(c.Path(ContainFile), &sum); err != nil {
+		return nil, err
+	} else if ok {
+		applySummary(&m.Case, &sum)
+	}
+	var inv trail.Result
+	haveInv, err := readJSON(c.Path(InvestigationFile), &inv)
+	if err != nil {
+		return nil, err
+	}
+	if haveInv {
+		applyInvestigation(m, &inv)
+	}
+	entries, err := playbook.ReadJournal(c.Path(playbook.JournalFile))
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("read journal: %w", err)
+	}
+	m.Actions = actions(entries, &m.Case)
+	events, err := loadEvents(c.Path(playbook.EventsFile))
+	if err != nil {
+		return nil, err
+	}
+	m.Events = events
+	m.Stats = report.ComputeStats(m.Events)
+	return m, nil
+}
+
+// readJSON decodes a case file; a missing file is not an error.
+func readJSON(path string, v any) (bool, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("read %s: %w", filepath.Base(path), err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return false, fmt.Errorf("read %s: %w", filepath.Base(path), err)
+	}
+	return true, nil
+}
+
+func applySummary(c *report.Case, s *playbook.Summary) {
+	if s.Account != "" {
+		c.AccountID = s.Account
+	}
+	c.OwnerUser = s.Owner
+	if s.Owner != "" && c.AccountID != "" && !s.RootKey {
+		c.OwnerARN = "arn:aws:iam::" + c.AccountID + ":user/" + s.Owner
+	}
+	c.RootKey = s.RootKey
+	c.KeyStatus = s.KeyStatus
+	c.ResponderARN = s.Responder
+	for _, k := range s.OwnerKeys {
+		if k.ID == s.KeyID {
+			c.KeyCreatedAt = k.Created
+		}
+	}
+	if len(s.Quarantine) > 0 {
+		c.DetectedBy = "AWS (" + strings.Join(s.Quarantine, ", ") + " attached)"
+	}
+}
+
+func applyInvestigation(m *report.Model, inv *trail.Result) {
+	if m.Case.AccountID == "" {
+		m.Case.AccountID = inv.Account
+	}
+	m.Case.Since, m.Case.Until = inv.Window.Since, inv.Window.Until
+	for _, k := range inv.Keys {
+		dk := report.DerivedKey{
+			AccessKeyID: k.AccessKeyID, ParentKeyID: k.Parent, Via: k.Via, EventID: k.EventID,
+			IssuedAt: k.EventTime, ExpiresAt: k.Expiration, Region: k.Region,
+		}
+		switch {
+		case k.RoleARN != "":
+			dk.Principal = k.RoleARN
+		case k.UserName != "":
+			dk.Principal = k.UserName
+		}
+		switch {
+		case k.Parent == "":
+			dk.Status = strings.ToLower(m.Case.KeyStatus)
+		case k.MayBeValid:
+			dk.Status = "active"
+		case !k.Expiration.IsZero():
+			dk.Status = "expired"
+		}
+		if dk.Status == "" {
+			dk.Status = "unknown"
+		}
+		m.Keys = append(m.Keys, dk)
+	}
+	for _, r := range inv.Regions {
+		cov := report.Coverage{
+			Region: r.Region, Source: report.SourceLookupEvents, Events: r.Events, Pages: r.Pages,
+			Throttles: r.Throttled, From: inv.Window.Since, To: inv.Window.Until, Error: r.Error,
+		}
+		if r.Files > 0 || len(r.BadFiles) > 0 {
+			cov.Source = "log files"
+			if len(r.BadFiles) > 0 {
+				cov.Note = fmt.Sprintf("%d of %d files unreadable", len(r.BadFiles), r.Files)
+			}
+		}
+		switch r.Status {
+		case trail.StateOK:
+			cov.Status = report.CoverageOK
+			if len(r.BadFiles) > 0 {
+				cov.Status = report.CoveragePartial
+			}
+		case trail.StateNotEnabled:
+			cov.Status = report.CoverageNotEnabled
+		default:
+			cov.Status = report.CoverageFailed
+		}
+		m.Coverage = append(m.Coverage, cov)
+	}
+}
+
+// stepNames maps playbook step IDs to the report's step vocabulary.
+var stepNames = map[string]string{
+	playbook.StepRevokeSessions:      "revoke",
+	playbook.StepRevokeRoleSessions:  "revoke",
+	playbook.StepDeactivateOtherKeys: "contain",
+	playbook.StepRemovePassword:      "contain",
+	playbook.StepDeleteKey:           "eradicate",
+	playbook.StepScope:               "identify",
+	playbook.StepPreflight:           "identify",
+}
+
+// actions turns the journal into the report's list of what was done: every
+// planned call's outcome, reconciliations, dry-run plans, declined steps,
+// undos, and notes. Read calls of identify are left out: they change
+// nothing. It also fills the case's containment and revocation times.
+func actions(entries []playbook.Entry, c *report.Case) []report.Action {
+	var out []report.Action
+	for _, e := range entries {
+		step := e.Step
+		if n, ok := stepNames[step]; ok {
+			step = n
+		}
+		a := report.Action{Seq: int(e.Seq), Time: e.Time.UTC(), Step: step, Action: e.Action, Actor: e.Caller, Detail: e.Description}
+		switch e.Kind {
+		case playbook.KindOutcome:
+			if e.ActionID == "" {
+				continue
+			}
+			a.Target = target(e.ActionID)
+			a.Result = report.ResultOK
+			if e.Error != nil {
+				a.Result = report.ResultFailed
+				a.Error = e.Error.Message
+			} else {
+				noteMilestone(e, c)
+			}
+		case playbook.KindReconciled:
+			a.Target, a.Result, a.Detail = target(e.ActionID), report.ResultOK, e.Message
+			noteMilestone(e, c)
+		case playbook.KindPlan:
+			a.Result, a.Detail = "dry-run", e.Message
+		case playbook.KindDecision:
+			if !strings.HasPrefix(e.Message, "declined") && !strings.Contains(e.Message, "declined") {
+				continue
+			}
+			a.Result, a.Detail = "skipped", e.Message
+		case playbook.KindUndone:
+			a.Target, a.Result, a.Detail = target(e.ActionID), "undone", e.Message
+		case playbook.KindNote:
+			if e.Step == "" || strings.HasPrefix(e.Message, "run ") {
+				continue
+			}
+			a.Action, a.Result, a.Detail = e.Step, report.ResultOK, e.Message
+		default:
+			continue
+		}
+		if a.Action == "" {
+			a.Action = e.Step
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+// target is the object of a planned action: its ID is step/API/target.
+func target(actionID string) string {
+	parts := strings.SplitN(actionID, "/", 3)
+	if len(parts) == 3 {
+		return parts[2]
+	}
+	return actionID
+}
+
+// noteMilestone records when the key was deactivated and sessions revoked,
+// the first time the journal shows each done.
+func noteMilestone(e playbook.Entry, c *report.Case) {
+	switch {
+	case e.Step == playbook.StepContain && e.Action == "iam:UpdateAccessKey" && strings.HasSuffix(e.ActionID, "/"+c.KeyID):
+		if c.ContainedAt.IsZero() {
+			c.ContainedAt = e.Time.UTC()
+		}
+	case e.Step == playbook.StepRevokeSessions && e.Action == "iam:PutUserPolicy":
+		if c.RevokedAt.IsZero() {
+			c.RevokedAt = e.Time.UTC()
+		}
+	}
+}
+
+// loadEvents reads the case's events oldest first. The events are held in
+// memory once, without their raw records beyond what the writers need.
+func loadEvents(path string) (iter.Seq[report.Event], error) {
+	events, _, err := trail.ReadEventsFile(path)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("read events: %w", err)
+	}
+	slices.SortStableFunc(events, func(a, b trail.Event) int {
+		if c := a.EventTime.Compare(b.EventTime); c != 0 {
+			return c
+		}
+		return strings.Compare(a.EventID, b.EventID)
+	})
+	rows := make([]report.Event, len(events))
+	for i := range events {
+		rows[i] = eventRow(&events[i])
+	}
+	return slices.Values(rows), nil
+}
+
+// eventRow is one event as the report shows it, before assessment.
+func eventRow(e *trail.Event) report.Event {
+	r := report.Event{
+		EventID: e.EventID, Time: e.EventTime.UTC(), Region: e.Region, Source: e.EventSource, Name: e.EventName,
+		AccessKeyID: e.UserIdentity.AccessKeyID, UserName: e.UserName(), UserARN: e.UserIdentity.ARN,
+		SourceIP: e.SourceIPAddress, UserAgent: e.UserAgent, ErrorCode: e.ErrorCode, ErrorMessage: e.ErrorMessage,
+		ReadOnly: e.ReadOnly, Raw: e.Raw,
+	}
+	for _, res := range e.Resources {
+		r.Resources = append(r.Resources, report.ResourceRef{Type: res.Type, Name: res.ARN})
+	}
+	return r
+}

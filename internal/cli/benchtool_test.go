@@ -1,0 +1,117 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/keyleak/keyleak/internal/awssim"
+)
+
+// Helpers of the benchmarks. The tests' helpers take *testing.T; these take
+// testing.TB so that benchmarks can use them too.
+
+// benchAWSEnv points the process's AWS configuration at the simulator with
+// the given credentials, like awsEnv, and returns the environment for
+// child processes (the AWS CLI).
+func benchAWSEnv(tb testing.TB, endpoint, keyID, secret string) map[string]string {
+	tb.Helper()
+	dir := tb.TempDir()
+	env := map[string]string{
+		"AWS_ENDPOINT_URL":            endpoint,
+		"AWS_ACCESS_KEY_ID":           keyID,
+		"AWS_SECRET_ACCESS_KEY":       secret,
+		"AWS_REGION":                  "us-east-1",
+		"AWS_DEFAULT_REGION":          "us-east-1",
+		"AWS_CONFIG_FILE":             filepath.Join(dir, "config"),
+		"AWS_SHARED_CREDENTIALS_FILE": filepath.Join(dir, "credentials"),
+	}
+	for _, k := range []string{"AWS_PROFILE", "AWS_SESSION_TOKEN"} {
+		tb.Setenv(k, "")
+		os.Unsetenv(k)
+	}
+	for k, v := range env {
+		tb.Setenv(k, v)
+	}
+	return env
+}
+
+// runKeyleak runs keyleak in-process and returns exit code, stdout and
+// stderr.
+func runKeyleak(args ...string) (int, string, string) {
+	var out, errOut bytes.Buffer
+	code := Run(context.Background(), args, &IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
+	return code, out.String(), errOut.String()
+}
+
+// benchScenario starts a scenario's simulator on loopback without its
+// actors: nothing changes the account but the command under measure.
+func benchScenario(tb testing.TB, name string, opts ...awssim.Option) *awssim.Server {
+	tb.Helper()
+	sc, err := awssim.LoadScenario(name)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	sim, err := awssim.NewFromScenario(sc, opts...)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	srv, err := awssim.Start(sim, "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return srv
+}
+
+// envInt reads a positive integer from the environment, or def when unset.
+func envInt(tb testing.TB, name string, def int) int {
+	tb.Helper()
+	s := os.Getenv(name)
+	if s == "" {
+		return def
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n <= 0 {
+		tb.Fatalf("%s=%q is not a positive number", name, s)
+	}
+	return n
+}
+
+// awsCLIOutput runs the AWS CLI with the simulator's environment and
+// nothing else of the process's AWS settings (no profile, no files), with
+// the retries a responder would configure against throttling, and returns
+// its standard output.
+func awsCLIOutput(ctx context.Context, env map[string]string, args ...string) ([]byte, error) {
+	cmd := exec.CommandContext(ctx, "aws", append(args, "--output", "json")...)
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "AWS_") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(cmd.Env, "AWS_MAX_ATTEMPTS=10", "AWS_RETRY_MODE=standard")
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("run aws %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
+	}
+	return out, nil
+}
+
+// ceilDiv is ⌈a/b⌉ for positive b.
+func ceilDiv(a, b int) int { return (a + b - 1) / b }
+
+// seconds of a count of requests at a rate per second.
+func requestTime(requests int, perSecond float64) time.Duration {
+	return time.Duration(float64(requests) / perSecond * float64(time.Second))
+}

@@ -1,0 +1,207 @@
+package cli
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/keyleak/keyleak/internal/awssim"
+	"github.com/keyleak/keyleak/playbook"
+	"github.com/keyleak/keyleak/trail"
+)
+
+// githubPushCase contains and investigates the github-push scenario and
+// returns the case directory.
+func githubPushCase(t *testing.T) (string, *awssim.Server) {
+	t.Helper()
+	sc, err := awssim.LoadScenario("github-push")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sim, err := awssim.NewFromScenario(sc, awssim.WithLookupRate(50, 50))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := awssim.Start(sim, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Close() })
+	r := sim.Responder()
+	awsEnv(t, srv.URL, r.AccessKeyID, r.Secret)
+	dir := t.TempDir()
+	key := sim.LeakedKey()
+	if code, _, errOut := run(t, "contain", "--key", key, "--yes", "--dir", dir); code != ExitOK {
+		t.Fatalf("contain: exit %d: %s", code, errOut)
+	}
+	if code, _, errOut := run(t, "investigate", "--key", key, "--dir", dir, "--lookup-rate", "40"); code != ExitOK {
+		t.Fatalf("investigate: exit %d: %s", code, errOut)
+	}
+	cases, _ := filepath.Glob(filepath.Join(dir, "keyleak-case-"+key+"-*"))
+	if len(cases) != 1 {
+		t.Fatalf("cases: %v", cases)
+	}
+	return cases[0], srv
+}
+
+func TestReportOfGitHubPushCase(t *testing.T) {
+	caseDir, _ := githubPushCase(t)
+	code, out, errOut := run(t, "report", "--case", caseDir, "--tz", "Asia/Tokyo")
+	if code != ExitOK {
+		t.Fatalf("report: exit %d: %s", code, errOut)
+	}
+	for _, name := range []string{"report.xlsx", "report.md", "report.json"} {
+		p := filepath.Join(caseDir, name)
+		if !strings.Contains(out, p) {
+			t.Errorf("report did not print %s", p)
+		}
+		st, err := os.Stat(p)
+		if err != nil || st.Mode().Perm() != 0o600 {
+			t.Errorf("%s: %v, mode %v", name, err, st.Mode())
+		}
+	}
+	events, _, err := trail.ReadEventsFile(filepath.Join(caseDir, playbook.EventsFile))
+	if err != nil || len(events) == 0 {
+		t.Fatalf("case events: %d, %v", len(events), err)
+	}
+
+	// The workbook, read back.
+	x, err := excelize.OpenFile(filepath.Join(caseDir, "report.xlsx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	sheets := map[string]bool{}
+	for _, s := range x.GetSheetList() {
+		sheets[s] = true
+	}
+	for _, s := range []string{"Summary", "Timeline", "Attacker", "Resources", "Actions", "Keys", "Coverage"} {
+		if !sheets[s] {
+			t.Errorf("workbook has no %s sheet (has %v)", s, x.GetSheetList())
+		}
+	}
+	rows, err := x.GetRows("Timeline")
+	if err != nil {
+		t.Fatal(err)
+	}
+	header, body := rows[0], rows[1:]
+	if len(body) != len(events) {
+		t.Errorf("timeline has %d rows, the case %d events", len(body), len(events))
+	}
+	col := func(name string) int {
+		for i, h := range header {
+			if strings.HasPrefix(strings.ToLower(h), strings.ToLower(name)) {
+				return i
+			}
+		}
+		t.Fatalf("timeline has no %q column: %v", name, header)
+		return -1
+	}
+	idCol, timeCol := col("Event ID"), col("Time (UTC)")
+	seen := map[string]bool{}
+	var times []string
+	for _, r := range body {
+		seen[r[idCol]] = true
+		times = append(times, r[timeCol])
+	}
+	for _, e := range events {
+		if !seen[e.EventID] {
+			t.Errorf("event %s is not in the timeline", e.EventID)
+		}
+	}
+	if !sort.StringsAreSorted(times) {
+		t.Error("timeline is not oldest first")
+	}
+	summary, _ := x.GetRows("Summary")
+	if !rowHas(summary, "Events", len(events)) {
+		t.Errorf("summary does not count %d events: %v", len(events), summary)
+	}
+
+	// The Markdown names every action of the journal with its time.
+	md, err := os.ReadFile(filepath.Join(caseDir, "report.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries, err := playbook.ReadJournal(filepath.Join(caseDir, playbook.JournalFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	actions := 0
+	for _, e := range entries {
+		if e.Kind != playbook.KindOutcome || e.ActionID == "" {
+			continue
+		}
+		actions++
+		line := e.Time.UTC().Format("2006-01-02 15:04:05") + " | "
+		if !strings.Contains(string(md), line) || !strings.Contains(string(md), e.Action) {
+			t.Errorf("report.md does not name %s at %s", e.Action, line)
+		}
+	}
+	if actions < 2 {
+		t.Errorf("journal has %d actions, want contain and revoke at least", actions)
+	}
+
+	// The JSON has its schema version and every event.
+	b, err := os.ReadFile(filepath.Join(caseDir, "report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"schemaVersion": 1`) && !strings.Contains(string(b), `"schemaVersion":1`) {
+		t.Error("report.json has no schemaVersion 1")
+	}
+}
+
+func TestReportJapanese(t *testing.T) {
+	caseDir, _ := githubPushCase(t)
+	code, _, errOut := run(t, "report", "--case", caseDir, "--format", "md", "--lang", "ja")
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	md, err := os.ReadFile(filepath.Join(caseDir, "report.ja.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(md), "アクセスキー") {
+		t.Errorf("report.ja.md is not in Japanese:\n%.400s", md)
+	}
+}
+
+func TestReportBadInput(t *testing.T) {
+	for _, args := range [][]string{
+		{"report", "--case", filepath.Join(t.TempDir(), "missing")},
+		{"report", "--case", t.TempDir(), "--format", "pdf"},
+		{"report", "--case", t.TempDir(), "--lang", "fr"},
+		{"report", "--case", t.TempDir(), "--tz", "Mars/Olympus"},
+	} {
+		code, out, errOut := run(t, args...)
+		if code != ExitUsage || out != "" {
+			t.Errorf("%v: exit %d, out %q, err %q", args, code, out, errOut)
+		}
+	}
+}
+
+// rowHas reports whether some row has label in one cell and n in another.
+func rowHas(rows [][]string, label string, n int) bool {
+	for _, r := range rows {
+		hasLabel, hasN := false, false
+		for _, c := range r {
+			if strings.Contains(c, label) {
+				hasLabel = true
+			}
+			if c == itoa(n) {
+				hasN = true
+			}
+		}
+		if hasLabel && hasN {
+			return true
+		}
+	}
+	return false
+}
+
+func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
