@@ -45,9 +45,9 @@ func benchAWSEnv(tb testing.TB, endpoint, keyID, secret string) map[string]strin
 
 // runKeyleak runs keyleak in-process and returns exit code, stdout and
 // stderr.
-func runKeyleak(args ...string) (int, string, string) {
+func runKeyleak(ctx context.Context, args ...string) (int, string, string) {
 	var out, errOut bytes.Buffer
-	code := Run(context.Background(), args, &IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
+	code := Run(ctx, args, &IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
 	return code, out.String(), errOut.String()
 }
 

@@ -128,7 +128,7 @@ func investigateRun(ctx context.Context, f *Factory, o *investigateOptions) erro
 	}
 	defer c.Close()
 
-	progress := newProgressPrinter(f.IO.ErrOut, o.Output == outputText)
+	progress := newProgressPrinter(f.IO.ErrOut, o.Output == outputText, f.IO.StderrTTY)
 	if o.LookupRate <= 0 {
 		return usageErrorf("--lookup-rate must be more than 0")
 	}
@@ -173,6 +173,7 @@ func investigateRun(ctx context.Context, f *Factory, o *investigateOptions) erro
 		}, opts...)
 		inv, runErr = sweep.Run(ctx, o.Key)
 	}
+	progress.finish()
 	// Whatever was found is kept, even when the run was cut short.
 	if inv != nil {
 		if err := saveInvestigation(c, inv); err != nil {
@@ -297,17 +298,21 @@ func renderInvestigation(res trail.Result, caseDir string) string {
 	return b.String()
 }
 
-// progressPrinter writes one stderr line per region or file set as it
-// finishes, so a long sweep shows life without cluttering stdout.
+// progressPrinter reports a sweep's progress on stderr: a line for each
+// region or file set that fails, as it fails, and on a terminal one
+// self-updating line with the count of sources done and events found. The
+// full table goes to stdout at the end.
 type progressPrinter struct {
-	mu   sync.Mutex
-	w    io.Writer
-	on   bool
-	last map[string]trail.State
+	mu      sync.Mutex
+	w       io.Writer
+	on      bool
+	live    bool
+	sources map[string]trail.SourceStatus
+	failed  map[string]bool
 }
 
-func newProgressPrinter(w io.Writer, on bool) *progressPrinter {
-	return &progressPrinter{w: w, on: on, last: map[string]trail.State{}}
+func newProgressPrinter(w io.Writer, on, live bool) *progressPrinter {
+	return &progressPrinter{w: w, on: on, live: live, sources: map[string]trail.SourceStatus{}, failed: map[string]bool{}}
 }
 
 func (p *progressPrinter) update(s trail.SourceStatus) {
@@ -316,20 +321,32 @@ func (p *progressPrinter) update(s trail.SourceStatus) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.last[s.Name] == s.State {
+	p.sources[s.Name] = s
+	if (s.State == trail.StateError || s.State == trail.StateDenied) && !p.failed[s.Name] {
+		p.failed[s.Name] = true
+		if p.live {
+			fmt.Fprint(p.w, "\r\033[K")
+		}
+		fmt.Fprintf(p.w, "  %s: %s — %s\n", s.Name, s.State, s.Err)
+	}
+	if !p.live {
 		return
 	}
-	p.last[s.Name] = s.State
-	switch s.State {
-	case trail.StateRunning, trail.StateQueued:
-		return
+	done, events := 0, 0
+	for _, st := range p.sources {
+		events += st.Events
+		if st.State != trail.StateRunning && st.State != trail.StateQueued {
+			done++
+		}
 	}
-	line := fmt.Sprintf("  %-16s %-12s %6d events %4d pages", s.Name, s.State, s.Events, s.Pages)
-	if s.Throttles > 0 {
-		line += fmt.Sprintf(" %d throttled", s.Throttles)
+	fmt.Fprintf(p.w, "\r\033[K  %d of %d sources done, %d events", done, len(p.sources), events)
+}
+
+// finish ends the self-updating line.
+func (p *progressPrinter) finish() {
+	if p.on && p.live {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		fmt.Fprint(p.w, "\r\033[K")
 	}
-	if s.Err != "" {
-		line += " — " + s.Err
-	}
-	fmt.Fprintln(p.w, line)
 }

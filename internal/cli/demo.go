@@ -1,0 +1,301 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/spf13/cobra"
+
+	"github.com/keyleak/keyleak/internal/awsapi"
+	"github.com/keyleak/keyleak/internal/awssim"
+	"github.com/keyleak/keyleak/playbook"
+)
+
+// demoOptions are the flags of `keyleak demo`.
+type demoOptions struct {
+	Scenario string
+	Dir      string
+	Plain    bool
+	Tick     time.Duration
+	Watch    time.Duration
+}
+
+// interactiveDemo runs the demo in the terminal UI. It is set by the TUI's
+// wiring (tui.go) when the binary has it; nil means the narrated demo only.
+var interactiveDemo func(ctx context.Context, f *Factory, o *demoOptions, srv *awssim.Server) error
+
+func newCmdDemo(f *Factory, _ *globalFlags) *cobra.Command {
+	o := &demoOptions{}
+	cmd := &cobra.Command{
+		Use:   "demo",
+		Short: "Run the runbook against a built-in simulated AWS account",
+		Long: `Start a simulated AWS account in-process, replay a leak (github-push: a CI
+key pushed to a public GitHub repository), and walk through the response
+against it: the attacker keeps calling until contained, so you see the key's
+calls stop when it is deactivated and the session key's calls stop only when
+sessions are revoked. Nothing leaves this machine: every AWS call goes to the
+simulator on 127.0.0.1. The case directory is left behind for you to read.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return demoRun(cmd.Context(), f, o)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&o.Scenario, "scenario", "github-push", "scenario name or YAML file: "+strings.Join(awssim.ScenarioNames(), ", "))
+	fl.StringVar(&o.Dir, "dir", "", "where to leave the case directory (default: a new temporary directory)")
+	fl.BoolVar(&o.Plain, "plain", false, "narrate the demo as text instead of the terminal UI")
+	fl.DurationVar(&o.Tick, "tick", 400*time.Millisecond, "pace of the simulated attacker")
+	fl.DurationVar(&o.Watch, "watch", 3*time.Second, "how long the narrated demo watches the attacker between steps")
+	return cmd
+}
+
+func demoRun(ctx context.Context, f *Factory, o *demoOptions) error {
+	if o.Tick <= 0 || o.Watch < 0 {
+		return usageErrorf("--tick must be more than 0 and --watch 0 or more")
+	}
+	sc, err := awssim.LoadScenario(o.Scenario)
+	if err != nil {
+		return &UsageError{Err: fmt.Errorf("load scenario: %w", err)}
+	}
+	sim, err := awssim.NewFromScenario(sc, awssim.WithLookupRate(50, 50))
+	if err != nil {
+		return fmt.Errorf("build scenario %s: %w", o.Scenario, err)
+	}
+	srv, err := awssim.Start(sim, "127.0.0.1:0")
+	if err != nil {
+		sim.Close()
+		return err
+	}
+	defer srv.Close()
+	sim.StartActors(o.Tick)
+	if o.Dir == "" {
+		if o.Dir, err = os.MkdirTemp("", "keyleak-demo-"); err != nil {
+			return fmt.Errorf("make demo directory: %w", err)
+		}
+	}
+	// Every AWS call of the demo goes to the simulator as its responder.
+	responder := sim.Responder()
+	f.loadConfig = func(context.Context, awsapi.Options) (aws.Config, error) {
+		cfg := srv.Config(responder, "us-east-1")
+		cfg.RetryMaxAttempts = 3
+		return cfg, nil
+	}
+	if interactiveDemo != nil && !o.Plain && f.IO.StdinTTY && f.IO.StderrTTY {
+		return interactiveDemo(ctx, f, o, srv)
+	}
+	return narrate(ctx, f, o, srv)
+}
+
+// narrate walks through the response as text on stdout: what the attacker
+// does, each step and what it changed, and where the case is.
+func narrate(ctx context.Context, f *Factory, o *demoOptions, srv *awssim.Server) error {
+	w := f.IO.Out
+	sim := srv.Sim
+	key := sim.LeakedKey()
+	sc := sim.Scenario()
+	fmt.Fprintf(w, "keyleak demo — scenario %s, simulated account %s at %s\n\n", sc.Name, sim.AccountID(), srv.URL)
+	fmt.Fprintf(w, "%s\n\n", wrap(sc.Description, 78))
+	fmt.Fprintf(w, "The leaked key is %s. The attacker is calling AWS right now:\n", key)
+	seen := map[string]bool{}
+	for _, e := range sim.Truth().Events {
+		seen[e.EventID] = true
+	}
+	if err := watch(ctx, w, sim, seen, o.Watch); err != nil {
+		return err
+	}
+
+	fmt.Fprintf(w, "\n1. Identify and deactivate the key (keyleak contain --key %s --yes).\n", key)
+	fmt.Fprint(w, "   Deactivate first, delete later: an inactive key can be turned back on if\n   something legitimate breaks, and its ID stays searchable.\n\n")
+	if err := demoStep(ctx, f, o, key, playbook.StepIdentify, playbook.StepContain); err != nil {
+		return err
+	}
+	markSeen(sim, seen) // calls made while the step ran are not after it
+	fmt.Fprint(w, "\n   The key's own calls stop now. Calls with the session token it issued do not:\n")
+	if err := watch(ctx, w, sim, seen, o.Watch); err != nil {
+		return err
+	}
+
+	fmt.Fprint(w, "\n2. Revoke every session issued before now (a deny on aws:TokenIssueTime).\n\n")
+	if err := demoStep(ctx, f, o, key, playbook.StepRevokeSessions, playbook.StepScope); err != nil {
+		return err
+	}
+	markSeen(sim, seen)
+	fmt.Fprint(w, "\n   The session's calls stop too. What still calls is the backdoor user the\n   attacker created with its own key: that is for eradication.\n")
+	if err := watch(ctx, w, sim, seen, o.Watch); err != nil {
+		return err
+	}
+
+	fmt.Fprintf(w, "\n3. Investigate every region, following the derived keys (keyleak investigate).\n\n")
+	// The commands' own output is indented under the narration; their
+	// progress lines would repeat what the table says.
+	orig := f.IO
+	streams := *f.IO
+	streams.Out = indent{w: w}
+	streams.ErrOut = io.Discard
+	f.IO = &streams
+	defer func() { f.IO = orig }()
+	if err := investigateRun(ctx, f, &investigateOptions{Key: key, Parent: o.Dir, Regions: "all", Output: outputText, LookupRate: 40}); err != nil {
+		return err
+	}
+
+	fmt.Fprint(w, "\n4. Write the reports for the AWS support case (keyleak report).\n\n")
+	caseDir, err := playbook.FindCase(o.Dir, key)
+	if err != nil {
+		return fmt.Errorf("find the demo's case: %w", err)
+	}
+	if err := reportRun(f, &reportOptions{CaseDir: caseDir, Formats: []string{"xlsx", "md", "json"}, Lang: "en", Output: outputText}); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\nDone. The case, its journal and the reports are in %s\n", caseDir)
+	return nil
+}
+
+// demoStep runs playbook steps on the demo's case with --yes semantics.
+func demoStep(ctx context.Context, f *Factory, o *demoOptions, key string, steps ...string) error {
+	clients, err := f.Clients(ctx)
+	if err != nil {
+		return err
+	}
+	creds, err := clients.Config().Credentials.Retrieve(ctx)
+	if err != nil {
+		return fmt.Errorf("load demo credentials: %w", err)
+	}
+	c, err := openCase("", o.Dir, key, f.Now())
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	r := playbook.NewRunner(c, clients.IAM(), clients.STS(""),
+		playbook.WithResponderKeyID(creds.AccessKeyID),
+		playbook.WithConfirm(func(context.Context, playbook.Step, []playbook.Action) (bool, error) { return true, nil }),
+		playbook.WithProgress(func(p playbook.Progress) {
+			if p.ActionID != "" && p.Status == playbook.StatusDone {
+				fmt.Fprintf(f.IO.Out, "   done  %s\n", shorten(p.Description, 100))
+			}
+		}))
+	sum, err := r.Run(ctx, steps...)
+	if sum != nil {
+		if serr := saveSummary(c, sum); serr != nil {
+			return serr
+		}
+	}
+	return playbookError(err)
+}
+
+// watch shows the calls of the leaked key's chain as they happen, for d:
+// the first few, then a tally per key of what worked and what was refused.
+func watch(ctx context.Context, w io.Writer, sim *awssim.Sim, seen map[string]bool, d time.Duration) error {
+	const maxLines = 6
+	deadline := time.Now().Add(d)
+	lines := 0
+	ok, refused := map[string]int{}, map[string]int{}
+	var order []string
+	for {
+		tr := sim.Truth()
+		chain := map[string]string{tr.LeakedKey: "leaked key"}
+		for _, k := range tr.DerivedKeys {
+			chain[k.AccessKeyID] = map[bool]string{true: "session key", false: "backdoor key"}[strings.HasPrefix(k.AccessKeyID, "ASIA")]
+		}
+		var fresh []awssim.TruthEvent
+		for _, e := range tr.Events {
+			if !seen[e.EventID] {
+				seen[e.EventID] = true
+				if _, ok := chain[e.AccessKeyID]; ok && e.Attacker {
+					fresh = append(fresh, e)
+				}
+			}
+		}
+		sort.Slice(fresh, func(i, j int) bool { return fresh[i].EventTime.Before(fresh[j].EventTime) })
+		for _, e := range fresh {
+			who := chain[e.AccessKeyID]
+			if ok[who]+refused[who] == 0 {
+				order = append(order, who)
+			}
+			status := "ok"
+			if e.ErrorCode != "" {
+				status = "refused: " + e.ErrorCode
+				refused[who]++
+			} else {
+				ok[who]++
+			}
+			if lines < maxLines {
+				fmt.Fprintf(w, "   %s  %-12s %-22s %-24s %s\n", e.EventTime.Format("15:04:05"), who, e.AccessKeyID, e.EventName, status)
+				lines++
+			}
+		}
+		if !time.Now().Before(deadline) {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	var parts []string
+	for _, who := range order {
+		p := fmt.Sprintf("%s %d ok", who, ok[who])
+		if refused[who] > 0 {
+			p += fmt.Sprintf(", %d refused", refused[who])
+		}
+		parts = append(parts, p)
+	}
+	if len(parts) == 0 {
+		parts = []string{"no call from the attacker"}
+	}
+	fmt.Fprintf(w, "   in %s: %s\n", d.Round(time.Second), strings.Join(parts, " · "))
+	return nil
+}
+
+// markSeen marks every event recorded so far as seen.
+func markSeen(sim *awssim.Sim, seen map[string]bool) {
+	for _, e := range sim.Truth().Events {
+		seen[e.EventID] = true
+	}
+}
+
+// indent prefixes each line written through it with three spaces.
+type indent struct{ w io.Writer }
+
+func (i indent) Write(p []byte) (int, error) {
+	s := strings.ReplaceAll(string(p), "\n", "\n   ")
+	if strings.HasSuffix(s, "   ") {
+		s = strings.TrimSuffix(s, "   ")
+	}
+	if _, err := io.WriteString(i.w, "   "+s); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// wrap folds text at width columns.
+func wrap(s string, width int) string {
+	var b strings.Builder
+	n := 0
+	for _, word := range strings.Fields(s) {
+		if n > 0 && n+1+len(word) > width {
+			b.WriteString("\n")
+			n = 0
+		} else if n > 0 {
+			b.WriteString(" ")
+			n++
+		}
+		b.WriteString(word)
+		n += len(word)
+	}
+	return b.String()
+}
+
+// shorten cuts s to n characters, marking the cut.
+func shorten(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n-1] + "…"
+}
