@@ -95,6 +95,7 @@ func Steps() []Step {
 		removePasswordStep(),
 		revokeRoleSessionsStep(),
 		deleteKeyStep(),
+		eradicateStep(),
 	}
 }
 

@@ -110,8 +110,23 @@ func TestDeclaredCallsCoverActualCalls(t *testing.T) {
 			t.Errorf("step %s called %s, which it does not declare", e.Step, e.Action)
 		}
 	}
+	// Eradication runs on the resources an investigation found, which the
+	// fake account has none of; its calls are checked against the simulator
+	// in eradicate_test.go.
+	onlyEradicate := map[string]bool{}
+	for _, a := range eradicateCalls {
+		onlyEradicate[a] = true
+	}
+	for _, s := range Steps() {
+		if s.ID == StepEradicate {
+			continue
+		}
+		for _, a := range s.Calls {
+			delete(onlyEradicate, a)
+		}
+	}
 	for _, a := range RequiredActions() {
-		if !made[a] {
+		if !made[a] && !onlyEradicate[a] {
 			t.Errorf("%s is declared but no step called it in a full run", a)
 		}
 	}

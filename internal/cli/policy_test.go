@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 
+	"github.com/keyleak/keyleak/assess"
 	"github.com/keyleak/keyleak/playbook"
 	"github.com/keyleak/keyleak/trail"
 )
@@ -27,9 +28,14 @@ func requiredActions() []string {
 		{"ec2", reflect.TypeFor[trail.RegionsAPI]()},
 		{"cloudtrail", reflect.TypeFor[cloudtrail.LookupEventsAPIClient]()},
 		{"s3", reflect.TypeFor[trail.S3API]()},
+		{"ec2", reflect.TypeFor[assess.EC2API]()},
+		{"iam", reflect.TypeFor[assess.IAMAPI]()},
+		{"lambda", reflect.TypeFor[assess.LambdaAPI]()},
+		{"s3", reflect.TypeFor[assess.S3API]()},
+		{"guardduty", reflect.TypeFor[assess.GuardDutyAPI]()},
 	}
 	// S3's API calls and IAM actions differ in name.
-	s3Actions := map[string]string{"ListObjectsV2": "ListBucket", "GetObject": "GetObject"}
+	s3Actions := map[string]string{"ListObjectsV2": "ListBucket", "GetObject": "GetObject", "HeadBucket": "ListBucket"}
 	for _, seam := range seams {
 		for i := range seam.iface.NumMethod() {
 			name := seam.iface.Method(i).Name

@@ -117,6 +117,7 @@ Start with 'keyleak demo' to see it against a simulated account.`,
 		newCmdDemo(f, g),
 		newCmdSim(f, g),
 		newCmdCase(f, g),
+		newCmdEval(f, g),
 	)
 	// Unknown commands and bad arguments are usage errors.
 	root.Args = func(_ *cobra.Command, args []string) error {

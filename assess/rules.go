@@ -1,0 +1,528 @@
+package assess
+
+import (
+	"bytes"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/keyleak/keyleak/trail"
+)
+
+//go:embed rules/*.yaml
+var builtinRules embed.FS
+
+// Severity is how much a rule's match matters to the responder.
+type Severity string
+
+// Severities, from the most to the least serious.
+const (
+	SeverityCritical Severity = "critical"
+	SeverityHigh     Severity = "high"
+	SeverityMedium   Severity = "medium"
+	SeverityLow      Severity = "low"
+	SeverityInfo     Severity = "info"
+)
+
+// Rank orders severities: critical 4 down to info 0; -1 for an unknown one.
+func (s Severity) Rank() int {
+	switch s {
+	case SeverityCritical:
+		return 4
+	case SeverityHigh:
+		return 3
+	case SeverityMedium:
+		return 2
+	case SeverityLow:
+		return 1
+	case SeverityInfo:
+		return 0
+	}
+	return -1
+}
+
+// Rule is one entry of the rule catalog: what it matches, and what the
+// responder should know and do when it does.
+type Rule struct {
+	ID       string   `yaml:"id" json:"id"`
+	Category string   `yaml:"category" json:"category"` // discovery, persistence, privilege-escalation, ...
+	Severity Severity `yaml:"severity" json:"severity"`
+	// Technique is the MITRE ATT&CK technique, e.g. T1136.003.
+	Technique   string `yaml:"technique" json:"technique"`
+	Explanation string `yaml:"explanation" json:"explanation"` // one line
+	Action      string `yaml:"action" json:"action"`           // the recommended action
+	// Match selects single events. A rule with a Sequence matches the
+	// events of one key that together meet it instead.
+	Match    Match     `yaml:"match" json:"-"`
+	Sequence *Sequence `yaml:"sequence,omitempty" json:"-"`
+	// Signal marks rules that are evidence about the leak rather than about
+	// who made a call: "quarantine" (AWS attached its quarantine policy,
+	// so AWS saw the key in public). They weigh nothing in verdicts.
+	Signal string `yaml:"signal,omitempty" json:"signal,omitempty"`
+	// Panther names the panther-analysis rules this rule corresponds to;
+	// `keyleak eval` measures agreement with their expected results.
+	Panther []string `yaml:"panther,omitempty" json:"-"`
+
+	source string // file the rule came from, for errors
+}
+
+// Match is the condition of a single-event rule. Every field given must
+// match; list fields match when any of their values does.
+type Match struct {
+	Source StringList `yaml:"source"` // eventSource, e.g. iam.amazonaws.com
+	Name   StringList `yaml:"name"`   // eventName, exact (list both spellings of versioned names)
+	// Error is "any" (default: attempts count too), "none" (successful calls
+	// only), "denied" (access-denied errors only) or a list of error codes.
+	Error StringList `yaml:"error"`
+	// UserAgent holds regular expressions (case-insensitive) of which one
+	// must match the userAgent.
+	UserAgent StringList `yaml:"userAgent"`
+	// IdentityType lists userIdentity.type values (IAMUser, AssumedRole,
+	// FederatedUser, Root).
+	IdentityType StringList `yaml:"identityType"`
+	// PrincipalID is a regular expression on userIdentity.principalId,
+	// e.g. the ":i-…" suffix of an EC2 instance's role session.
+	PrincipalID string `yaml:"principalId"`
+	// Request and Response map a dotted path inside requestParameters or
+	// responseElements ("" for the whole object) to a regular expression
+	// (case-insensitive) that the value there must match: a scalar's text,
+	// or an object's or array's compact JSON.
+	Request  map[string]string `yaml:"request"`
+	Response map[string]string `yaml:"response"`
+	// NotRequest excludes events whose request matches.
+	NotRequest map[string]string `yaml:"notRequest"`
+
+	ua       []*regexp.Regexp
+	princ    *regexp.Regexp
+	request  []pathRE
+	response []pathRE
+	notReq   []pathRE
+}
+
+// Sequence is the condition of a rule over the events of one access key:
+// at least Count failed calls with one of the error codes within Window.
+type Sequence struct {
+	Errors []string `yaml:"errors"` // default: the access-denied codes
+	Count  int      `yaml:"count"`
+	Window string   `yaml:"window"` // a Go duration, e.g. 10m
+
+	window time.Duration
+}
+
+type pathRE struct {
+	path []string
+	re   *regexp.Regexp
+}
+
+// StringList is a YAML value given as one string or a list of strings.
+type StringList []string
+
+// UnmarshalYAML accepts "x" or [x, y].
+func (l *StringList) UnmarshalYAML(n *yaml.Node) error {
+	switch n.Kind {
+	case yaml.ScalarNode:
+		*l = StringList{n.Value}
+		return nil
+	case yaml.SequenceNode:
+		var out []string
+		if err := n.Decode(&out); err != nil {
+			return err
+		}
+		*l = out
+		return nil
+	}
+	return fmt.Errorf("line %d: want a string or a list of strings", n.Line)
+}
+
+// deniedCodes are the error codes of a call refused for lack of permission,
+// in every protocol's spelling.
+var deniedCodes = []string{"AccessDenied", "AccessDeniedException", "UnauthorizedOperation",
+	"Client.UnauthorizedOperation", "UnauthorizedAccess", "Client.AccessDenied"}
+
+// IsDenied tells whether an error code means the call was refused for lack
+// of permission.
+func IsDenied(code string) bool { return slices.Contains(deniedCodes, code) }
+
+// Categories a rule may have: ATT&CK tactics in lower-case hyphenated form,
+// and keyleak's own resource-hijacking, llm-jacking (both ATT&CK impact),
+// tooling (a known attacker tool) and detection (someone detected the leak).
+var categories = []string{"discovery", "persistence", "privilege-escalation", "defense-evasion",
+	"credential-access", "execution", "lateral-movement", "initial-access", "exfiltration", "impact",
+	"resource-hijacking", "llm-jacking", "tooling", "detection"}
+
+// Catalog is a checked set of rules, indexed for matching.
+type Catalog struct {
+	rules  []*Rule
+	byName map[string][]*Rule // rules with names, by event name
+	any    []*Rule            // single-event rules without names
+	seqs   []*Rule
+}
+
+// Rules returns the catalog's rules in ID order.
+func (c *Catalog) Rules() []Rule {
+	out := make([]Rule, 0, len(c.rules))
+	for _, r := range c.rules {
+		out = append(out, *r)
+	}
+	return out
+}
+
+// Rule returns the rule with the given ID.
+func (c *Catalog) Rule(id string) (Rule, bool) {
+	for _, r := range c.rules {
+		if r.ID == id {
+			return *r, true
+		}
+	}
+	return Rule{}, false
+}
+
+// BuiltinCatalog returns the catalog embedded in keyleak.
+func BuiltinCatalog() (*Catalog, error) { return LoadCatalog() }
+
+// LoadCatalog reads the embedded rules and then every *.yaml and *.yml file
+// of the given directories (--rules DIR), in name order. A rule whose ID is
+// already defined replaces the earlier one, so a site can tune a built-in
+// rule as well as add its own. Errors name the file and the rule.
+func LoadCatalog(dirs ...string) (*Catalog, error) {
+	byID := map[string]*Rule{}
+	var order []string
+	add := func(source string, data []byte) error {
+		rules, err := parseRules(source, data)
+		if err != nil {
+			return err
+		}
+		for _, r := range rules {
+			if _, ok := byID[r.ID]; !ok {
+				order = append(order, r.ID)
+			}
+			byID[r.ID] = r
+		}
+		return nil
+	}
+	entries, err := fs.ReadDir(builtinRules, "rules")
+	if err != nil {
+		return nil, fmt.Errorf("read built-in rules: %w", err)
+	}
+	for _, e := range entries {
+		b, err := fs.ReadFile(builtinRules, "rules/"+e.Name())
+		if err != nil {
+			return nil, fmt.Errorf("read built-in rules: %w", err)
+		}
+		if err := add("rules/"+e.Name(), b); err != nil {
+			return nil, err
+		}
+	}
+	for _, dir := range dirs {
+		files, err := os.ReadDir(dir)
+		if err != nil {
+			return nil, fmt.Errorf("read rules directory: %w", err)
+		}
+		n := 0
+		for _, f := range files {
+			ext := filepath.Ext(f.Name())
+			if f.IsDir() || (ext != ".yaml" && ext != ".yml") {
+				continue
+			}
+			path := filepath.Join(dir, f.Name())
+			b, err := os.ReadFile(path)
+			if err != nil {
+				return nil, fmt.Errorf("read rules: %w", err)
+			}
+			if err := add(path, b); err != nil {
+				return nil, err
+			}
+			n++
+		}
+		if n == 0 {
+			return nil, fmt.Errorf("read rules directory %s: no .yaml or .yml files", dir)
+		}
+	}
+	c := &Catalog{byName: map[string][]*Rule{}}
+	for _, id := range order {
+		c.rules = append(c.rules, byID[id])
+	}
+	sort.Slice(c.rules, func(i, j int) bool { return c.rules[i].ID < c.rules[j].ID })
+	for _, r := range c.rules {
+		switch {
+		case r.Sequence != nil:
+			c.seqs = append(c.seqs, r)
+		case len(r.Match.Name) == 0:
+			c.any = append(c.any, r)
+		default:
+			for _, n := range r.Match.Name {
+				c.byName[n] = append(c.byName[n], r)
+			}
+		}
+	}
+	return c, nil
+}
+
+// parseRules reads one rules file: {rules: [...]}, with unknown fields refused.
+func parseRules(source string, data []byte) ([]*Rule, error) {
+	var doc struct {
+		Rules []*Rule `yaml:"rules"`
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("parse rules %s: %w", source, err)
+	}
+	seen := map[string]bool{}
+	for _, r := range doc.Rules {
+		r.source = source
+		if err := r.compile(); err != nil {
+			return nil, fmt.Errorf("check rules %s: rule %q: %w", source, r.ID, err)
+		}
+		if seen[r.ID] {
+			return nil, fmt.Errorf("check rules %s: rule %q is defined twice", source, r.ID)
+		}
+		seen[r.ID] = true
+	}
+	return doc.Rules, nil
+}
+
+var ruleIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]*$`)
+
+// compile checks a rule and compiles its expressions.
+func (r *Rule) compile() error {
+	if !ruleIDPattern.MatchString(r.ID) {
+		return errors.New("id must be lower-case letters, digits, dots and dashes")
+	}
+	if !slices.Contains(categories, r.Category) {
+		return fmt.Errorf("category %q, want one of %s", r.Category, strings.Join(categories, ", "))
+	}
+	if r.Severity.Rank() < 0 {
+		return fmt.Errorf("severity %q, want critical, high, medium, low or info", r.Severity)
+	}
+	if r.Explanation == "" || r.Action == "" {
+		return errors.New("explanation and action are required")
+	}
+	if r.Signal != "" && r.Signal != "quarantine" {
+		return fmt.Errorf("signal %q, want quarantine", r.Signal)
+	}
+	m := &r.Match
+	if s := r.Sequence; s != nil {
+		if s.Count < 2 {
+			return errors.New("sequence count must be at least 2")
+		}
+		d, err := time.ParseDuration(s.Window)
+		if err != nil || d <= 0 {
+			return fmt.Errorf("sequence window %q, want a duration like 10m", s.Window)
+		}
+		s.window = d
+		if len(s.Errors) == 0 {
+			s.Errors = deniedCodes
+		}
+		return nil
+	}
+	if len(m.Name) == 0 && len(m.UserAgent) == 0 && len(m.Source) == 0 {
+		return errors.New("match needs a name, a source or a userAgent")
+	}
+	for _, e := range m.Error {
+		if e == "" {
+			return errors.New("empty error code")
+		}
+	}
+	for _, p := range m.UserAgent {
+		re, err := regexp.Compile("(?i)" + p)
+		if err != nil {
+			return fmt.Errorf("userAgent %q: %w", p, err)
+		}
+		m.ua = append(m.ua, re)
+	}
+	if m.PrincipalID != "" {
+		re, err := regexp.Compile(m.PrincipalID)
+		if err != nil {
+			return fmt.Errorf("principalId %q: %w", m.PrincipalID, err)
+		}
+		m.princ = re
+	}
+	var err error
+	if m.request, err = compilePaths(m.Request); err != nil {
+		return fmt.Errorf("request: %w", err)
+	}
+	if m.response, err = compilePaths(m.Response); err != nil {
+		return fmt.Errorf("response: %w", err)
+	}
+	if m.notReq, err = compilePaths(m.NotRequest); err != nil {
+		return fmt.Errorf("notRequest: %w", err)
+	}
+	return nil
+}
+
+func compilePaths(m map[string]string) ([]pathRE, error) {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var out []pathRE
+	for _, k := range keys {
+		re, err := regexp.Compile("(?i)" + m[k])
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", k, err)
+		}
+		var path []string
+		if k != "" {
+			path = strings.Split(k, ".")
+		}
+		out = append(out, pathRE{path: path, re: re})
+	}
+	return out, nil
+}
+
+// matches tells whether a single-event rule matches e.
+func (r *Rule) matches(e *trail.Event) bool {
+	m := &r.Match
+	if len(m.Source) > 0 && !slices.Contains(m.Source, e.EventSource) {
+		return false
+	}
+	if len(m.Name) > 0 && !slices.Contains(m.Name, e.EventName) {
+		return false
+	}
+	if !matchError(m.Error, e.ErrorCode) {
+		return false
+	}
+	if len(m.IdentityType) > 0 && !slices.Contains(m.IdentityType, e.UserIdentity.Type) {
+		return false
+	}
+	if m.princ != nil && !m.princ.MatchString(e.UserIdentity.PrincipalID) {
+		return false
+	}
+	if len(m.ua) > 0 {
+		ok := false
+		for _, re := range m.ua {
+			if re.MatchString(e.UserAgent) {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	for _, p := range m.request {
+		if !p.re.MatchString(valueText(e.Request(p.path...))) {
+			return false
+		}
+	}
+	for _, p := range m.response {
+		if !p.re.MatchString(valueText(e.Response(p.path...))) {
+			return false
+		}
+	}
+	for _, p := range m.notReq {
+		if p.re.MatchString(valueText(e.Request(p.path...))) {
+			return false
+		}
+	}
+	return true
+}
+
+func matchError(want StringList, code string) bool {
+	if len(want) == 0 {
+		return true
+	}
+	for _, w := range want {
+		switch w {
+		case "any":
+			return true
+		case "none":
+			if code == "" {
+				return true
+			}
+		case "denied":
+			if IsDenied(code) {
+				return true
+			}
+		default:
+			if w == code {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// valueText is the text a request or response expression sees: a JSON
+// string's value, or the compact JSON of anything else ("" when absent).
+func valueText(raw []byte) string {
+	if len(raw) > 0 && raw[0] == '"' {
+		var s string
+		if json.Unmarshal(raw, &s) == nil {
+			return s
+		}
+	}
+	return string(raw)
+}
+
+// Match returns the single-event rules that match e, most severe first.
+func (c *Catalog) Match(e *trail.Event) []*Rule {
+	var out []*Rule
+	for _, r := range c.byName[e.EventName] {
+		if r.matches(e) {
+			out = append(out, r)
+		}
+	}
+	for _, r := range c.any {
+		if r.matches(e) {
+			out = append(out, r)
+		}
+	}
+	sortRules(out)
+	return out
+}
+
+// sortRules orders rules most severe first, then by ID.
+func sortRules(rs []*Rule) {
+	sort.SliceStable(rs, func(i, j int) bool {
+		if a, b := rs[i].Severity.Rank(), rs[j].Severity.Rank(); a != b {
+			return a > b
+		}
+		return rs[i].ID < rs[j].ID
+	})
+}
+
+// matchSequences returns, for each event index of events (one key's events
+// in time order), the sequence rules it takes part in.
+func (c *Catalog) matchSequences(events []*trail.Event) map[int][]*Rule {
+	out := map[int][]*Rule{}
+	for _, r := range c.seqs {
+		s := r.Sequence
+		var idx []int
+		for i, e := range events {
+			if slices.Contains(s.Errors, e.ErrorCode) {
+				idx = append(idx, i)
+			}
+		}
+		hit := map[int]bool{}
+		start := 0
+		for end := range idx {
+			for events[idx[end]].EventTime.Sub(events[idx[start]].EventTime) > s.window {
+				start++
+			}
+			if end-start+1 >= s.Count {
+				for k := start; k <= end; k++ {
+					hit[idx[k]] = true
+				}
+			}
+		}
+		for i := range hit {
+			out[i] = append(out[i], r)
+		}
+	}
+	return out
+}
