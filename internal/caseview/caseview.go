@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/keyleak/keyleak/assess"
 	"github.com/keyleak/keyleak/playbook"
 	"github.com/keyleak/keyleak/report"
 	"github.com/keyleak/keyleak/trail"
@@ -67,7 +68,16 @@ func Load(c *playbook.Case, o Options) (*report.Model, error) {
 		return nil, fmt.Errorf("read journal: %w", err)
 	}
 	m.Actions = actions(entries, &m.Case)
-	events, err := loadEvents(c.Path(playbook.EventsFile))
+	var findings assess.Findings
+	haveFindings, err := readJSON(c.Path(playbook.FindingsFile), &findings)
+	if err != nil {
+		return nil, err
+	}
+	var judged map[string]assess.EventResult
+	if haveFindings {
+		judged = applyFindings(m, &findings, entries)
+	}
+	events, err := loadEvents(c.Path(playbook.EventsFile), judged, haveFindings)
 	if err != nil {
 		return nil, err
 	}
@@ -255,9 +265,84 @@ func noteMilestone(e playbook.Entry, c *report.Case) {
 	}
 }
 
-// loadEvents reads the case's events oldest first. The events are held in
-// memory once, without their raw records beyond what the writers need.
-func loadEvents(path string) (iter.Seq[report.Event], error) {
+// removalCalls names the call that removes each kind of resource, for the
+// report's removal column.
+var removalCalls = map[string]string{
+	playbook.TargetInstance:      "ec2:TerminateInstances",
+	playbook.TargetSpotRequest:   "ec2:CancelSpotInstanceRequests",
+	playbook.TargetKeyPair:       "ec2:DeleteKeyPair",
+	playbook.TargetSecurityGroup: "ec2:DeleteSecurityGroup",
+	playbook.TargetIngressRule:   "ec2:RevokeSecurityGroupIngress",
+	playbook.TargetFunction:      "lambda:DeleteFunction",
+	playbook.TargetUser:          "iam:DeleteUser (after its keys, password, policies and groups)",
+	playbook.TargetAccessKey:     "iam:DeleteAccessKey",
+	playbook.TargetLoginProfile:  "iam:DeleteLoginProfile",
+	playbook.TargetRole:          "iam:DeleteRole (after its policies)",
+}
+
+// applyFindings fills the leak, resources and GuardDuty from findings.json
+// and returns the judged events by ID (findings hold the attacker and
+// unclear ones; the rest were judged legitimate).
+func applyFindings(m *report.Model, f *assess.Findings, entries []playbook.Entry) map[string]assess.EventResult {
+	c := &m.Case
+	if !f.Leak.Time.IsZero() {
+		c.LeakedAt, c.LeakedAtInferred, c.LeakedAtReason = f.Leak.Time, f.Leak.Inferred, f.Leak.Reason
+	}
+	if !f.Leak.DetectedAt.IsZero() {
+		c.DetectedAt, c.DetectedBy = f.Leak.DetectedAt, f.Leak.DetectedBy
+	}
+	// A resource the journal shows removed by eradicate is "removed", not
+	// merely gone.
+	removedAt := map[string]time.Time{}
+	for _, e := range entries {
+		if e.Kind == playbook.KindOutcome && e.Step == playbook.StepEradicate && e.Error == nil && e.ActionID != "" {
+			removedAt[e.ActionID] = e.Time.UTC()
+		}
+	}
+	for _, r := range f.Resources {
+		rr := report.Resource{Type: r.Type, ID: r.ID, Region: r.Region, CreatedAt: r.CreatedAt, CreatedBy: r.CreatedBy,
+			CreatedByEvent: r.EventID, Removal: removalCalls[r.Type], Note: r.StateReason}
+		switch r.State {
+		case "present":
+			rr.State = report.StatePresent
+		case "gone":
+			rr.State = report.StateGone
+			for id, at := range removedAt {
+				if strings.Contains(id, r.ID) {
+					rr.State, rr.RemovedAt = report.StateRemoved, at
+				}
+			}
+		default:
+			rr.State = report.StateUnknown
+		}
+		m.Resources = append(m.Resources, rr)
+	}
+	if f.GuardDuty != nil {
+		m.GuardDuty.Checked = true
+		for _, g := range f.GuardDuty.Regions {
+			switch {
+			case g.Error != "":
+			case g.DetectorID != "":
+				m.GuardDuty.EnabledRegions = append(m.GuardDuty.EnabledRegions, g.Region)
+			default:
+				m.GuardDuty.DisabledRegions = append(m.GuardDuty.DisabledRegions, g.Region)
+			}
+		}
+		for _, g := range f.GuardDuty.Findings {
+			m.Findings = append(m.Findings, report.Finding{ID: g.ID, Region: g.Region, Type: g.Type, Title: g.Title,
+				Severity: g.Severity, Resource: g.AccessKeyID, FirstSeen: g.FirstSeen, LastSeen: g.LastSeen, Count: g.Count})
+		}
+	}
+	judged := make(map[string]assess.EventResult, len(f.Events))
+	for _, e := range f.Events {
+		judged[e.EventID] = e
+	}
+	return judged
+}
+
+// loadEvents reads the case's events oldest first, with their verdicts when
+// the case was assessed. The events are held in memory once.
+func loadEvents(path string, judged map[string]assess.EventResult, assessed bool) (iter.Seq[report.Event], error) {
 	events, _, err := trail.ReadEventsFile(path)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("read events: %w", err)
@@ -271,6 +356,16 @@ func loadEvents(path string) (iter.Seq[report.Event], error) {
 	rows := make([]report.Event, len(events))
 	for i := range events {
 		rows[i] = eventRow(&events[i])
+		if j, ok := judged[events[i].EventID]; ok {
+			rows[i].Verdict, rows[i].Severity = report.Verdict(j.Verdict), report.Severity(j.Severity)
+			rows[i].Category, rows[i].Technique = j.Category, j.Technique
+			rows[i].Reason = strings.Join(j.Reasons, "; ")
+			if len(j.Flags) > 0 {
+				rows[i].RuleID = j.Flags[0]
+			}
+		} else if assessed {
+			rows[i].Verdict = report.VerdictLegitimate
+		}
 	}
 	return slices.Values(rows), nil
 }

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -15,6 +17,8 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/time/rate"
 
+	"github.com/keyleak/keyleak/assess"
+	"github.com/keyleak/keyleak/internal/awsapi"
 	"github.com/keyleak/keyleak/internal/caseview"
 	"github.com/keyleak/keyleak/playbook"
 	"github.com/keyleak/keyleak/trail"
@@ -33,6 +37,9 @@ type investigateOptions struct {
 	// LookupRate is LookupEvents requests per second per region. AWS allows
 	// 2; only a simulator allows more, so the flag is hidden.
 	LookupRate float64
+	LeakedAt   string
+	Rules      []string
+	Offline    bool
 }
 
 func newCmdInvestigate(f *Factory, g *globalFlags) *cobra.Command {
@@ -71,6 +78,9 @@ for older events or data events, point --logs at the trail's log files.
 	fl.StringVar(&o.Logs, "logs", "", "read CloudTrail log files instead of LookupEvents: a directory or s3://bucket/prefix")
 	fl.StringVar(&o.CaseDir, "case", "", "case directory (default: the newest case of the key under --dir, or a new one)")
 	fl.StringVar(&o.Parent, "dir", ".", "where new case directories are made")
+	fl.StringVar(&o.LeakedAt, "leaked-at", "", "when the key leaked (RFC 3339 or duration ago); calls from sources first seen after it weigh toward the attacker (default: inferred)")
+	fl.StringSliceVar(&o.Rules, "rules", nil, "extra rule directories (*.yaml) added to the built-in catalog")
+	fl.BoolVar(&o.Offline, "offline", false, "with --logs: make no AWS call (no live state of resources, no GuardDuty, no quarantine lookup)")
 	fl.Float64Var(&o.LookupRate, "lookup-rate", 2, "LookupEvents requests per second per region (AWS allows 2)")
 	_ = fl.MarkHidden("lookup-rate")
 	_ = cmd.MarkFlagRequired("key")
@@ -118,6 +128,19 @@ func investigateRun(ctx context.Context, f *Factory, o *investigateOptions) erro
 	if err != nil {
 		return err
 	}
+	if o.Offline && o.Logs == "" {
+		return usageErrorf("--offline needs --logs: the API sweep itself calls AWS")
+	}
+	var leakedAt time.Time
+	if o.LeakedAt != "" {
+		if leakedAt, err = parseWhen(o.LeakedAt, f.Now()); err != nil {
+			return usageErrorf("--leaked-at: %w", err)
+		}
+	}
+	catalog, err := assess.LoadCatalog(o.Rules...)
+	if err != nil {
+		return &UsageError{Err: fmt.Errorf("load rules: %w", err)}
+	}
 	clients, err := f.Clients(ctx)
 	if err != nil {
 		return err
@@ -139,6 +162,7 @@ func investigateRun(ctx context.Context, f *Factory, o *investigateOptions) erro
 	}
 	var inv *trail.Investigation
 	var runErr error
+	var enabled []string // regions GuardDuty is searched in
 	switch {
 	case o.Logs != "":
 		var src trail.LogSource
@@ -168,28 +192,122 @@ func investigateRun(ctx context.Context, f *Factory, o *investigateOptions) erro
 		if err != nil {
 			return &UsageError{Err: err}
 		}
+		for _, r := range regions {
+			if r.Enabled {
+				enabled = append(enabled, r.Name)
+			}
+		}
 		sweep := trail.NewSweep(regions, func(region string) cloudtrail.LookupEventsAPIClient {
 			return clients.CloudTrail(region)
 		}, opts...)
 		inv, runErr = sweep.Run(ctx, o.Key)
 	}
 	progress.finish()
+	if inv == nil {
+		return runErr
+	}
 	// Whatever was found is kept, even when the run was cut short.
-	if inv != nil {
-		if err := saveInvestigation(c, inv); err != nil {
-			return err
-		}
-		if err := printInvestigation(f.IO.Out, o.Output, inv, c.Dir()); err != nil {
-			return err
-		}
+	if err := saveInvestigation(c, inv); err != nil {
+		return err
+	}
+	var live *awsapi.Clients
+	if !o.Offline {
+		live = clients
+	}
+	a, gd, assessErr := assessInvestigation(ctx, live, enabled, c, inv, catalog, leakedAt, f.Now())
+	if a == nil {
+		return assessErr
+	}
+	if err := printInvestigation(f.IO.Out, o.Output, inv, a, gd, c.Dir()); err != nil {
+		return err
 	}
 	if runErr != nil {
 		return runErr
 	}
-	if inv.Coverage.Failed() {
-		return &PartialError{Err: errors.New(inv.Coverage.Summary() + "; what was found is saved in " + c.Dir() + ", and re-running resumes")}
+	var failed []string
+	if s := inv.Coverage.Summary(); s != "" {
+		failed = append(failed, s)
+	}
+	if gd != nil && gd.Failed() {
+		for _, r := range gd.Regions {
+			if r.Error != "" {
+				failed = append(failed, "GuardDuty in "+r.Region+": "+r.Error)
+			}
+		}
+	}
+	if assessErr != nil {
+		failed = append(failed, assessErr.Error())
+	}
+	if len(failed) > 0 {
+		return &PartialError{Err: errors.New(strings.Join(failed, "; ") + "; what was found is saved in " + c.Dir() + ", and re-running resumes")}
 	}
 	return nil
+}
+
+// assessInvestigation judges the events, checks the live state of what the
+// keys created and GuardDuty's findings (with clients; nil is offline), and
+// writes findings.json. A failed live check is returned as an error beside
+// a usable assessment.
+func assessInvestigation(ctx context.Context, clients *awsapi.Clients, regions []string, c *playbook.Case, inv *trail.Investigation,
+	catalog *assess.Catalog, leakedAt, now time.Time) (*assess.Assessment, *assess.GuardDutyResult, error) {
+	opts := assess.Options{Catalog: catalog, LeakedAt: leakedAt}
+	var sum playbook.Summary
+	if ok, err := readCaseJSON(c, caseview.ContainFile, &sum); err != nil {
+		return nil, nil, err
+	} else if ok {
+		opts.Owner = sum.Owner
+	}
+	var liveErr error
+	if clients != nil {
+		q, err := assess.QuarantineEvents(ctx, clients.CloudTrail("us-east-1"), opts.Owner, inv.Window)
+		if err != nil {
+			liveErr = fmt.Errorf("look up AWS's quarantine of the key: %w", err)
+		}
+		opts.Context = q
+	}
+	a, err := assess.Assess(inv, opts)
+	if err != nil {
+		return nil, nil, fmt.Errorf("assess events: %w", err)
+	}
+	var gd *assess.GuardDutyResult
+	if clients != nil {
+		res, err := assess.Inventory(ctx, inventoryClients(clients), a.Resources)
+		if err != nil {
+			return nil, nil, fmt.Errorf("check resources: %w", err)
+		}
+		a.Resources = res
+		var keys []string
+		for _, k := range inv.Keys {
+			keys = append(keys, k.AccessKeyID)
+		}
+		if len(regions) > 0 {
+			g, err := assess.GuardDuty(ctx, func(r string) assess.GuardDutyAPI { return clients.GuardDuty(r) }, regions, keys)
+			if err != nil {
+				return nil, nil, fmt.Errorf("search GuardDuty: %w", err)
+			}
+			gd = &g
+		}
+	}
+	if err := c.WriteFindings(a.Findings(inv, gd, now)); err != nil {
+		return nil, nil, fmt.Errorf("save findings: %w", err)
+	}
+	return a, gd, liveErr
+}
+
+// readCaseJSON decodes one of the case's JSON files; a missing file is not
+// an error.
+func readCaseJSON(c *playbook.Case, name string, v any) (bool, error) {
+	b, err := os.ReadFile(c.Path(name))
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("read %s: %w", name, err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return false, fmt.Errorf("read %s: %w", name, err)
+	}
+	return true, nil
 }
 
 // saveInvestigation writes the events and the coverage into the case and
@@ -223,17 +341,72 @@ func saveInvestigation(c *playbook.Case, inv *trail.Investigation) error {
 	return nil
 }
 
-func printInvestigation(w io.Writer, format outputFormat, inv *trail.Investigation, caseDir string) error {
+func printInvestigation(w io.Writer, format outputFormat, inv *trail.Investigation, a *assess.Assessment, gd *assess.GuardDutyResult, caseDir string) error {
+	res := a.Result(inv, gd)
 	if format == outputJSON {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
-		if err := enc.Encode(inv.Result()); err != nil {
+		if err := enc.Encode(res); err != nil {
 			return fmt.Errorf("write result: %w", err)
 		}
 		return nil
 	}
-	_, err := io.WriteString(w, renderInvestigation(inv.Result(), caseDir))
+	_, err := io.WriteString(w, renderInvestigation(inv.Result(), caseDir)+renderAssessment(res))
 	return err
+}
+
+// renderAssessment is the text form of the assessment: the verdict counts,
+// the leak time, the attacker's calls by rule, what still exists.
+func renderAssessment(res assess.Result) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "\nVerdicts: %d attacker, %d legitimate, %d unclear\n", res.Counts.Attacker, res.Counts.Legitimate, res.Counts.Unclear)
+	if !res.Leak.Time.IsZero() {
+		how := "given"
+		if res.Leak.Inferred {
+			how = "inferred: " + res.Leak.Reason
+		}
+		fmt.Fprintf(&b, "Leaked at %s (%s)\n", res.Leak.Time.UTC().Format(time.RFC3339), how)
+	}
+	if !res.Leak.DetectedAt.IsZero() {
+		fmt.Fprintf(&b, "Detected at %s by %s\n", res.Leak.DetectedAt.UTC().Format(time.RFC3339), res.Leak.DetectedBy)
+	}
+	perRule := map[string]int{}
+	for _, e := range res.Events {
+		if e.Verdict == assess.Attacker {
+			for _, f := range e.Flags {
+				perRule[f]++
+			}
+		}
+	}
+	if len(res.Rules) > 0 {
+		b.WriteString("\nWhat the attacker did (rule, severity, events):\n")
+		rules := slices.Clone(res.Rules)
+		sort.SliceStable(rules, func(i, j int) bool { return rules[i].Severity.Rank() > rules[j].Severity.Rank() })
+		for _, r := range rules {
+			if perRule[r.ID] == 0 {
+				continue
+			}
+			fmt.Fprintf(&b, "  %-9s %4d  %-34s %s\n", r.Severity, perRule[r.ID], r.ID, r.Explanation)
+		}
+	}
+	if len(res.Resources) > 0 {
+		b.WriteString("\nResources created with the keys:\n")
+		for _, r := range res.Resources {
+			state := r.State
+			if r.StateReason != "" {
+				state += " (" + r.StateReason + ")"
+			}
+			fmt.Fprintf(&b, "  %-10s %-26s %-24s %-14s by %s\n", r.Verdict, r.Type, r.ID, r.Region, r.CreatedBy)
+			fmt.Fprintf(&b, "             %s\n", state)
+		}
+	}
+	if res.GuardDuty != nil && len(res.GuardDuty.Findings) > 0 {
+		b.WriteString("\nGuardDuty findings about the keys:\n")
+		for _, g := range res.GuardDuty.Findings {
+			fmt.Fprintf(&b, "  %-14s %4.1f  %s (%s)\n", g.Region, g.Severity, g.Type, g.AccessKeyID)
+		}
+	}
+	return b.String()
 }
 
 // renderInvestigation is the text form of an investigation: coverage, the

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keyleak/keyleak/assess"
 	"github.com/keyleak/keyleak/internal/awssim"
 	"github.com/keyleak/keyleak/trail"
 )
@@ -60,15 +61,17 @@ func investigateSim(t *testing.T, faults string, extra ...awssim.Option) {
 
 	// No actors are running: the truth does not move during the sweep (but
 	// for the responder's own LookupEvents calls, which are not the key's).
-	want := truthOfChain(sim.Truth())
+	truth := sim.Truth()
+	want := truthOfChain(truth)
 	code, out, errOut := run(t, "investigate", "--key", leaked, "--dir", dir, "-o", "json", "--lookup-rate", "40")
 	if code != ExitOK {
 		t.Fatalf("investigate exit %d: %s", code, errOut)
 	}
-	var res trail.Result
+	var res assess.Result
 	if err := json.Unmarshal([]byte(out), &res); err != nil {
 		t.Fatalf("-o json: %v\n%s", err, out)
 	}
+	checkVerdicts(t, truth, res)
 	got := map[string]bool{}
 	for _, e := range res.Events {
 		if got[e.EventID] {
@@ -126,6 +129,63 @@ func investigateSim(t *testing.T, faults string, extra ...awssim.Option) {
 	}
 }
 
+// checkVerdicts compares the attacker verdicts with the truth (precision and
+// recall at least 0.95; no workload call judged attacker) and checks every
+// resource the attacker made is listed with its live state.
+func checkVerdicts(t *testing.T, truth awssim.Truth, res assess.Result) {
+	t.Helper()
+	attacker, workload := map[string]bool{}, map[string]bool{}
+	for _, e := range truth.Events {
+		if e.Attacker {
+			attacker[e.EventID] = true
+		} else if e.Actor == "workload" {
+			workload[e.EventID] = true
+		}
+	}
+	tp, fp, fn := 0, 0, 0
+	for _, e := range res.Events {
+		judged := e.Verdict == assess.Attacker
+		switch {
+		case judged && attacker[e.EventID]:
+			tp++
+		case judged:
+			fp++
+			if workload[e.EventID] {
+				t.Errorf("the workload's %s %s got an attacker verdict: %v", e.EventName, e.EventID, e.Reasons)
+			}
+		case attacker[e.EventID]:
+			fn++
+		}
+	}
+	t.Logf("verdicts: TP %d FP %d FN %d; resources listed %d", tp, fp, fn, len(res.Resources))
+	precision := float64(tp) / float64(max(tp+fp, 1))
+	recall := float64(tp) / float64(max(tp+fn, 1))
+	if tp == 0 || precision < 0.95 || recall < 0.95 {
+		t.Errorf("attacker verdicts: precision %.2f, recall %.2f (TP %d FP %d FN %d)", precision, recall, tp, fp, fn)
+	}
+	listed := map[string]string{}
+	for _, r := range res.Resources {
+		listed[r.Type+"|"+r.ID] = r.State
+	}
+	for _, r := range truth.Resources {
+		if !r.Attacker {
+			continue
+		}
+		state, ok := listed[r.Type+"|"+r.ID]
+		if !ok {
+			t.Errorf("resource %s %s in %s made by the attacker is not listed", r.Type, r.ID, r.Region)
+			continue
+		}
+		wantState := "present"
+		if r.State == "terminated" || r.State == "deleted" {
+			wantState = "gone"
+		}
+		if state != wantState {
+			t.Errorf("resource %s %s: state %q, want %q", r.Type, r.ID, state, wantState)
+		}
+	}
+}
+
 func TestInvestigateFindsExactlyTheTruth(t *testing.T) {
 	investigateSim(t, "")
 }
@@ -163,7 +223,7 @@ func TestInvestigateLogs(t *testing.T) {
 	dir := t.TempDir()
 	writeDatasetAsLog(t, "../../trail/testdata/otrf_security_datasets.jsonl.gz", filepath.Join(dir, "otrf.json.gz"))
 	awsEnv(t, "http://127.0.0.1:9", "AKIAIOSFODNN7EXAMPLE", "unused")
-	code, out, errOut := run(t, "investigate", "--key", "ASIA5FLZVX4OPVKKVBMX", "--logs", dir, "--since", "2000-01-01T00:00:00Z", "--dir", t.TempDir(), "-o", "json")
+	code, out, errOut := run(t, "investigate", "--key", "ASIA5FLZVX4OPVKKVBMX", "--logs", dir, "--since", "2000-01-01T00:00:00Z", "--dir", t.TempDir(), "-o", "json", "--offline")
 	if code != ExitOK {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
