@@ -307,9 +307,17 @@ func applyFindings(m *report.Model, f *assess.Findings, entries []playbook.Entry
 			rr.State = report.StatePresent
 		case "gone":
 			rr.State = report.StateGone
+			// An ingress rule goes with its group when keyleak deletes that.
+			ids := []string{r.ID}
+			if g := r.Details["groupId"]; g != "" && r.Type == playbook.TargetIngressRule {
+				ids = append(ids, g)
+			}
 			for id, at := range removedAt {
-				if strings.Contains(id, r.ID) {
-					rr.State, rr.RemovedAt = report.StateRemoved, at
+				for _, want := range ids {
+					// The last call about it is the one that removed it.
+					if (strings.HasSuffix(id, "/"+want) || strings.Contains(id, "/"+want+"/")) && at.After(rr.RemovedAt) {
+						rr.State, rr.RemovedAt = report.StateRemoved, at
+					}
 				}
 			}
 		default:
