@@ -30,8 +30,52 @@ tidy-check:
 		echo "go mod tidy changes go.mod/go.sum; run it and commit"; \
 		cp /tmp/keyleak-go.mod.bak go.mod; cp /tmp/keyleak-go.sum.bak go.sum; exit 1; fi
 
+# Benchmarks, one run each (-benchtime 1x: each builds its own simulator or
+# log tree and takes seconds to minutes), about 2 minutes in all on 2 cores
+# with the defaults, most of it the AWS CLI's per-region loop.
+# They report metrics and never fail on time. The raw output goes to
+# bin/bench.txt (benchstat reads it), then the metrics one a line.
+# Sizes: KEYLEAK_BENCH_VOLUME (investigate, events; default 5000),
+# KEYLEAK_BENCH_LOG_MB (log scan, uncompressed MB; default 1024),
+# KEYLEAK_REPORT_BENCH_EVENTS (workbook; default 100000). BENCH selects
+# benchmarks by name: make bench BENCH=Contain.
+BENCH      ?= .
+BENCH_PKGS := ./internal/cli/ ./trail/ ./report/ ./internal/awssim/
+
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime 1x ./...
+	@mkdir -p bin
+	@{ $(GO) test -run '^$$' -bench '$(BENCH)' -benchtime 1x -timeout 60m $(BENCH_PKGS) 2>&1; \
+		echo $$? > bin/bench.rc; } | tee bin/bench.txt
+	@$(MAKE) --no-print-directory bench-summary
+	@exit $$(cat bin/bench.rc)
+
+# bench-summary prints the metrics of the last `make bench` (bin/bench.txt)
+# one a line under each benchmark's title.
+.PHONY: bench-summary
+bench-summary:
+	@awk "$$BENCH_SUMMARY_AWK" bin/bench.txt
+
+define BENCH_SUMMARY_AWK
+BEGIN {
+	title["ContainLatency"] = "contain: time until the leaked key is Inactive, 100 ms added to every request (goal: round-trips <= 3)"
+	title["InvestigateVsAWSCLI"] = "investigate: keyleak vs the LookupEvents throttle floor vs a per-region AWS CLI loop (goal: x-floor <= 1.15)"
+	title["ScanLogsVsGzip"] = "log files: trail.ScanLogs vs gzip -dc, same files, same parallelism (MB = 10^6 bytes)"
+	title["WriteXLSX"] = "report: the Excel workbook"
+	print ""; print "==== benchmark metrics ===="
+}
+/^pkg: / { pkg = $$2 }
+/^Benchmark/ {
+	name = $$1; sub(/^Benchmark/, "", name); sub(/-[0-9]+$$/, "", name)
+	print ""
+	short = pkg; sub(/^github.com\/keyleak\/keyleak\//, "", short)
+	print (name in title ? title[name] : name) "  [" name ", " short "]"
+	print sprintf("  %-22s %.2f s", "op-wall", $$3 / 1e9)
+	for (i = 5; i < NF; i += 2) print sprintf("  %-22s %s", $$(i + 1), $$i)
+}
+/^--- (SKIP|FAIL|BENCH)/ { print $$0 }
+/^    bench_test.go/ { print $$0 }
+endef
+export BENCH_SUMMARY_AWK
 
 eval: build
 	$(BIN) eval

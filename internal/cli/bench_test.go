@@ -51,12 +51,16 @@ func BenchmarkContainLatency(b *testing.B) {
 func containOnce(b *testing.B) (toInactive, total time.Duration, calls int) {
 	b.Helper()
 	srv := benchScenario(b, "github-push")
-	defer srv.Close()
+	defer func() {
+		if err := srv.Close(); err != nil {
+			b.Errorf("close simulator: %v", err)
+		}
+	}()
 	// Set after the scenario's replay, which must not be slowed; from here
 	// on every request waits before it is answered.
 	srv.Sim.SetFaults(awssim.Faults{Latency: containLatency})
 	resp := srv.Sim.Responder()
-	benchAWSEnv(b, srv.URL, resp.AccessKeyID, resp.Secret)
+	awsEnv(b, srv.URL, resp.AccessKeyID, resp.Secret)
 	key := srv.Sim.LeakedKey()
 	if k, ok := srv.Sim.Key(key); !ok || k.Status != "Active" {
 		b.Fatalf("leaked key %s is not active before contain: %+v", key, k)
@@ -188,7 +192,7 @@ func investigateVsCLI(b *testing.B, n int) investigateMeasure {
 	truth := srv.Sim.Truth()
 	want := truthOfChain(truth)
 	resp := srv.Sim.Responder()
-	benchAWSEnv(b, srv.URL, resp.AccessKeyID, resp.Secret)
+	awsEnv(b, srv.URL, resp.AccessKeyID, resp.Secret)
 	key := truth.LeakedKey
 	start := time.Now()
 	code, out, errOut := runKeyleak(ctx, "investigate", "--key", key, "--dir", b.TempDir(), "-o", "json")
@@ -239,7 +243,7 @@ func investigateVsCLI(b *testing.B, n int) investigateMeasure {
 		}
 	}()
 	resp = srv.Sim.Responder()
-	env := benchAWSEnv(b, srv.URL, resp.AccessKeyID, resp.Secret)
+	env := awsEnv(b, srv.URL, resp.AccessKeyID, resp.Secret)
 	wantCLI := countEventsOf(srv.Sim.Truth(), key)
 	start = time.Now()
 	m.cliEvents = awsCLILoop(ctx, b, env, key)

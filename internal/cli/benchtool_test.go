@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -17,31 +16,6 @@ import (
 
 // Helpers of the benchmarks. The tests' helpers take *testing.T; these take
 // testing.TB so that benchmarks can use them too.
-
-// benchAWSEnv points the process's AWS configuration at the simulator with
-// the given credentials, like awsEnv, and returns the environment for
-// child processes (the AWS CLI).
-func benchAWSEnv(tb testing.TB, endpoint, keyID, secret string) map[string]string {
-	tb.Helper()
-	dir := tb.TempDir()
-	env := map[string]string{
-		"AWS_ENDPOINT_URL":            endpoint,
-		"AWS_ACCESS_KEY_ID":           keyID,
-		"AWS_SECRET_ACCESS_KEY":       secret,
-		"AWS_REGION":                  "us-east-1",
-		"AWS_DEFAULT_REGION":          "us-east-1",
-		"AWS_CONFIG_FILE":             filepath.Join(dir, "config"),
-		"AWS_SHARED_CREDENTIALS_FILE": filepath.Join(dir, "credentials"),
-	}
-	for _, k := range []string{"AWS_PROFILE", "AWS_SESSION_TOKEN"} {
-		tb.Setenv(k, "")
-		os.Unsetenv(k)
-	}
-	for k, v := range env {
-		tb.Setenv(k, v)
-	}
-	return env
-}
 
 // runKeyleak runs keyleak in-process and returns exit code, stdout and
 // stderr.

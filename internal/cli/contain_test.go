@@ -19,7 +19,7 @@ import (
 
 // awsEnv points the process's AWS configuration at an endpoint with the given
 // credentials, and nothing else: no profile, no shared files.
-func awsEnv(t *testing.T, endpoint, keyID, secret string) map[string]string {
+func awsEnv(t testing.TB, endpoint, keyID, secret string) map[string]string {
 	t.Helper()
 	dir := t.TempDir()
 	env := map[string]string{
