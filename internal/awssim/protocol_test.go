@@ -67,8 +67,8 @@ func TestMalformedRequestsGetAWSErrors(t *testing.T) {
 	id := k.AccessKeyID
 	tests := []struct {
 		name, key, service, method, path, target, body string
-		status                                          int
-		code                                            string
+		status                                         int
+		code                                           string
 	}{
 		{"unknown IAM action", id, "iam", "POST", "/", "", "Action=StealEverything&Version=2010-05-08", 400, "InvalidAction"},
 		{"missing Action", id, "iam", "POST", "/", "", "Version=2010-05-08", 400, "MissingAction"},
