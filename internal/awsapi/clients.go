@@ -73,6 +73,16 @@ func (c *Clients) CloudTrail(region string) *cloudtrail.Client {
 	})
 }
 
+// CloudTrailRetrying returns a CloudTrail client with the SDK's standard
+// retries, for the few lookups that are not part of a paced sweep (the
+// quarantine lookup): they should survive a throttle or a 5xx on their own.
+func (c *Clients) CloudTrailRetrying(region string) *cloudtrail.Client {
+	region = c.regionOr(region)
+	return get(c, "cloudtrail-retrying", region, func() *cloudtrail.Client {
+		return cloudtrail.NewFromConfig(c.cfg, func(o *cloudtrail.Options) { o.Region = region })
+	})
+}
+
 func (c *Clients) regionOr(region string) string {
 	if region == "" {
 		return c.cfg.Region

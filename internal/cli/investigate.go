@@ -259,7 +259,7 @@ func assessInvestigation(ctx context.Context, clients *awsapi.Clients, regions [
 	}
 	var liveErr error
 	if clients != nil {
-		q, err := assess.QuarantineEvents(ctx, clients.CloudTrail("us-east-1"), opts.Owner, inv.Window)
+		q, err := assess.QuarantineEvents(ctx, clients.CloudTrailRetrying("us-east-1"), opts.Owner, inv.Window)
 		if err != nil {
 			liveErr = fmt.Errorf("look up AWS's quarantine of the key: %w", err)
 		}

@@ -33,6 +33,11 @@ func truthOfChain(tr awssim.Truth) map[string]bool {
 
 func investigateSim(t *testing.T, faults string, extra ...awssim.Option) {
 	t.Helper()
+	investigateSimVolume(t, faults, 0, true, extra...)
+}
+
+func investigateSimVolume(t *testing.T, faults string, volume int, rerun bool, extra ...awssim.Option) {
+	t.Helper()
 	opts := append([]awssim.Option{awssim.WithLookupRate(50, 50)}, extra...)
 	sc, err := awssim.LoadScenario("github-push")
 	if err != nil {
@@ -41,6 +46,11 @@ func investigateSim(t *testing.T, faults string, extra ...awssim.Option) {
 	sim, err := awssim.NewFromScenario(sc, opts...)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if volume > 0 {
+		if err := sim.AddVolume(volume, sim.LeakedKey(), 11, 7*24*time.Hour); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if faults != "" {
 		f, err := awssim.ParseFaults(faults)
@@ -119,6 +129,9 @@ func investigateSim(t *testing.T, faults string, extra ...awssim.Option) {
 	if err != nil || skipped != 0 || len(events) != len(want) {
 		t.Errorf("events.jsonl: %d events, %d skipped, %v; want %d", len(events), skipped, err, len(want))
 	}
+	if !rerun {
+		return
+	}
 	// A second run keeps what was fetched and adds nothing twice.
 	if code, _, errOut := run(t, "investigate", "--key", leaked, "--dir", dir, "-o", "json", "--lookup-rate", "40"); code != ExitOK {
 		t.Fatalf("second run exit %d: %s", code, errOut)
@@ -192,6 +205,15 @@ func TestInvestigateFindsExactlyTheTruth(t *testing.T) {
 
 func TestInvestigateUnderFaults(t *testing.T) {
 	investigateSim(t, "throttle-storm=40,5xx-every=7,5xx-burst=2")
+}
+
+// 20,000 more events of the key over the enabled regions, under throttle
+// storms and 5xx bursts: still exactly the truth.
+func TestInvestigateVolumeUnderFaults(t *testing.T) {
+	if testing.Short() {
+		t.Skip("20,000 events: skipped with -short")
+	}
+	investigateSimVolume(t, "throttle-storm=25,5xx-every=60,5xx-burst=2", 20000, false)
 }
 
 func TestInvestigateDeniedRegionIsPartial(t *testing.T) {
