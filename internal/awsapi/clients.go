@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
 
@@ -57,6 +58,14 @@ func (c *Clients) S3(region string) *s3.Client {
 			o.Region = region
 			o.UsePathStyle = c.cfg.BaseEndpoint != nil
 		})
+	})
+}
+
+// SecretsManager returns the Secrets Manager client of a region.
+func (c *Clients) SecretsManager(region string) *secretsmanager.Client {
+	region = c.regionOr(region)
+	return get(c, "secretsmanager", region, func() *secretsmanager.Client {
+		return secretsmanager.NewFromConfig(c.cfg, func(o *secretsmanager.Options) { o.Region = region })
 	})
 }
 

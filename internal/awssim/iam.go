@@ -65,6 +65,9 @@ func iamOps() map[string]handler {
 
 		"GetPolicy":        iamGetPolicy,
 		"GetPolicyVersion": iamGetPolicyVersion,
+
+		"GenerateCredentialReport": iamGenerateCredentialReport,
+		"GetCredentialReport":      iamGetCredentialReport,
 	}
 }
 

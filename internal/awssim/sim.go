@@ -80,12 +80,13 @@ func New(opts ...Option) *Sim {
 		o(s)
 	}
 	s.ops = map[string]map[string]handler{
-		"iam":        iamOps(),
-		"sts":        stsOps(),
-		"ec2":        ec2Ops(),
-		"lambda":     lambdaOps(),
-		"cloudtrail": cloudtrailOps(),
-		"guardduty":  guarddutyOps(),
+		"iam":            iamOps(),
+		"sts":            stsOps(),
+		"ec2":            ec2Ops(),
+		"lambda":         lambdaOps(),
+		"cloudtrail":     cloudtrailOps(),
+		"guardduty":      guarddutyOps(),
+		"secretsmanager": secretsmanagerOps(),
 	}
 	return s
 }

@@ -11,7 +11,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 
 	"github.com/keyleak/keyleak/assess"
+	"github.com/keyleak/keyleak/audit"
 	"github.com/keyleak/keyleak/playbook"
+	"github.com/keyleak/keyleak/rotate"
 	"github.com/keyleak/keyleak/trail"
 )
 
@@ -33,6 +35,9 @@ func requiredActions() []string {
 		{"lambda", reflect.TypeFor[assess.LambdaAPI]()},
 		{"s3", reflect.TypeFor[assess.S3API]()},
 		{"guardduty", reflect.TypeFor[assess.GuardDutyAPI]()},
+		{"iam", reflect.TypeFor[rotate.IAM]()},
+		{"secretsmanager", reflect.TypeFor[rotate.SecretsAPI]()},
+		{"iam", reflect.TypeFor[audit.IAM]()},
 	}
 	// S3's API calls and IAM actions differ in name.
 	s3Actions := map[string]string{"ListObjectsV2": "ListBucket", "GetObject": "GetObject", "HeadBucket": "ListBucket"}

@@ -119,6 +119,9 @@ Start with 'keyleak demo' to see it against a simulated account.`,
 		newCmdCase(f, g),
 		newCmdEval(f, g),
 		newCmdEradicate(f, g),
+		newCmdRotate(f, g),
+		newCmdScan(f, g),
+		newCmdAudit(f, g),
 	)
 	// Unknown commands and bad arguments are usage errors.
 	root.Args = func(_ *cobra.Command, args []string) error {
