@@ -27,6 +27,7 @@ type SourceResult struct {
 	Retries   int         `json:"retries"`
 	Error     string      `json:"error"`
 	Files     int         `json:"files,omitempty"`
+	Bytes     int64       `json:"bytes,omitempty"` // bytes read or scanned (log files, Athena)
 	BadFiles  []FileError `json:"badFiles,omitempty"`
 	Seconds   float64     `json:"seconds"`
 }
@@ -92,7 +93,7 @@ func (inv *Investigation) Result() Result {
 		r.Regions = append(r.Regions, SourceResult{
 			Region: s.Name, Status: s.State, Events: s.Events, Pages: s.Pages,
 			Throttled: s.Throttles, Retries: s.Retries, Error: s.Err,
-			Files: s.Files, BadFiles: s.BadFiles, Seconds: s.Duration.Seconds(),
+			Files: s.Files, Bytes: s.Bytes, BadFiles: s.BadFiles, Seconds: s.Duration.Seconds(),
 		})
 	}
 	for i := range inv.Events {

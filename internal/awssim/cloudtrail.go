@@ -18,7 +18,10 @@ import (
 // cloudtrailOps returns the handlers of the simulated CloudTrail API.
 func cloudtrailOps() map[string]handler {
 	return map[string]handler{
-		"LookupEvents": lookupEvents,
+		"LookupEvents":    lookupEvents,
+		"StartQuery":      ctStartQuery,
+		"DescribeQuery":   ctDescribeQuery,
+		"GetQueryResults": ctGetQueryResults,
 	}
 }
 

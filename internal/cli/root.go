@@ -122,6 +122,7 @@ Start with 'keyleak demo' to see it against a simulated account.`,
 		newCmdRotate(f, g),
 		newCmdScan(f, g),
 		newCmdAudit(f, g),
+		newCmdAthena(f, g),
 	)
 	// Unknown commands and bad arguments are usage errors.
 	root.Args = func(_ *cobra.Command, args []string) error {

@@ -1,0 +1,137 @@
+package cli
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/athena"
+
+	"github.com/keyleak/keyleak/internal/awsapi"
+	"github.com/keyleak/keyleak/internal/awssim"
+	"github.com/keyleak/keyleak/internal/mototest"
+	"github.com/keyleak/keyleak/trail"
+)
+
+func TestSQLSourceFlagsValidate(t *testing.T) {
+	for name, c := range map[string]struct {
+		s    sqlSourceFlags
+		logs string
+		ok   bool
+	}{
+		"none":                 {ok: true},
+		"athena with output":   {s: sqlSourceFlags{Athena: "db.trail", AthenaOutput: "s3://results/"}, ok: true},
+		"athena with group":    {s: sqlSourceFlags{Athena: "trail", AthenaWorkgroup: "responders"}, ok: true},
+		"lake by arn":          {s: sqlSourceFlags{Lake: "arn:aws:cloudtrail:eu-west-1:482916503317:eventdatastore/EXAMPLE-f852"}, ok: true},
+		"both":                 {s: sqlSourceFlags{Athena: "trail", AthenaWorkgroup: "wg", Lake: "EXAMPLE-f852"}},
+		"athena and logs":      {s: sqlSourceFlags{Athena: "trail", AthenaWorkgroup: "wg"}, logs: "./logs"},
+		"lake and logs":        {s: sqlSourceFlags{Lake: "EXAMPLE-f852"}, logs: "s3://trail/"},
+		"athena nowhere to go": {s: sqlSourceFlags{Athena: "trail"}},
+		"output not s3":        {s: sqlSourceFlags{Athena: "trail", AthenaOutput: "/tmp/results"}},
+		"group without table":  {s: sqlSourceFlags{AthenaWorkgroup: "wg"}},
+		"bad table":            {s: sqlSourceFlags{Athena: "trail; DROP TABLE x", AthenaWorkgroup: "wg"}},
+		"bad store":            {s: sqlSourceFlags{Lake: "arn:aws:s3:::trail"}},
+	} {
+		err := c.s.validate(c.logs)
+		if c.ok && err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+		if !c.ok && exitCode(err) != ExitUsage {
+			t.Errorf("%s: %v, want a usage error", name, err)
+		}
+	}
+}
+
+// TestLakeSourceFindsTheChain runs the --lake source against the
+// simulator's event data store, with clients configured for another region
+// than the store's: the ARN's region must win.
+func TestLakeSourceFindsTheChain(t *testing.T) {
+	sc, err := awssim.LoadScenario("github-push")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sim, err := awssim.NewFromScenario(sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := awssim.Start(sim, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Close() })
+	truth := sim.Truth()
+	want := truthOfChain(truth)
+	clients := awsapi.NewClients(srv.Config(sim.Responder(), "eu-west-1"))
+	now := time.Now().UTC()
+	var progress []trail.SourceStatus
+	opts := []trail.Option{
+		trail.WithWindow(now.Add(-30*24*time.Hour), now.Add(time.Minute)),
+		trail.WithBackoff(time.Millisecond, 4*time.Millisecond),
+		trail.WithProgress(func(s trail.SourceStatus) { progress = append(progress, s) }),
+	}
+	inv, err := athenaOrLakeSource(context.Background(), clients, &sqlSourceFlags{Lake: sim.EventDataStoreARN()}, truth.LeakedKey, "all", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for _, e := range inv.Events {
+		if !want[e.EventID] || got[e.EventID] {
+			t.Errorf("event %s (%s by %s): not the chain's, or twice", e.EventID, e.EventName, e.UserIdentity.AccessKeyID)
+		}
+		got[e.EventID] = true
+	}
+	if len(got) != len(want) {
+		t.Errorf("found %d events, the chain has %d", len(got), len(want))
+	}
+	if len(inv.Keys) != 1+len(truth.DerivedKeys) || inv.Coverage.Failed() || len(progress) == 0 {
+		t.Errorf("keys %+v; coverage %+v; %d progress reports", inv.Keys, inv.Coverage, len(progress))
+	}
+	// An ID alone goes to the configured region, where the store is not.
+	inv, err = athenaOrLakeSource(context.Background(), clients, &sqlSourceFlags{Lake: sim.EventDataStoreID()}, truth.LeakedKey, "all", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !inv.Coverage.Failed() || !strings.Contains(inv.Coverage.Summary(), "EventDataStoreNotFoundException") {
+		t.Errorf("store queried outside its region: %+v", inv.Coverage)
+	}
+}
+
+// TestAthenaSourceMoto runs the --athena source against moto: the client is
+// made from the configuration, the workgroup and regions reach the query.
+func TestAthenaSourceMoto(t *testing.T) {
+	srv := mototest.Start(t)
+	cfg := srv.Config("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "us-east-1")
+	ctx := context.Background()
+	client := athena.NewFromConfig(cfg)
+	if _, err := client.CreateWorkGroup(ctx, &athena.CreateWorkGroupInput{Name: aws.String("responders")}); err != nil {
+		t.Fatal(err)
+	}
+	s := &sqlSourceFlags{Athena: "security.trail", AthenaWorkgroup: "responders", AthenaOutput: "s3://results/keyleak/"}
+	if err := s.validate(""); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	inv, err := athenaOrLakeSource(ctx, awsapi.NewClients(cfg), s, "AKIAQLEAKEDEXAMPLE01", "us-east-1, eu-west-1",
+		[]trail.Option{trail.WithWindow(now.Add(-72*time.Hour), now), trail.WithBackoff(time.Millisecond, time.Millisecond)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cov := inv.Coverage.Sources; len(cov) != 1 || cov[0].Name != "athena:security.trail" || cov[0].State != trail.StateOK || len(inv.Events) != 0 {
+		t.Fatalf("coverage %+v, %d events (moto answers no rows)", cov, len(inv.Events))
+	}
+	list, err := client.ListQueryExecutions(ctx, &athena.ListQueryExecutionsInput{WorkGroup: aws.String("responders")})
+	if err != nil || len(list.QueryExecutionIds) != 1 {
+		t.Fatalf("executions %+v, %v", list, err)
+	}
+	out, err := client.GetQueryExecution(ctx, &athena.GetQueryExecutionInput{QueryExecutionId: aws.String(list.QueryExecutionIds[0])})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := aws.ToString(out.QueryExecution.Query)
+	if !strings.Contains(q, "region IN ('eu-west-1', 'us-east-1')") || !strings.Contains(q, "'AKIAQLEAKEDEXAMPLE01'") ||
+		aws.ToString(out.QueryExecution.ResultConfiguration.OutputLocation) == "" {
+		t.Errorf("moto ran %s", q)
+	}
+}
