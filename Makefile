@@ -40,7 +40,7 @@ tidy-check:
 # KEYLEAK_REPORT_BENCH_EVENTS (workbook; default 100000). BENCH selects
 # benchmarks by name: make bench BENCH=Contain.
 BENCH      ?= .
-BENCH_PKGS := ./internal/cli/ ./trail/ ./report/ ./internal/awssim/
+BENCH_PKGS := ./internal/cli/ ./trail/ ./report/ ./internal/awssim/ ./internal/tui/
 
 bench:
 	@mkdir -p bin
@@ -82,6 +82,11 @@ eval: build
 
 demo: build
 	$(BIN) demo
+
+# The terminal UI end to end: `keyleak demo` in a tmux pane, driven with keys
+# and checked with capture-pane at each step (needs tmux).
+e2e: build
+	KEYLEAK_BIN=$(BIN) scripts/e2e.sh
 
 clean:
 	rm -rf bin

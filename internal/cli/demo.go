@@ -26,10 +26,6 @@ type demoOptions struct {
 	Watch    time.Duration
 }
 
-// interactiveDemo runs the demo in the terminal UI. It is set by the TUI's
-// wiring (tui.go) when the binary has it; nil means the narrated demo only.
-var interactiveDemo func(ctx context.Context, f *Factory, o *demoOptions, srv *awssim.Server) error
-
 func newCmdDemo(f *Factory, _ *globalFlags) *cobra.Command {
 	o := &demoOptions{}
 	cmd := &cobra.Command{
@@ -86,8 +82,8 @@ func demoRun(ctx context.Context, f *Factory, o *demoOptions) error {
 		cfg.RetryMaxAttempts = 3
 		return cfg, nil
 	}
-	if interactiveDemo != nil && !o.Plain && f.IO.StdinTTY && f.IO.StderrTTY {
-		return interactiveDemo(ctx, f, o, srv)
+	if !o.Plain && f.IO.StdinTTY && f.IO.StderrTTY {
+		return demoRunbook(ctx, f, o, srv)
 	}
 	return narrate(ctx, f, o, srv)
 }

@@ -98,25 +98,13 @@ func reportRun(f *Factory, o *reportOptions) error {
 		return &UsageError{Err: fmt.Errorf("open case: %w", err)}
 	}
 	defer c.Close()
-	m, err := caseview.Load(c, caseview.Options{Now: f.Now(), Version: version()})
-	if err != nil {
-		return err
-	}
 	tz := time.Local
 	if o.TZ != "" {
 		tz, _ = time.LoadLocation(o.TZ)
 	}
-	var written []string
-	for _, format := range o.Formats {
-		name := o.reportFile(format)
-		if err := writeReport(c, name, format, m, o.Lang, tz); err != nil {
-			return err
-		}
-		written = append(written, c.Path(name))
-	}
-	if _, err := c.Journal().Append(playbook.Entry{Kind: playbook.KindNote, Step: "report",
-		Message: "reports written: " + strings.Join(written, ", ")}); err != nil {
-		return fmt.Errorf("journal report: %w", err)
+	written, err := writeReports(c, o.Formats, o.Lang, tz, f.Now())
+	if err != nil {
+		return err
 	}
 	if o.Output == outputJSON {
 		enc := json.NewEncoder(f.IO.Out)
@@ -127,6 +115,31 @@ func reportRun(f *Factory, o *reportOptions) error {
 		fmt.Fprintln(f.IO.Out, p)
 	}
 	return nil
+}
+
+// writeReports writes the case's reports in the given formats into its
+// directory and notes them in the journal. It takes the open case, so the
+// runbook (which holds the case open) and the command write through the same
+// journal handle.
+func writeReports(c *playbook.Case, formats []string, lang string, tz *time.Location, now time.Time) ([]string, error) {
+	m, err := caseview.Load(c, caseview.Options{Now: now, Version: version()})
+	if err != nil {
+		return nil, err
+	}
+	o := &reportOptions{Lang: lang}
+	var written []string
+	for _, format := range formats {
+		name := o.reportFile(format)
+		if err := writeReport(c, name, format, m, lang, tz); err != nil {
+			return written, err
+		}
+		written = append(written, c.Path(name))
+	}
+	if _, err := c.Journal().Append(playbook.Entry{Kind: playbook.KindNote, Step: "report",
+		Message: "reports written: " + strings.Join(written, ", ")}); err != nil {
+		return written, fmt.Errorf("journal report: %w", err)
+	}
+	return written, nil
 }
 
 // writeReport writes one report file into the case, mode 0600.

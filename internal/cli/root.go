@@ -131,8 +131,12 @@ Start with 'keyleak demo' to see it against a simulated account.`,
 		}
 		return nil
 	}
+	// With a terminal and no command, keyleak opens the interactive runbook.
+	rb := &runbookOptions{}
+	root.Flags().StringVar(&rb.Key, "key", "", "the leaked access key ID (AKIA…): open the runbook on it")
+	root.Flags().StringVar(&rb.CaseDir, "case", "", "reopen this case directory in the runbook where it stopped")
 	root.RunE = func(cmd *cobra.Command, _ []string) error {
-		return cmd.Help()
+		return runbookRun(cmd, f, rb)
 	}
 	for _, c := range root.Commands() {
 		wrapArgs(c)

@@ -1,0 +1,481 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+
+	"github.com/keyleak/keyleak/playbook"
+)
+
+// state is what the root model shows.
+type state int
+
+const (
+	// stateKeyEntry asks for the leaked key's ID.
+	stateKeyEntry state = iota
+	// stateOpening opens (or resumes) the case and connects to AWS.
+	stateOpening
+	// stateRunbook shows the steps beside the current step's screen.
+	stateRunbook
+)
+
+// stepID is a step of the runbook as the step list shows it.
+type stepID int
+
+const (
+	stepIdentify stepID = iota
+	stepContain
+	stepInvestigate
+	stepAssess
+	stepResources
+	stepVerify
+	stepReport
+	stepRecover
+	numSteps
+)
+
+func (s stepID) String() string {
+	switch s {
+	case stepIdentify:
+		return "Identify"
+	case stepContain:
+		return "Contain+revoke"
+	case stepInvestigate:
+		return "Investigate"
+	case stepAssess:
+		return "Assess"
+	case stepResources:
+		return "Resources"
+	case stepVerify:
+		return "Verify"
+	case stepReport:
+		return "Report"
+	case stepRecover:
+		return "Recover"
+	}
+	return "?"
+}
+
+// stepState is where a step of the runbook stands.
+type stepState int
+
+const (
+	statePending stepState = iota
+	stateRunning
+	stateDone
+	stateSkipped
+	stateFailed
+)
+
+func (s stepState) String() string {
+	return [...]string{"pending", "running", "done", "skipped", "failed"}[s]
+}
+
+// screen is one step's view: a small component of its own.
+type screen interface {
+	// Update handles a message meant for the screen.
+	Update(msg tea.Msg) tea.Cmd
+	// View draws the screen in the size given by SetSize.
+	View() string
+	// SetSize gives the screen its area.
+	SetSize(width, height int)
+	// Keys are the screen's keys for the help line.
+	Keys() helpKeys
+	// Enter is called when the screen is shown; it may start work.
+	Enter() tea.Cmd
+	// Capturing reports whether the screen takes every key (text entry),
+	// so that q and the step keys reach it instead of the root.
+	Capturing() bool
+}
+
+// sidebarWidth is the step list's width; the screen gets the rest.
+const sidebarWidth = 24
+
+// Model is the runbook's root model.
+type Model struct {
+	s        *session
+	state    state
+	cur      stepID
+	width    int
+	height   int
+	help     help.Model
+	showHelp bool
+	quitting bool
+	status   string
+	err      error
+
+	entry   *keyEntry
+	screens [numSteps]screen
+	attack  attackerLog
+}
+
+// New returns the runbook for cfg. life bounds the runbook's work: when it
+// ends, background jobs stop sending.
+func New(life context.Context, cfg Config) *Model {
+	cfg.defaults()
+	r := cfg.Renderer
+	if r == nil {
+		r = lipgloss.NewRenderer(os.Stderr)
+	}
+	work, cancel := context.WithCancel(life)
+	s := &session{cfg: cfg, st: newStyles(r), km: newKeyMap(), life: life, work: work, cancel: cancel, jobs: map[string]bool{}}
+	h := help.New()
+	h.ShortSeparator = " · "
+	h.Styles.ShortKey = s.st.bold
+	h.Styles.ShortDesc = s.st.dim
+	h.Styles.FullKey = s.st.bold
+	h.Styles.FullDesc = s.st.dim
+	h.Styles.ShortSeparator = s.st.dim
+	h.Styles.FullSeparator = s.st.dim
+	m := &Model{s: s, help: h, width: 80, height: 24, entry: newKeyEntry(s)}
+	m.screens = [numSteps]screen{
+		stepIdentify:    newIdentifyView(s),
+		stepContain:     newContainView(s),
+		stepInvestigate: newInvestigateView(s),
+		stepAssess:      newEventsView(s),
+		stepResources:   newResourcesView(s),
+		stepVerify:      newVerifyView(s),
+		stepReport:      newReportView(s),
+		stepRecover:     newRecoverView(s),
+	}
+	m.entry.value = cfg.SuggestKey
+	if cfg.Key != "" {
+		m.entry.value = cfg.Key
+	}
+	if cfg.Key != "" || cfg.CaseDir != "" {
+		m.state = stateOpening
+	}
+	m.resize()
+	return m
+}
+
+// Init opens the case when the key or the case is known already.
+func (m *Model) Init() tea.Cmd {
+	var cmds []tea.Cmd
+	if m.state == stateOpening {
+		cmds = append(cmds, m.open(m.s.cfg.Key, m.s.cfg.CaseDir))
+	}
+	if m.s.cfg.Attacker != nil {
+		cmds = append(cmds, m.attack.tick(m.s))
+	}
+	return tea.Batch(cmds...)
+}
+
+// Err returns the error that ended the runbook, if any.
+func (m *Model) Err() error { return m.err }
+
+// Update routes messages: global keys first, then the current screen.
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.width, m.height = msg.Width, msg.Height
+		m.resize()
+		return m, nil
+	case jobMsg:
+		_, cmd := m.Update(msg.msg)
+		return m, tea.Batch(cmd, listen(msg.next))
+	case jobDoneMsg:
+		delete(m.s.jobs, msg.job)
+		if m.quitting && len(m.s.jobs) == 0 {
+			return m, tea.Quit
+		}
+		return m, nil
+	case attackerMsg:
+		m.attack.add(msg.calls)
+		return m, m.attack.tick(m.s)
+	case caseOpenedMsg:
+		return m, m.opened(msg)
+	case tea.KeyMsg:
+		return m, m.key(msg)
+	}
+	// Results of a step's work go to every screen: a screen ignores what is
+	// not its own, and a result may arrive while another screen is shown.
+	var cmds []tea.Cmd
+	for _, sc := range m.screens {
+		cmds = append(cmds, sc.Update(msg))
+	}
+	return m, tea.Batch(cmds...)
+}
+
+func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
+	km := m.s.km
+	if m.quitting {
+		// A second ctrl+c leaves at once, for work that will not stop.
+		if key.Matches(msg, km.ForceQuit) {
+			return tea.Quit
+		}
+		return nil
+	}
+	if key.Matches(msg, km.ForceQuit) {
+		return m.quit()
+	}
+	switch m.state {
+	case stateKeyEntry:
+		if key.Matches(msg, km.Back) {
+			return m.quit()
+		}
+		k, done := m.entry.Update(msg)
+		if done {
+			m.state = stateOpening
+			return m.open(k, "")
+		}
+		return nil
+	case stateOpening:
+		if key.Matches(msg, km.Quit) {
+			return m.quit()
+		}
+		return nil
+	}
+	sc := m.screens[m.cur]
+	if sc.Capturing() {
+		return sc.Update(msg)
+	}
+	switch {
+	case key.Matches(msg, km.Help):
+		m.showHelp = !m.showHelp
+		return nil
+	case m.showHelp && key.Matches(msg, km.Back):
+		m.showHelp = false
+		return nil
+	case key.Matches(msg, km.Quit):
+		return m.quit()
+	case key.Matches(msg, km.NextStep):
+		return m.goTo(m.cur + 1)
+	case key.Matches(msg, km.PrevStep):
+		return m.goTo(m.cur - 1)
+	}
+	cmd := sc.Update(msg)
+	if m.s.next {
+		// At once, not through a message: a key typed right after must
+		// reach the next screen, not move on a second time.
+		m.s.next = false
+		return tea.Batch(cmd, m.goTo(m.cur+1))
+	}
+	return cmd
+}
+
+// goTo shows step i, starting what it needs.
+func (m *Model) goTo(i stepID) tea.Cmd {
+	if i < 0 || i >= numSteps || m.state != stateRunbook {
+		return nil
+	}
+	m.cur = i
+	m.showHelp = false
+	return m.screens[i].Enter()
+}
+
+// quit stops safely: running work is cancelled, and the program ends once
+// it has saved what it had (the playbook journals every call; the sweep's
+// events are written to the case).
+func (m *Model) quit() tea.Cmd {
+	if m.quitting {
+		return nil
+	}
+	m.quitting = true
+	m.s.cancel()
+	if len(m.s.jobs) == 0 {
+		return tea.Quit
+	}
+	m.status = "stopping: saving what was done so far… (ctrl+c again leaves at once)"
+	return nil
+}
+
+// caseOpenedMsg is the case opened (or resumed) and AWS connected.
+type caseOpenedMsg struct {
+	c      *playbook.Case
+	be     *Backend
+	resume resumeState
+	err    error
+}
+
+// open opens the key's case, or the case directory given, and connects.
+func (m *Model) open(keyID, dir string) tea.Cmd {
+	s := m.s
+	cfg := s.cfg
+	now := cfg.Now()
+	return s.start("open", func(ctx context.Context, send func(tea.Msg)) {
+		var c *playbook.Case
+		var err error
+		if dir != "" {
+			c, err = playbook.OpenCase(dir)
+			if err == nil && keyID != "" && c.Meta().KeyID != keyID {
+				c.Close()
+				c, err = nil, fmt.Errorf("open case: case %s is for key %s, not %s", dir, c.Meta().KeyID, keyID)
+			}
+		} else {
+			c, _, err = playbook.OpenOrCreateCase(cfg.Parent, keyID, now)
+		}
+		if err != nil {
+			send(caseOpenedMsg{err: err})
+			return
+		}
+		be, err := cfg.Connect(ctx)
+		if err != nil {
+			c.Close()
+			send(caseOpenedMsg{err: fmt.Errorf("connect to AWS: %w", err)})
+			return
+		}
+		rs, err := loadResume(c)
+		send(caseOpenedMsg{c: c, be: be, resume: rs, err: err})
+	})
+}
+
+func (m *Model) opened(msg caseOpenedMsg) tea.Cmd {
+	if msg.err != nil {
+		var kerr *playbook.KeyIDError
+		if errors.As(msg.err, &kerr) || m.s.cfg.CaseDir == "" {
+			m.state = stateKeyEntry
+			m.entry.err = msg.err.Error()
+			return nil
+		}
+		m.err = msg.err
+		m.status = msg.err.Error()
+		return tea.Quit
+	}
+	s := m.s
+	s.c, s.be, s.key = msg.c, msg.be, msg.c.Meta().KeyID
+	m.state = stateRunbook
+	cur := msg.resume.apply(s)
+	for _, sc := range m.screens {
+		if r, ok := sc.(resumer); ok {
+			r.resume(msg.resume)
+		}
+	}
+	if msg.resume.fresh {
+		m.status = "new case " + filepath.Base(s.c.Dir())
+	} else {
+		m.status = "resumed case " + filepath.Base(s.c.Dir()) + " at " + cur.String()
+	}
+	return m.goTo(cur)
+}
+
+// resumer is a screen that shows what an earlier session left in the case.
+type resumer interface{ resume(resumeState) }
+
+func (m *Model) resize() {
+	w, h := m.width, m.height
+	m.help.Width = w
+	for _, sc := range m.screens {
+		sc.SetSize(max(w-sidebarWidth-1, 20), max(h-3, 3))
+	}
+}
+
+// View draws header, step list, screen, status line and help line.
+func (m *Model) View() string {
+	w, h := m.width, m.height
+	st := m.s.st
+	title := m.s.cfg.Title
+	switch {
+	case m.s.c != nil:
+		// The case directory's name holds the key and when it was opened.
+		title += " — " + filepath.Base(m.s.c.Dir())
+	case m.s.key != "":
+		title += " — " + m.s.key
+	}
+	header := st.header.Render(fit(title, w))
+	bodyH := max(h-3, 3)
+	var body string
+	switch m.state {
+	case stateKeyEntry:
+		body = m.entry.View(w, bodyH)
+	case stateOpening:
+		body = block([]string{"", "  Opening the case and connecting to AWS…"}, w, bodyH)
+	default:
+		mainW := max(w-sidebarWidth-1, 20)
+		var main string
+		if m.showHelp {
+			main = m.fullHelp(mainW, bodyH)
+		} else {
+			main = m.screens[m.cur].View()
+		}
+		sep := strings.TrimSuffix(strings.Repeat("│\n", bodyH), "\n")
+		body = lipgloss.JoinHorizontal(lipgloss.Top, m.sidebar(bodyH), st.dim.Render(sep), main)
+	}
+	status := m.statusLine(w)
+	helpLine := st.footer.Render(fit(m.help.ShortHelpView(m.keys().short), w))
+	return header + "\n" + body + "\n" + status + "\n" + helpLine
+}
+
+// keys are the keys the help line shows now.
+func (m *Model) keys() helpKeys {
+	km := m.s.km
+	switch m.state {
+	case stateKeyEntry:
+		return helpKeys{short: []key.Binding{km.Enter, km.ForceQuit}}
+	case stateOpening:
+		return helpKeys{short: []key.Binding{km.Quit}}
+	}
+	k := m.screens[m.cur].Keys()
+	if m.screens[m.cur].Capturing() {
+		return k
+	}
+	// Help and quit come first so that a narrow terminal never cuts them.
+	k.short = append([]key.Binding{km.Help, km.Quit}, append(k.short, km.NextStep)...)
+	return k
+}
+
+func (m *Model) fullHelp(w, h int) string {
+	km := m.s.km
+	k := m.screens[m.cur].Keys()
+	groups := append([][]key.Binding{}, k.full...)
+	groups = append(groups, []key.Binding{km.NextStep, km.PrevStep, km.Help, km.Quit, km.ForceQuit})
+	lines := []string{m.s.st.title.Render("Keys"), ""}
+	for _, g := range groups {
+		for _, b := range g {
+			hk := b.Help()
+			lines = append(lines, fmt.Sprintf("  %-12s %s", hk.Key, hk.Desc))
+		}
+		lines = append(lines, "")
+	}
+	lines = append(lines, m.s.st.dim.Render("Quitting is safe: every AWS action is journaled in the case,"),
+		m.s.st.dim.Render("and `keyleak --case DIR` resumes where you stopped."), m.s.st.dim.Render("esc or ? closes this help."))
+	return block(lines, w, h)
+}
+
+func (m *Model) sidebar(h int) string {
+	st := m.s.st
+	lines := []string{st.title.Render("Runbook"), ""}
+	for i := range numSteps {
+		ss := m.s.steps[i]
+		marker := "  "
+		name := fmt.Sprintf("%-15s", i.String())
+		if i == m.cur {
+			marker = "› "
+			name = st.current.Render(name)
+		}
+		word := ss.String()
+		switch ss {
+		case stateDone:
+			word = st.ok.Render(word)
+		case stateRunning:
+			word = st.warn.Render(word)
+		case stateFailed:
+			word = st.bad.Render(word)
+		default:
+			word = st.dim.Render(word)
+		}
+		lines = append(lines, marker+name+word)
+	}
+	return block(lines, sidebarWidth, h)
+}
+
+func (m *Model) statusLine(w int) string {
+	st := m.s.st
+	if m.s.cfg.Attacker != nil && m.state == stateRunbook {
+		line := m.attack.line()
+		if m.status != "" && m.quitting {
+			line = m.status
+		}
+		return st.attacker.Render(fit(line, w))
+	}
+	return st.dim.Render(fit(m.status, w))
+}
