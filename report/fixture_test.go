@@ -177,5 +177,10 @@ func fixtureModel() *Model {
 				Title: "API GetCallerIdentity was invoked from a known malicious IP address.", Resource: leakedKey,
 				FirstSeen: at("10:17:03"), LastSeen: at("10:18:40"), Count: 2},
 		},
+		Hygiene: []HygieneItem{
+			{Check: "administrator-key", Severity: "high", Subjects: []string{"ops-admin/AKIAOPSADMIN0000001"}},
+			{Check: "two-active-keys", Severity: "medium", Subjects: []string{"ci-deploy", "reports"}},
+		},
+		HygieneAt: at("11:00:00"),
 	}
 }

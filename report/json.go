@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"time"
 )
 
 // Document is the JSON form of a report, as WriteJSON writes it and
@@ -26,6 +27,8 @@ type Document struct {
 	Milestones      []Milestone      `json:"milestones"`
 	RemainingWork   []Todo           `json:"remainingWork"`
 	Recommendations []Recommendation `json:"recommendations"`
+	Hygiene         []HygieneItem    `json:"hygiene"`
+	HygieneAt       time.Time        `json:"hygieneAt,omitzero"`
 }
 
 // WriteJSON writes the whole model with "schemaVersion": 1, one event per
@@ -78,6 +81,10 @@ func WriteJSON(w io.Writer, m *Model) error {
 	put(",\n\"milestones\":", nonNil(Milestones(m, s)))
 	put(",\n\"remainingWork\":", nonNil(RemainingWork(m, s)))
 	put(",\n\"recommendations\":", nonNil(Recommendations(m, s)))
+	put(",\n\"hygiene\":", nonNil(m.Hygiene))
+	if !m.HygieneAt.IsZero() {
+		put(",\n\"hygieneAt\":", m.HygieneAt.UTC())
+	}
 	if err != nil {
 		return fmt.Errorf("write json: %w", err)
 	}
@@ -123,5 +130,7 @@ func (d *Document) Model() *Model {
 		Coverage:  d.Coverage,
 		GuardDuty: d.GuardDuty,
 		Findings:  d.Findings,
+		Hygiene:   d.Hygiene,
+		HygieneAt: d.HygieneAt,
 	}
 }

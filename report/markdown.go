@@ -724,6 +724,33 @@ func (md *mdWriter) recommendations() {
 	for _, r := range Recommendations(md.m, md.s) {
 		md.line("- " + md.recommendation(r))
 	}
+	if len(md.m.Hygiene) == 0 {
+		return
+	}
+	md.line("")
+	md.para(md.tr("h.hygiene", md.m.HygieneAt.UTC().Format("2006-01-02")))
+	for _, h := range md.m.Hygiene {
+		md.line("- " + md.hygiene(h))
+	}
+}
+
+// hygiene renders one finding of the account's key audit.
+func (md *mdWriter) hygiene(h HygieneItem) string {
+	items := make([]string, len(h.Subjects))
+	for i, s := range h.Subjects {
+		items[i] = code(s)
+	}
+	key := "hyg." + h.Check
+	if _, ok := md.tab[key]; !ok {
+		if len(items) == 0 {
+			return cell(h.Title)
+		}
+		return md.tr("hyg.other", cell(h.Title), md.list(items))
+	}
+	if len(items) == 0 {
+		return md.tr(key, "—")
+	}
+	return md.tr(key, md.list(items))
 }
 
 func (md *mdWriter) recommendation(r Recommendation) string {

@@ -113,6 +113,24 @@ type Model struct {
 	GuardDuty GuardDuty
 	// Findings are the GuardDuty findings that concern the key.
 	Findings []Finding
+	// Hygiene is what an audit of the account's other long-term keys found
+	// (keyleak audit), so the next incident is not one of them; empty when
+	// no audit was run for the case.
+	Hygiene []HygieneItem
+	// HygieneAt is when that audit's credential report was generated.
+	HygieneAt time.Time
+}
+
+// HygieneItem is one finding of the account's key audit: which check, how
+// serious, and whom it concerns (users, or user/key ID).
+type HygieneItem struct {
+	// Check is the audit check: root-access-key, administrator-key,
+	// console-user-without-mfa, two-active-keys, old-key, unused-key,
+	// policies-unread; other values are shown with Title.
+	Check    string   `json:"check"`
+	Severity string   `json:"severity"`
+	Title    string   `json:"title,omitempty"`
+	Subjects []string `json:"subjects,omitempty"`
 }
 
 // Case is the case's metadata. Zero times mean "not known" or "not done".

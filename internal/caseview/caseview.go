@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/keyleak/keyleak/assess"
+	"github.com/keyleak/keyleak/audit"
 	"github.com/keyleak/keyleak/playbook"
 	"github.com/keyleak/keyleak/report"
 	"github.com/keyleak/keyleak/trail"
@@ -28,6 +29,9 @@ const (
 	// InvestigationFile is the investigation's result without its events
 	// (trail.Result): window, key chain, coverage.
 	InvestigationFile = "investigation.json"
+	// AuditFile is the account's key audit (audit.Report), when one was run
+	// for the case (keyleak audit --case DIR).
+	AuditFile = "audit.json"
 )
 
 // Options are what the case cannot tell: when the report is made and by
@@ -68,6 +72,18 @@ func Load(c *playbook.Case, o Options) (*report.Model, error) {
 		return nil, fmt.Errorf("read journal: %w", err)
 	}
 	m.Actions = actions(entries, &m.Case)
+	var rep audit.Report
+	if ok, err := readJSON(c.Path(AuditFile), &rep); err != nil {
+		return nil, err
+	} else if ok {
+		m.HygieneAt = rep.Generated
+		for _, r := range audit.Recommendations(&rep) {
+			if standingAdvice[r.ID] {
+				continue // the report's own recommendations say it already
+			}
+			m.Hygiene = append(m.Hygiene, report.HygieneItem{Check: r.ID, Severity: r.Severity, Title: r.Title, Subjects: r.Subjects})
+		}
+	}
 	var findings assess.Findings
 	haveFindings, err := readJSON(c.Path(playbook.FindingsFile), &findings)
 	if err != nil {
@@ -264,6 +280,10 @@ func noteMilestone(e playbook.Entry, c *report.Case) {
 		}
 	}
 }
+
+// standingAdvice are the audit's recommendations that hold for every
+// account (keychains, git-secrets); the report makes them on its own.
+var standingAdvice = map[string]bool{"keychain": true, "git-secrets": true}
 
 // removalCalls names the call that removes each kind of resource, for the
 // report's removal column.

@@ -13,12 +13,15 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/keyleak/keyleak/audit"
+	"github.com/keyleak/keyleak/internal/caseview"
+	"github.com/keyleak/keyleak/playbook"
 )
 
 // auditOptions are the flags of `keyleak audit`.
 type auditOptions struct {
 	MaxAge    time.Duration
 	MaxUnused time.Duration
+	CaseDir   string
 	Output    outputFormat
 }
 
@@ -57,6 +60,7 @@ and the policy reads (iam:List*Policies, iam:Get*Policy*, iam:ListGroupsForUser)
 	}
 	cmd.Flags().StringVar(&maxAge, "max-age", "90d", "an active key older than this is old (e.g. 90d, 2160h)")
 	cmd.Flags().StringVar(&maxUnused, "max-unused", "90d", "an active key unused for this long is unused")
+	cmd.Flags().StringVar(&o.CaseDir, "case", "", "also keep the audit in this case directory, for its report's recommendations")
 	return cmd
 }
 
@@ -89,6 +93,20 @@ func auditRun(ctx context.Context, f *Factory, o *auditOptions) error {
 	r, err := audit.Run(ctx, clients.IAM(), audit.WithMaxAge(o.MaxAge), audit.WithMaxUnused(o.MaxUnused))
 	if err != nil {
 		return err
+	}
+	if o.CaseDir != "" {
+		c, err := playbook.OpenCase(o.CaseDir)
+		if err != nil {
+			return &UsageError{Err: fmt.Errorf("open case: %w", err)}
+		}
+		defer c.Close()
+		b, err := json.MarshalIndent(r, "", "  ")
+		if err != nil {
+			return fmt.Errorf("save audit: %w", err)
+		}
+		if err := c.WriteFile(caseview.AuditFile, b); err != nil {
+			return fmt.Errorf("save audit: %w", err)
+		}
 	}
 	if o.Output == outputJSON {
 		out := struct {

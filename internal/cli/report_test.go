@@ -205,3 +205,32 @@ func rowHas(rows [][]string, label string, n int) bool {
 }
 
 func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
+
+// The account's key audit, kept in the case, becomes a section of the
+// report's recommendations.
+func TestReportCarriesTheAudit(t *testing.T) {
+	caseDir, _ := githubPushCase(t)
+	if code, _, errOut := run(t, "audit", "--case", caseDir); code != ExitOK {
+		t.Fatalf("audit: exit %d: %s", code, errOut)
+	}
+	if _, err := os.Stat(filepath.Join(caseDir, "audit.json")); err != nil {
+		t.Fatalf("audit.json: %v", err)
+	}
+	if code, _, errOut := run(t, "report", "--case", caseDir, "--format", "md"); code != ExitOK {
+		t.Fatalf("report: exit %d: %s", code, errOut)
+	}
+	md, err := os.ReadFile(filepath.Join(caseDir, "report.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := strings.Index(string(md), "### The account's other keys")
+	if i < 0 {
+		t.Fatalf("report.md has no audit section:\n%s", md)
+	}
+	// The attacker's backdoor user is an administrator with a long-term
+	// key; the leaked key itself is inactive by now, so not listed.
+	section := string(md)[i:]
+	if !strings.Contains(section, "`backup-admin/") || strings.Contains(section, "ci-deploy") {
+		t.Errorf("the audit section should name the backdoor administrator and not the contained key:\n%s", section)
+	}
+}
