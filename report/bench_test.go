@@ -3,6 +3,7 @@ package report
 import (
 	"flag"
 	"fmt"
+	"github.com/keyleak/keyleak/internal/memsample"
 	"iter"
 	"os"
 	"path/filepath"
@@ -75,28 +76,6 @@ func syntheticEvents(n int) iter.Seq[Event] {
 	}
 }
 
-// peakHeap samples HeapInuse until stop is closed and returns the peak.
-func peakHeap(stop <-chan struct{}) <-chan uint64 {
-	out := make(chan uint64, 1)
-	go func() {
-		var ms runtime.MemStats
-		var peak uint64
-		tick := time.NewTicker(10 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			runtime.ReadMemStats(&ms)
-			peak = max(peak, ms.HeapInuse)
-			select {
-			case <-stop:
-				out <- peak
-				return
-			case <-tick.C:
-			}
-		}
-	}()
-	return out
-}
-
 // BenchmarkWriteXLSX writes the workbook for N events (see benchEvents)
 // into a file, Stats computed by the writer's own first pass, and reports
 // the peak heap in use while it ran.
@@ -108,7 +87,7 @@ func BenchmarkWriteXLSX(b *testing.B) {
 	path := filepath.Join(dir, "report.xlsx")
 	runtime.GC()
 	stop := make(chan struct{})
-	peak := peakHeap(stop)
+	peak := memsample.PeakHeapInuse(stop)
 	start := time.Now()
 	iterations := 0
 	for b.Loop() {

@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/keyleak/keyleak/internal/memsample"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -434,29 +435,6 @@ func genBigLogs(b *testing.B, mb int) *bigLogs {
 	return out
 }
 
-// peakHeapInuse samples HeapInuse every 10 ms until stop is closed and
-// returns the peak.
-func peakHeapInuse(stop <-chan struct{}) <-chan uint64 {
-	out := make(chan uint64, 1)
-	go func() {
-		var ms runtime.MemStats
-		var peak uint64
-		tick := time.NewTicker(10 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			runtime.ReadMemStats(&ms)
-			peak = max(peak, ms.HeapInuse)
-			select {
-			case <-stop:
-				out <- peak
-				return
-			case <-tick.C:
-			}
-		}
-	}()
-	return out
-}
-
 // BenchmarkScanLogsVsGzip generates KEYLEAK_BENCH_LOG_MB (default 1024) MB
 // of uncompressed CloudTrail records in the S3 layout, about a month of six
 // regions, 3% of them by the leaked key and 1% (while it lasts) by a
@@ -497,7 +475,7 @@ func BenchmarkScanLogsVsGzip(b *testing.B) {
 		runtime.GC()
 		debug.FreeOSMemory()
 		stop := make(chan struct{})
-		peakc := peakHeapInuse(stop)
+		peakc := memsample.PeakHeapInuse(stop)
 		start := time.Now()
 		inv, err := trail.ScanLogs(ctx, trail.DirLogs(logs.dir), leaked)
 		scan = time.Since(start)

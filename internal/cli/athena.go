@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
-	"fmt"
 	"io"
 	"time"
 
@@ -79,16 +77,5 @@ func athenaDDLRun(w io.Writer, o *athenaDDLOptions) error {
 	if err != nil {
 		return &UsageError{Err: err}
 	}
-	if o.Output == outputJSON {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(map[string]string{"table": o.Table, "statement": ddl}); err != nil {
-			return fmt.Errorf("write statement: %w", err)
-		}
-		return nil
-	}
-	if _, err := io.WriteString(w, ddl); err != nil {
-		return fmt.Errorf("write statement: %w", err)
-	}
-	return nil
+	return printResult(w, o.Output, map[string]string{"table": o.Table, "statement": ddl}, func() string { return ddl })
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -108,20 +107,11 @@ func auditRun(ctx context.Context, f *Factory, o *auditOptions) error {
 			return fmt.Errorf("save audit: %w", err)
 		}
 	}
-	if o.Output == outputJSON {
-		out := struct {
-			*audit.Report
-			Recommendations []audit.Recommendation `json:"recommendations"`
-		}{r, audit.Recommendations(r)}
-		enc := json.NewEncoder(f.IO.Out)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(out); err != nil {
-			return fmt.Errorf("write audit: %w", err)
-		}
-		return nil
-	}
-	_, err = io.WriteString(f.IO.Out, renderAudit(r))
-	return err
+	out := struct {
+		*audit.Report
+		Recommendations []audit.Recommendation `json:"recommendations"`
+	}{r, audit.Recommendations(r)}
+	return printResult(f.IO.Out, o.Output, out, func() string { return renderAudit(r) })
 }
 
 // renderAudit is the text table of an audit and its recommendations.

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -30,14 +29,8 @@ func newCmdCaseVerify(f *Factory, g *globalFlags) *cobra.Command {
 			if err != nil {
 				return &UsageError{Err: fmt.Errorf("read journal: %w", err)}
 			}
-			if g.output == outputJSON {
-				enc := json.NewEncoder(f.IO.Out)
-				enc.SetIndent("", "  ")
-				if err := enc.Encode(res); err != nil {
-					return fmt.Errorf("write result: %w", err)
-				}
-			} else if _, err := fmt.Fprintln(f.IO.Out, res.String()); err != nil {
-				return fmt.Errorf("write result: %w", err)
+			if err := printResult(f.IO.Out, g.output, res, func() string { return res.String() + "\n" }); err != nil {
+				return err
 			}
 			if !res.OK {
 				return fmt.Errorf("journal %s does not verify: %s", path, res.Problem)

@@ -227,16 +227,7 @@ func printProgress(w io.Writer, p playbook.Progress) {
 }
 
 func printContainSummary(w io.Writer, format outputFormat, sum *playbook.Summary) error {
-	if format == outputJSON {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(sum); err != nil {
-			return fmt.Errorf("write summary: %w", err)
-		}
-		return nil
-	}
-	_, err := io.WriteString(w, renderContainText(sum))
-	return err
+	return printResult(w, format, sum, func() string { return renderContainText(sum) })
 }
 
 // renderContainText is the text summary of a contain run.

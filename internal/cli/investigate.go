@@ -343,16 +343,7 @@ func saveInvestigation(c *playbook.Case, inv *trail.Investigation) error {
 
 func printInvestigation(w io.Writer, format outputFormat, inv *trail.Investigation, a *assess.Assessment, gd *assess.GuardDutyResult, caseDir string) error {
 	res := a.Result(inv, gd)
-	if format == outputJSON {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(res); err != nil {
-			return fmt.Errorf("write result: %w", err)
-		}
-		return nil
-	}
-	_, err := io.WriteString(w, renderInvestigation(inv.Result(), caseDir)+renderAssessment(res))
-	return err
+	return printResult(w, format, res, func() string { return renderInvestigation(inv.Result(), caseDir) + renderAssessment(res) })
 }
 
 // renderAssessment is the text form of the assessment: the verdict counts,

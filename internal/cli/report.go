@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"strings"
@@ -106,15 +105,9 @@ func reportRun(f *Factory, o *reportOptions) error {
 	if err != nil {
 		return err
 	}
-	if o.Output == outputJSON {
-		enc := json.NewEncoder(f.IO.Out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(map[string]any{"case": c.Dir(), "files": written})
-	}
-	for _, p := range written {
-		fmt.Fprintln(f.IO.Out, p)
-	}
-	return nil
+	return printResult(f.IO.Out, o.Output, map[string]any{"case": c.Dir(), "files": written}, func() string {
+		return strings.Join(written, "\n") + "\n"
+	})
 }
 
 // writeReports writes the case's reports in the given formats into its

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -164,16 +163,7 @@ func rotateRun(ctx context.Context, f *Factory, o *rotateOptions) error {
 }
 
 func printRotateSummary(w io.Writer, format outputFormat, sum *rotate.Summary) error {
-	if format == outputJSON {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(sum); err != nil {
-			return fmt.Errorf("write summary: %w", err)
-		}
-		return nil
-	}
-	_, err := io.WriteString(w, renderRotateText(sum))
-	return err
+	return printResult(w, format, sum, func() string { return renderRotateText(sum) })
 }
 
 // renderRotateText is the text summary of a rotation run.

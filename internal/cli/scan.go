@@ -2,10 +2,8 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -73,20 +71,11 @@ func scanRun(ctx context.Context, f *Factory, o *scanOptions) error {
 	if err != nil {
 		return fmt.Errorf("scan %s: %w", o.Path, err)
 	}
-	if o.Output == outputJSON {
-		out := struct {
-			*leakscan.Result
-			Guidance []string `json:"guidance"`
-		}{res, leakscan.Guidance(res)}
-		enc := json.NewEncoder(f.IO.Out)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(out); err != nil {
-			return fmt.Errorf("write scan result: %w", err)
-		}
-		return nil
-	}
-	_, err = io.WriteString(f.IO.Out, renderScan(res))
-	return err
+	out := struct {
+		*leakscan.Result
+		Guidance []string `json:"guidance"`
+	}{res, leakscan.Guidance(res)}
+	return printResult(f.IO.Out, o.Output, out, func() string { return renderScan(res) })
 }
 
 // renderScan is the text form of a scan: what was read, each finding with
