@@ -127,6 +127,7 @@ func (s *Sweep) Run(ctx context.Context, key string) (*Investigation, error) {
 // regionRun is the state of one region during a run. Fields other than
 // client and lim are guarded by sweepRun.mu.
 type regionRun struct {
+	account string // the account the region belongs to; "" for a one-account sweep
 	client  cloudtrail.LookupEventsAPIClient
 	lim     Limiter
 	status  SourceStatus
@@ -145,6 +146,13 @@ type sweepRun struct {
 	emitMu  sync.Mutex
 	enabled []*regionRun
 	seen    map[string]bool
+	// route, when set, receives the derived keys a lookup in rr found,
+	// instead of addKey: an organization sweep looks a key up in the
+	// account it belongs to.
+	route func(l KeyLink, rr *regionRun)
+	// inFlight, when set, bounds the LookupEvents requests in flight over
+	// all regions (and accounts).
+	inFlight chan struct{}
 }
 
 func (r *sweepRun) newLimiter(region string) Limiter {
@@ -177,8 +185,19 @@ func (r *sweepRun) addKey(key string) {
 		return
 	}
 	r.seen[key] = true
+	started := r.startLocked(key, r.enabled)
+	r.mu.Unlock()
+	for _, rr := range started {
+		r.emit(rr)
+	}
+}
+
+// startLocked starts the lookups of key in the given enabled regions and
+// returns those started, to be emitted once mu is released. Called with mu
+// held.
+func (r *sweepRun) startLocked(key string, regions []*regionRun) []*regionRun {
 	var started []*regionRun
-	for _, rr := range r.enabled {
+	for _, rr := range regions {
 		if rr.status.State == StateDenied {
 			continue // every further lookup would be denied as well
 		}
@@ -193,10 +212,7 @@ func (r *sweepRun) addKey(key string) {
 		started = append(started, rr)
 		r.g.Go(func() error { return r.lookup(rr, key) })
 	}
-	r.mu.Unlock()
-	for _, rr := range started {
-		r.emit(rr)
-	}
+	return started
 }
 
 // lookup pages through the events of key in one region.
@@ -239,7 +255,11 @@ func (r *sweepRun) lookup(rr *regionRun, key string) error {
 		r.mu.Unlock()
 		r.emit(rr)
 		for _, l := range fresh {
-			r.addKey(l.AccessKeyID)
+			if r.route != nil {
+				r.route(l, rr)
+			} else {
+				r.addKey(l.AccessKeyID)
+			}
 		}
 		if aws.ToString(out.NextToken) == "" {
 			return nil
@@ -255,7 +275,7 @@ func (r *sweepRun) page(rr *regionRun, in *cloudtrail.LookupEventsInput) (*cloud
 		if err := rr.lim.Wait(r.ctx); err != nil {
 			return nil, fmt.Errorf("wait for rate limiter: %w", err)
 		}
-		out, err := rr.client.LookupEvents(r.ctx, in)
+		out, err := r.send(rr, in)
 		if err == nil {
 			return out, nil
 		}
@@ -284,6 +304,22 @@ func (r *sweepRun) page(rr *regionRun, in *cloudtrail.LookupEventsInput) (*cloud
 			return nil, r.ctx.Err()
 		}
 	}
+}
+
+// send makes one LookupEvents request, within the bound on requests in
+// flight when there is one. The bound is taken after the region's limiter,
+// so that a region waiting for its quota never holds a slot another region
+// could use.
+func (r *sweepRun) send(rr *regionRun, in *cloudtrail.LookupEventsInput) (*cloudtrail.LookupEventsOutput, error) {
+	if r.inFlight != nil {
+		select {
+		case r.inFlight <- struct{}{}:
+		case <-r.ctx.Done():
+			return nil, r.ctx.Err()
+		}
+		defer func() { <-r.inFlight }()
+	}
+	return rr.client.LookupEvents(r.ctx, in)
 }
 
 // backoff is the wait before attempt+1: exponential, capped, with half of

@@ -157,7 +157,8 @@ func (s *Sim) ScenarioKey(name string) (Credential, bool) {
 	return s.Key(id)
 }
 
-// setUp creates the scenario's account: regions, groups, users, keys, roles.
+// setUp creates the scenario's accounts: regions, groups, users, keys,
+// roles; then the organization.
 func (s *Sim) setUp(run *scenarioRun) error {
 	sc, start := run.sc, run.start
 	at := func(o Offset) time.Time {
@@ -168,11 +169,7 @@ func (s *Sim) setUp(run *scenarioRun) error {
 	}
 	s.mu.Lock()
 	s.acct.Alias = sc.Account.Alias
-	for i, r := range s.acct.Regions {
-		if st, ok := sc.Account.Regions[r.Name]; ok {
-			s.acct.Regions[i].OptInStatus = st
-		}
-	}
+	s.setRegions(sc.Account.Regions)
 	for _, g := range sc.Groups {
 		grp := &Group{Name: g.Name, ID: s.newUniqueID("AGPA"), Path: "/", Created: at(g.Created), Inline: map[string]string{}}
 		if err := s.applyPolicies(&grp.Attached, grp.Inline, g.ManagedPolicies, g.InlinePolicies); err != nil {
@@ -181,56 +178,9 @@ func (s *Sim) setUp(run *scenarioRun) error {
 		}
 		s.acct.Groups[g.Name] = grp
 	}
-	for _, r := range sc.Roles {
-		role := &Role{Name: r.Name, ID: s.newUniqueID("AROA"), Path: orDefault(r.Path, "/"), Created: at(r.Created),
-			Inline: map[string]string{}, MaxSession: time.Hour}
-		if r.MaxSession > 0 {
-			role.MaxSession = r.MaxSession.D()
-		}
-		if r.AssumeRolePolicy != nil {
-			doc, err := policyJSON(r.AssumeRolePolicy)
-			if err != nil {
-				s.mu.Unlock()
-				return fmt.Errorf("role %s: %w", r.Name, err)
-			}
-			role.AssumeRolePolicy = doc
-		}
-		if err := s.applyPolicies(&role.Attached, role.Inline, r.ManagedPolicies, r.InlinePolicies); err != nil {
-			s.mu.Unlock()
-			return fmt.Errorf("role %s: %w", r.Name, err)
-		}
-		s.acct.Roles[r.Name] = role
-	}
 	s.mu.Unlock()
-
-	for _, u := range sc.Users {
-		created := at(u.Created)
-		if err := s.AddUser(u.Name, created, u.ManagedPolicies...); err != nil {
-			return err
-		}
-		s.mu.Lock()
-		usr := s.acct.Users[u.Name]
-		usr.Path = orDefault(u.Path, "/")
-		usr.Groups = append(usr.Groups, u.Groups...)
-		err := s.applyPolicies(nil, usr.Inline, nil, u.InlinePolicies)
-		s.mu.Unlock()
-		if err != nil {
-			return fmt.Errorf("user %s: %w", u.Name, err)
-		}
-		for _, k := range u.Keys {
-			kc := created
-			if k.Created != 0 {
-				kc = start.Add(k.Created.D())
-			}
-			cred, err := s.AddAccessKey(u.Name, kc, keyActor(k, u.Name))
-			if err != nil {
-				return err
-			}
-			s.finishKey(run, k, cred.AccessKeyID)
-			if u.Name == ResponderUser && run.responder == "" && k.Status != "Inactive" {
-				run.responder = cred.AccessKeyID
-			}
-		}
+	if err := s.setUpIdentities(run, sc.Users, sc.Roles); err != nil {
+		return err
 	}
 	for _, k := range sc.RootKeys {
 		cred := s.AddRootKey(at(k.Created))
@@ -261,6 +211,103 @@ func (s *Sim) setUp(run *scenarioRun) error {
 			}
 		}
 	}
+	for _, m := range sc.Accounts {
+		if err := s.AddAccount(m.ID, m.Alias); err != nil {
+			return err
+		}
+		err := s.InAccount(m.ID, func() error {
+			s.mu.Lock()
+			s.acct.Joined = at(m.Joined)
+			s.setRegions(m.Regions)
+			s.mu.Unlock()
+			return s.setUpIdentities(run, m.Users, m.Roles)
+		})
+		if err != nil {
+			return fmt.Errorf("account %s: %w", m.ID, err)
+		}
+	}
+	if o := sc.Organization; o != nil {
+		master := orDefault(o.MasterAccount, s.AccountID())
+		if err := s.SetOrganization(o.ID, master); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// setRegions overrides the opt-in status of the current account's regions.
+// Called with mu held.
+func (s *Sim) setRegions(status map[string]string) {
+	for i, r := range s.acct.Regions {
+		if st, ok := status[r.Name]; ok {
+			s.acct.Regions[i].OptInStatus = st
+		}
+	}
+}
+
+// setUpIdentities creates roles, users and their keys in the current set-up
+// account (see InAccount).
+func (s *Sim) setUpIdentities(run *scenarioRun, users []UserSpec, roles []RoleSpec) error {
+	start := run.start
+	at := func(o Offset) time.Time {
+		if o == 0 {
+			return start.Add(defaultAge)
+		}
+		return start.Add(o.D())
+	}
+	s.mu.Lock()
+	for _, r := range roles {
+		role := &Role{Name: r.Name, ID: s.newUniqueID("AROA"), Path: orDefault(r.Path, "/"), Created: at(r.Created),
+			Inline: map[string]string{}, MaxSession: time.Hour}
+		if r.MaxSession > 0 {
+			role.MaxSession = r.MaxSession.D()
+		}
+		if r.AssumeRolePolicy != nil {
+			doc, err := policyJSON(r.AssumeRolePolicy)
+			if err != nil {
+				s.mu.Unlock()
+				return fmt.Errorf("role %s: %w", r.Name, err)
+			}
+			role.AssumeRolePolicy = doc
+		}
+		if err := s.applyPolicies(&role.Attached, role.Inline, r.ManagedPolicies, r.InlinePolicies); err != nil {
+			s.mu.Unlock()
+			return fmt.Errorf("role %s: %w", r.Name, err)
+		}
+		s.acct.Roles[r.Name] = role
+	}
+	home := s.acct == s.home
+	s.mu.Unlock()
+
+	for _, u := range users {
+		created := at(u.Created)
+		if err := s.AddUser(u.Name, created, u.ManagedPolicies...); err != nil {
+			return err
+		}
+		s.mu.Lock()
+		usr := s.acct.Users[u.Name]
+		usr.Path = orDefault(u.Path, "/")
+		usr.Groups = append(usr.Groups, u.Groups...)
+		err := s.applyPolicies(nil, usr.Inline, nil, u.InlinePolicies)
+		s.mu.Unlock()
+		if err != nil {
+			return fmt.Errorf("user %s: %w", u.Name, err)
+		}
+		for _, k := range u.Keys {
+			kc := created
+			if k.Created != 0 {
+				kc = start.Add(k.Created.D())
+			}
+			cred, err := s.AddAccessKey(u.Name, kc, keyActor(k, u.Name))
+			if err != nil {
+				return err
+			}
+			s.finishKey(run, k, cred.AccessKeyID)
+			if home && u.Name == ResponderUser && run.responder == "" && k.Status != "Inactive" {
+				run.responder = cred.AccessKeyID
+			}
+		}
+	}
 	return nil
 }
 
@@ -269,7 +316,7 @@ func (s *Sim) finishKey(run *scenarioRun, k KeySpec, id string) {
 	run.refs[k.Name] = id
 	if k.Status == "Inactive" {
 		s.mu.Lock()
-		s.acct.Keys[id].Status = "Inactive"
+		s.keyAccount(id).Keys[id].Status = "Inactive"
 		s.mu.Unlock()
 	}
 	if k.Leaked {

@@ -96,7 +96,7 @@ func errValidation(format string, args ...any) *APIError {
 type handler func(s *Sim, c *Call) (*Result, error)
 
 // globalRegion is where events of global services are recorded.
-var globalRegion = map[string]string{"iam": "us-east-1"}
+var globalRegion = map[string]string{"iam": "us-east-1", "organizations": "us-east-1"}
 
 // eventSource returns the CloudTrail eventSource of a service.
 func eventSource(service string) string { return service + ".amazonaws.com" }
@@ -117,6 +117,13 @@ func (s *Sim) do(c *Call) (*Result, error) {
 	}
 	if c.Params == nil {
 		c.Params = map[string]string{}
+	}
+	if c.Identity == nil {
+		// The call runs in the account of its caller's credential: its
+		// handler sees that account, its record goes to that account's trail.
+		if a := s.keyAccount(c.AccessKeyID); a != nil && a != s.acct {
+			defer s.enter(a)()
+		}
 	}
 	ops, ok := s.ops[c.Service]
 	if !ok {
@@ -184,7 +191,7 @@ func (s *Sim) do(c *Call) (*Result, error) {
 // errInvalidAction is the answer to an action the service does not have.
 func errInvalidAction(service, action string) *APIError {
 	switch service {
-	case "cloudtrail", "guardduty", "secretsmanager":
+	case "cloudtrail", "guardduty", "secretsmanager", "organizations":
 		return errf(400, "UnknownOperationException", "Unknown operation %s", action)
 	case "lambda":
 		return errf(404, "UnknownOperationException", "Unknown operation %s", action)
@@ -197,7 +204,7 @@ func errAuth(service, msg string) *APIError {
 	switch service {
 	case "ec2":
 		return errf(401, "AuthFailure", "AWS was not able to validate the provided access credentials")
-	case "cloudtrail", "lambda", "guardduty", "secretsmanager":
+	case "cloudtrail", "lambda", "guardduty", "secretsmanager", "organizations":
 		return errf(403, "UnrecognizedClientException", "%s", msg)
 	}
 	return errf(403, "InvalidClientTokenId", "%s", msg)
@@ -211,7 +218,7 @@ func errAccessDenied(c *Call, arn string) *APIError {
 	switch c.Service {
 	case "ec2":
 		return errf(403, "UnauthorizedOperation", "You are not authorized to perform this operation. %s", msg)
-	case "cloudtrail", "lambda", "guardduty", "secretsmanager":
+	case "cloudtrail", "lambda", "guardduty", "secretsmanager", "organizations":
 		return errf(403, "AccessDeniedException", "%s", msg)
 	}
 	return errf(403, "AccessDenied", "%s", msg)

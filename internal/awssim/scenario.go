@@ -34,6 +34,11 @@ type Scenario struct {
 	Faults      Faults         `yaml:"faults"`
 	Volume      *VolumeSpec    `yaml:"volume"`
 	Timeline    []ActionSpec   `yaml:"timeline"`
+	// Accounts are further accounts besides the home one (Account), e.g.
+	// member accounts of an organization; their keys are declared and
+	// referred to like the home account's.
+	Accounts     []MemberAccountSpec `yaml:"accounts"`
+	Organization *OrganizationSpec   `yaml:"organization"`
 
 	source string // file name, for errors
 }
@@ -45,6 +50,24 @@ type AccountSpec struct {
 	// Regions overrides the default opt-in status of regions: region name ->
 	// "opted-in", "not-opted-in" or "opt-in-not-required".
 	Regions map[string]string `yaml:"regions"`
+}
+
+// MemberAccountSpec is an account besides the home one: its identity,
+// regions, users and roles (a role's trust policy may name the home account).
+type MemberAccountSpec struct {
+	ID      string            `yaml:"id"`
+	Alias   string            `yaml:"alias"`
+	Joined  Offset            `yaml:"joined"` // when it joined the organization
+	Regions map[string]string `yaml:"regions"`
+	Users   []UserSpec        `yaml:"users"`
+	Roles   []RoleSpec        `yaml:"roles"`
+}
+
+// OrganizationSpec makes every account of the scenario a member of one AWS
+// Organizations organization.
+type OrganizationSpec struct {
+	ID            string `yaml:"id"`            // o- and 10 to 32 characters
+	MasterAccount string `yaml:"masterAccount"` // default: the home account
 }
 
 // GroupSpec is an IAM group of the account.
@@ -335,15 +358,37 @@ func (sc *Scenario) label() string {
 	return sc.Name
 }
 
-// ScenarioNames returns the names of the scenarios shipped with keyleak.
-func ScenarioNames() []string {
+// ScenarioNames returns the names of the one-account scenarios shipped
+// with keyleak: those the runbook, the demo and `make eval` replay as they
+// are. OrgScenarioNames lists the others.
+func ScenarioNames() []string { return shippedScenarios(false) }
+
+// OrgScenarioNames returns the names of the shipped scenarios that span
+// several accounts (`accounts:`): their attacker pivots into accounts that
+// only an organization-wide investigation (--org) reaches.
+func OrgScenarioNames() []string { return shippedScenarios(true) }
+
+// shippedScenarios lists the shipped scenarios of several accounts (multi)
+// or of one, sorted. Only the accounts key is decoded: the full check runs
+// when one is loaded.
+func shippedScenarios(multi bool) []string {
 	entries, err := fs.ReadDir(scenarios.FS, ".")
 	if err != nil {
 		return nil
 	}
 	var names []string
 	for _, e := range entries {
-		if n, ok := strings.CutSuffix(e.Name(), ".yaml"); ok && !e.IsDir() {
+		n, ok := strings.CutSuffix(e.Name(), ".yaml")
+		if !ok || e.IsDir() {
+			continue
+		}
+		var head struct {
+			Accounts []yaml.Node `yaml:"accounts"`
+		}
+		if b, err := fs.ReadFile(scenarios.FS, e.Name()); err == nil {
+			_ = yaml.Unmarshal(b, &head) // a broken file is listed; loading it says what is wrong
+		}
+		if (len(head.Accounts) > 0) == multi {
 			names = append(names, n)
 		}
 	}
@@ -354,7 +399,7 @@ func ScenarioNames() []string {
 // LoadScenario reads a shipped scenario by name, or a scenario YAML file by
 // path, and checks it. Errors name the file and the line.
 func LoadScenario(nameOrFile string) (*Scenario, error) {
-	for _, n := range ScenarioNames() {
+	for _, n := range append(ScenarioNames(), OrgScenarioNames()...) {
 		if n == nameOrFile {
 			b, err := fs.ReadFile(scenarios.FS, n+".yaml")
 			if err != nil {
@@ -367,7 +412,7 @@ func LoadScenario(nameOrFile string) (*Scenario, error) {
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("load scenario %q: no such file, and no shipped scenario of that name (shipped: %s)",
-				nameOrFile, strings.Join(ScenarioNames(), ", "))
+				nameOrFile, strings.Join(append(ScenarioNames(), OrgScenarioNames()...), ", "))
 		}
 		return nil, fmt.Errorf("read scenario: %w", err)
 	}
@@ -493,10 +538,10 @@ func lineErr(line int, format string, args ...any) error {
 }
 
 // simulatedServices are the services the simulator serves as APIs.
-var simulatedServices = map[string]bool{"iam": true, "sts": true, "ec2": true, "lambda": true, "cloudtrail": true, "guardduty": true}
+var simulatedServices = map[string]bool{"iam": true, "sts": true, "ec2": true, "lambda": true, "cloudtrail": true, "guardduty": true, "organizations": true}
 
 // jsonBodyServices take their parameters as a JSON body.
-var jsonBodyServices = map[string]bool{"lambda": true, "cloudtrail": true, "guardduty": true}
+var jsonBodyServices = map[string]bool{"lambda": true, "cloudtrail": true, "guardduty": true, "organizations": true}
 
 var actorNames = map[string]bool{"attacker": true, "workload": true, "aws": true, "responder": true}
 
@@ -514,6 +559,9 @@ const ResponderUser = "responder"
 
 // check validates the scenario beyond its YAML shape: references, names,
 // policies, regions and the timeline's rules.
+// orgIDPattern is an AWS Organizations organization ID.
+var orgIDPattern = regexp.MustCompile(`^o-[a-z0-9]{10,32}$`)
+
 func (sc *Scenario) check() error {
 	if sc.Account.ID != "" && !accountPattern.MatchString(sc.Account.ID) {
 		return fmt.Errorf("account id %q: want 12 digits", sc.Account.ID)
@@ -623,6 +671,55 @@ func (sc *Scenario) check() error {
 	for _, k := range sc.RootKeys {
 		if err := checkKey(k, "rootKeys"); err != nil {
 			return err
+		}
+	}
+	accounts := map[string]bool{sc.Account.ID: true}
+	for _, m := range sc.Accounts {
+		if !accountPattern.MatchString(m.ID) || accounts[m.ID] {
+			return fmt.Errorf("accounts: id %q is not 12 digits or is repeated", m.ID)
+		}
+		accounts[m.ID] = true
+		for name, status := range m.Regions {
+			if !regions[name] || (status != "opted-in" && status != "not-opted-in" && status != "opt-in-not-required") {
+				return fmt.Errorf("account %s regions: %s: unknown region or status %q", m.ID, name, status)
+			}
+		}
+		names := map[string]bool{}
+		for _, u := range m.Users {
+			if !namePattern.MatchString(u.Name) || names["user/"+u.Name] {
+				return lineErr(u.line, "account %s: user name %q is empty, invalid or repeated", m.ID, u.Name)
+			}
+			names["user/"+u.Name] = true
+			if err := checkPolicies(u.line, "user "+u.Name, u.ManagedPolicies, u.InlinePolicies); err != nil {
+				return err
+			}
+			for _, k := range u.Keys {
+				if err := checkKey(k, "user "+u.Name); err != nil {
+					return err
+				}
+			}
+		}
+		for _, r := range m.Roles {
+			if !namePattern.MatchString(r.Name) || names["role/"+r.Name] {
+				return lineErr(r.line, "account %s: role name %q is empty, invalid or repeated", m.ID, r.Name)
+			}
+			names["role/"+r.Name] = true
+			if err := checkPolicies(r.line, "role "+r.Name, r.ManagedPolicies, r.InlinePolicies); err != nil {
+				return err
+			}
+			if r.AssumeRolePolicy != nil {
+				if _, err := policyJSON(r.AssumeRolePolicy); err != nil {
+					return lineErr(r.line, "role %s: assumeRolePolicy: %v", r.Name, err)
+				}
+			}
+		}
+	}
+	if o := sc.Organization; o != nil {
+		if !orgIDPattern.MatchString(o.ID) {
+			return fmt.Errorf("organization id %q: want o- and 10 to 32 lower-case letters or digits", o.ID)
+		}
+		if o.MasterAccount != "" && !accounts[o.MasterAccount] {
+			return fmt.Errorf("organization masterAccount %s: not one of the scenario's accounts", o.MasterAccount)
 		}
 	}
 	if leaked != 1 {

@@ -76,11 +76,11 @@ func (s *Sim) SetLeakedKey(id string) {
 func (s *Sim) Key(id string) (Credential, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	k, ok := s.acct.Keys[id]
-	if !ok {
+	a := s.keyAccount(id)
+	if a == nil {
 		return Credential{}, false
 	}
-	return *k, true
+	return *a.Keys[id], true
 }
 
 // Config returns an aws.Config that sends every request of the given

@@ -19,12 +19,16 @@ import (
 	"time"
 )
 
-// Sim is one simulated AWS account. All state is guarded by mu; handlers run
-// with mu held, so a call is atomic against every other call.
+// Sim is one simulated AWS account, or several (an organization: see
+// accounts.go). All state is guarded by mu; handlers run with mu held, so a
+// call is atomic against every other call.
 type Sim struct {
 	mu      sync.Mutex
 	now     func() time.Time
-	acct    *account
+	acct    *account // the account the current call runs in (home between calls)
+	home    *account // the account New made: the scenario's account
+	others  []*account
+	org     *organization
 	ops     map[string]map[string]handler // service -> action -> handler
 	rng     *mrand.Rand
 	seq     uint64            // counter for deterministic-looking IDs
@@ -76,6 +80,7 @@ func New(opts ...Option) *Sim {
 		limits:   newLookupLimiter(2, 2),
 		stopped:  make(chan struct{}),
 	}
+	s.home = s.acct
 	for _, o := range opts {
 		o(s)
 	}
@@ -87,15 +92,16 @@ func New(opts ...Option) *Sim {
 		"cloudtrail":     cloudtrailOps(),
 		"guardduty":      guarddutyOps(),
 		"secretsmanager": secretsmanagerOps(),
+		"organizations":  organizationsOps(),
 	}
 	return s
 }
 
-// AccountID returns the account's ID.
+// AccountID returns the home account's ID.
 func (s *Sim) AccountID() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.acct.ID
+	return s.home.ID
 }
 
 // LeakedKey returns the scenario's leaked access key ID ("" without scenario).

@@ -199,6 +199,8 @@ type account struct {
 	Keys     map[string]*Credential    // every access key ID, long-term and temporary
 	RootKeys []string
 	regions  map[string]*regionState
+	Joined   time.Time      // when the account joined the organization
+	limits   *lookupLimiter // LookupEvents throttle of an account other than the home one
 }
 
 func newAccount(id string) *account {

@@ -178,10 +178,11 @@ func stsGetAccessKeyInfo(s *Sim, c *Call) (*Result, error) {
 	if !stsAccessKeyIDPattern.MatchString(id) {
 		return res, errValidation("1 validation error detected: Value '%s' at 'accessKeyId' failed to satisfy constraint: Member must have length between 16 and 128 and satisfy regular expression pattern: [\\w]*", id)
 	}
-	if _, ok := s.acct.Keys[id]; !ok {
+	a := s.keyAccount(id)
+	if a == nil {
 		return res, errf(400, "InvalidParameterValue", "The access key ID %s does not belong to any account this endpoint knows.", id)
 	}
-	res.XML = []*Node{el("Account", s.acct.ID)}
+	res.XML = []*Node{el("Account", a.ID)}
 	return res, nil
 }
 
@@ -373,6 +374,12 @@ func stsAssumeRole(s *Sim, c *Call) (*Result, error) {
 		return res, errf(403, "AccessDenied", "Roles may not be assumed by root accounts.")
 	case KindFederation:
 		return res, errf(403, "AccessDenied", "User: %s is not authorized to perform: sts:AssumeRole on resource: %s", s.arnOf(c.cred), arn)
+	}
+	// A role of another account of the simulator is assumed there: the
+	// session belongs to that account (its calls are logged in that
+	// account's CloudTrail), while this call is logged in the caller's.
+	if target := s.roleAccount(arn); target != nil {
+		defer s.enter(target)()
 	}
 	r, ok := s.stsRoleFromARN(arn)
 	if !ok {

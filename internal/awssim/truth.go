@@ -9,9 +9,11 @@ import (
 
 // Truth is the ground truth of the simulated account, for tests: every event
 // in every region's CloudTrail store, the keys derived from the leaked key,
-// and the resources made by keys.
+// and the resources made by keys. With several accounts (an organization)
+// it covers all of them; Account is the home account.
 type Truth struct {
 	Account     string          `json:"account"`
+	Accounts    []string        `json:"accounts"` // every account, home first
 	LeakedKey   string          `json:"leakedKey"`
 	DerivedKeys []TruthKey      `json:"derivedKeys"`
 	Events      []TruthEvent    `json:"events"`
@@ -21,6 +23,7 @@ type Truth struct {
 // TruthKey is a key derived (directly or not) from the leaked key.
 type TruthKey struct {
 	AccessKeyID string    `json:"accessKeyId"`
+	Account     string    `json:"account"` // the account the key belongs to
 	Parent      string    `json:"parent"`
 	Via         string    `json:"via"`
 	EventID     string    `json:"eventID,omitempty"`
@@ -36,6 +39,7 @@ type TruthKey struct {
 type TruthEvent struct {
 	EventID     string    `json:"eventID"`
 	EventTime   time.Time `json:"eventTime"`
+	Account     string    `json:"account"` // the account whose CloudTrail holds the event
 	Region      string    `json:"region"`
 	EventSource string    `json:"eventSource"`
 	EventName   string    `json:"eventName"`
@@ -49,6 +53,7 @@ type TruthEvent struct {
 type TruthResource struct {
 	Type      string `json:"type"`
 	ID        string `json:"id"`
+	Account   string `json:"account"`
 	Region    string `json:"region"`
 	State     string `json:"state"`
 	CreatedBy string `json:"createdBy,omitempty"`
@@ -59,9 +64,9 @@ type TruthResource struct {
 func (s *Sim) Truth() Truth {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	t := Truth{Account: s.acct.ID, LeakedKey: s.leaked, DerivedKeys: []TruthKey{}, Events: []TruthEvent{}, Resources: []TruthResource{}}
+	t := Truth{Account: s.home.ID, LeakedKey: s.leaked, DerivedKeys: []TruthKey{}, Events: []TruthEvent{}, Resources: []TruthResource{}}
 	for _, k := range s.derivedFrom(s.leaked) {
-		tk := TruthKey{AccessKeyID: k.AccessKeyID, Parent: k.Parent, Via: k.Via, EventID: k.ViaEventID, Kind: k.Kind,
+		tk := TruthKey{AccessKeyID: k.AccessKeyID, Account: s.keyAccount(k.AccessKeyID).ID, Parent: k.Parent, Via: k.Via, EventID: k.ViaEventID, Kind: k.Kind,
 			UserName: k.UserName, RoleName: k.RoleName, Created: k.Created, Expiration: k.Expires, Status: k.Status}
 		switch {
 		case k.Deleted:
@@ -73,11 +78,14 @@ func (s *Sim) Truth() Truth {
 		}
 		t.DerivedKeys = append(t.DerivedKeys, tk)
 	}
-	for _, r := range s.acct.Regions {
-		rs := s.acct.regions[r.Name]
-		for _, e := range rs.Trail.events {
-			t.Events = append(t.Events, TruthEvent{EventID: e.ID, EventTime: e.Time, Region: e.Region, EventSource: e.Source,
-				EventName: e.Name, AccessKeyID: e.AccessKeyID, Actor: e.Actor, Attacker: e.Actor == "attacker", ErrorCode: e.ErrorCode})
+	for _, a := range s.allAccounts() {
+		t.Accounts = append(t.Accounts, a.ID)
+		for _, r := range a.Regions {
+			rs := a.regions[r.Name]
+			for _, e := range rs.Trail.events {
+				t.Events = append(t.Events, TruthEvent{EventID: e.ID, EventTime: e.Time, Account: a.ID, Region: e.Region, EventSource: e.Source,
+					EventName: e.Name, AccessKeyID: e.AccessKeyID, Actor: e.Actor, Attacker: e.Actor == "attacker", ErrorCode: e.ErrorCode})
+			}
 		}
 	}
 	sort.Slice(t.Events, func(i, j int) bool {
@@ -100,11 +108,13 @@ func (s *Sim) derivedFrom(root string) []*Credential {
 	var out []*Credential
 	for changed := true; changed; {
 		changed = false
-		for _, k := range s.acct.Keys {
-			if !in[k.AccessKeyID] && k.Parent != "" && in[k.Parent] {
-				in[k.AccessKeyID] = true
-				out = append(out, k)
-				changed = true
+		for _, a := range s.allAccounts() {
+			for _, k := range a.Keys {
+				if !in[k.AccessKeyID] && k.Parent != "" && in[k.Parent] {
+					in[k.AccessKeyID] = true
+					out = append(out, k)
+					changed = true
+				}
 			}
 		}
 	}
@@ -121,6 +131,27 @@ func (s *Sim) derivedFrom(root string) []*Credential {
 // with mu held.
 func (s *Sim) resources() []TruthResource {
 	out := []TruthResource{}
+	for _, a := range s.allAccounts() {
+		out = s.accountResources(out, a)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Account != out[j].Account {
+			return out[i].Account < out[j].Account
+		}
+		if out[i].Type != out[j].Type {
+			return out[i].Type < out[j].Type
+		}
+		if out[i].Region != out[j].Region {
+			return out[i].Region < out[j].Region
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out
+}
+
+// accountResources appends what access keys created in one account. Called
+// with mu held.
+func (s *Sim) accountResources(out []TruthResource, acct *account) []TruthResource {
 	add := func(typ, id, region, state, by string) {
 		if by == "" {
 			return // part of the scenario's set-up, not made by a key
@@ -129,22 +160,22 @@ func (s *Sim) resources() []TruthResource {
 		if !ok {
 			actor = s.actors[by]
 		}
-		out = append(out, TruthResource{Type: typ, ID: id, Region: region, State: state, CreatedBy: by, Attacker: actor == "attacker"})
+		out = append(out, TruthResource{Type: typ, ID: id, Account: acct.ID, Region: region, State: state, CreatedBy: by, Attacker: actor == "attacker"})
 	}
-	for _, u := range s.acct.Users {
+	for _, u := range acct.Users {
 		add("AWS::IAM::User", u.Name, "us-east-1", "present", u.CreatedBy)
 	}
-	for _, r := range s.acct.Roles {
+	for _, r := range acct.Roles {
 		add("AWS::IAM::Role", r.Name, "us-east-1", "present", r.CreatedBy)
 	}
-	for _, k := range s.acct.Keys {
+	for _, k := range acct.Keys {
 		if k.Via == "CreateAccessKey" {
 			state := map[bool]string{true: "deleted", false: "present"}[k.Deleted]
 			add("AWS::IAM::AccessKey", k.AccessKeyID, "us-east-1", state, k.Parent)
 		}
 	}
-	for _, r := range s.acct.Regions {
-		rs := s.acct.regions[r.Name]
+	for _, r := range acct.Regions {
+		rs := acct.regions[r.Name]
 		for _, i := range rs.Instances {
 			add("AWS::EC2::Instance", i.ID, r.Name, i.State, i.CreatedBy)
 		}
@@ -158,15 +189,6 @@ func (s *Sim) resources() []TruthResource {
 			add("AWS::Lambda::Function", f.Name, r.Name, "present", f.CreatedBy)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Type != out[j].Type {
-			return out[i].Type < out[j].Type
-		}
-		if out[i].Region != out[j].Region {
-			return out[i].Region < out[j].Region
-		}
-		return out[i].ID < out[j].ID
-	})
 	return out
 }
 

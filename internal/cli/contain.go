@@ -14,8 +14,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/spf13/cobra"
 
+	"github.com/keyleak/keyleak/internal/awsapi"
 	"github.com/keyleak/keyleak/internal/caseview"
 	"github.com/keyleak/keyleak/playbook"
+	"github.com/keyleak/keyleak/trail"
 )
 
 // containOptions are the flags of `keyleak contain`; only what the command uses.
@@ -31,6 +33,11 @@ type containOptions struct {
 	CaseDir               string
 	Parent                string
 	Output                outputFormat
+	// Org contains the key from its own account (assuming RoleName there
+	// when it is not the responder's) and revokes the role sessions it made
+	// in other accounts of the organization.
+	Org      bool
+	RoleName string
 }
 
 func newCmdContain(f *Factory, g *globalFlags) *cobra.Command {
@@ -74,6 +81,8 @@ again on the same case resumes and never does anything twice.`,
 	fl.BoolVar(&o.Preflight, "preflight", false, "check the permissions keyleak needs before changing anything (iam SimulatePrincipalPolicy)")
 	fl.StringVar(&o.CaseDir, "case", "", "case directory to resume (default: the newest case of the key under --dir, or a new one)")
 	fl.StringVar(&o.Parent, "dir", ".", "where new case directories are made")
+	fl.BoolVar(&o.Org, "org", false, "work across the key's AWS organization: contain in the key's account, revoke its role sessions in every account they reach")
+	fl.StringVar(&o.RoleName, "role-name", defaultOrgRole, "with --org: the role assumed in accounts other than yours")
 	_ = cmd.MarkFlagRequired("key")
 	return cmd
 }
@@ -104,6 +113,13 @@ func containRun(ctx context.Context, f *Factory, o *containOptions) error {
 	clients, err := f.Clients(ctx)
 	if err != nil {
 		return err
+	}
+	var access *orgAccess
+	var keyAccount string
+	if o.Org {
+		if access, keyAccount, clients, err = openKeyAccount(ctx, clients, o.Key, o.RoleName); err != nil {
+			return err
+		}
 	}
 	creds, err := clients.Config().Credentials.Retrieve(ctx)
 	if err != nil {
@@ -136,12 +152,101 @@ func containRun(ctx context.Context, f *Factory, o *containOptions) error {
 			return err
 		}
 	}
+	if !o.Org {
+		if sum != nil {
+			if err := printContainSummary(f.IO.Out, o.Output, sum); err != nil {
+				return err
+			}
+		}
+		return playbookError(runErr)
+	}
+	var sessions []*playbook.Summary
+	orgErr := runErr
+	if runErr == nil {
+		sessions, orgErr = containOrgSessions(ctx, f, o, access, keyAccount, clients, func(i playbook.IAM, s playbook.STS) *playbook.Runner {
+			return playbook.NewRunner(c, i, s, opts...)
+		})
+	}
 	if sum != nil {
-		if err := printContainSummary(f.IO.Out, o.Output, sum); err != nil {
+		if err := printOrgContain(f.IO.Out, o.Output, sum, sessions); err != nil {
 			return err
 		}
 	}
+	if orgErr != nil && runErr == nil {
+		var pe *PartialError
+		if errors.As(orgErr, &pe) {
+			return orgErr
+		}
+		return &PartialError{Err: orgErr}
+	}
 	return playbookError(runErr)
+}
+
+// containOrgSessions sweeps the key's trail across the organization for the
+// role sessions it made and revokes them in each role's account.
+func containOrgSessions(ctx context.Context, f *Factory, o *containOptions, access *orgAccess, keyAccount string,
+	clients *awsapi.Clients, newRunner func(playbook.IAM, playbook.STS) *playbook.Runner) ([]*playbook.Summary, error) {
+	if o.Output == outputText {
+		fmt.Fprintf(f.IO.ErrOut, "» Looking for role sessions of %s across the organization\n", o.Key)
+	}
+	inv, err := trail.NewOrgSweep(keyAccount, access.opener(nil), nil).Run(ctx, o.Key)
+	if inv == nil {
+		return nil, err
+	}
+	sums, revokeErr := orgRevoke(ctx, access, clients, inv, newRunner)
+	var problems []string
+	if err != nil {
+		problems = append(problems, err.Error())
+	}
+	if s := inv.Coverage.Summary(); s != "" {
+		problems = append(problems, "role sessions may be missed: "+s)
+	}
+	if revokeErr != nil {
+		problems = append(problems, revokeErr.Error())
+	}
+	if len(problems) > 0 {
+		return sums, &PartialError{Err: errors.New(strings.Join(problems, "; "))}
+	}
+	return sums, nil
+}
+
+// printOrgContain writes the contain summary and those of the role sessions
+// revoked in other accounts.
+func printOrgContain(w io.Writer, format outputFormat, sum *playbook.Summary, sessions []*playbook.Summary) error {
+	if format == outputJSON {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		out := struct {
+			Contain      *playbook.Summary   `json:"contain"`
+			RoleSessions []*playbook.Summary `json:"roleSessions"`
+		}{sum, sessions}
+		if out.RoleSessions == nil {
+			out.RoleSessions = []*playbook.Summary{}
+		}
+		if err := enc.Encode(out); err != nil {
+			return fmt.Errorf("write summary: %w", err)
+		}
+		return nil
+	}
+	var b strings.Builder
+	b.WriteString(renderContainText(sum))
+	for _, s := range sessions {
+		b.WriteString("\nRole sessions in other accounts:\n")
+		for _, st := range s.Steps {
+			if st.ID != playbook.StepRevokeRoleSessions {
+				continue
+			}
+			fmt.Fprintf(&b, "%-24s %s\n", st.ID, st.Status)
+			for _, a := range st.Actions {
+				fmt.Fprintf(&b, "  %-13s %s\n", a.Status, a.Description)
+			}
+			if st.Error != "" {
+				fmt.Fprintf(&b, "  %s\n", st.Error)
+			}
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
 }
 
 // saveSummary keeps the run's summary in the case for the report.

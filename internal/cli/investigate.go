@@ -40,6 +40,11 @@ type investigateOptions struct {
 	LeakedAt   string
 	Rules      []string
 	Offline    bool
+	// Org follows the key across the accounts of its organization,
+	// assuming RoleName in each account other than the responder's.
+	Org      bool
+	RoleName string
+	SQL      sqlSourceFlags // --athena, --athena-workgroup, --athena-output, --lake
 }
 
 func newCmdInvestigate(f *Factory, g *globalFlags) *cobra.Command {
@@ -81,8 +86,11 @@ for older events or data events, point --logs at the trail's log files.
 	fl.StringVar(&o.LeakedAt, "leaked-at", "", "when the key leaked (RFC 3339 or duration ago); calls from sources first seen after it weigh toward the attacker (default: inferred)")
 	fl.StringSliceVar(&o.Rules, "rules", nil, "extra rule directories (*.yaml) added to the built-in catalog")
 	fl.BoolVar(&o.Offline, "offline", false, "with --logs: make no AWS call (no live state of resources, no GuardDuty, no quarantine lookup)")
+	o.SQL.addFlags(fl)
 	fl.Float64Var(&o.LookupRate, "lookup-rate", 2, "LookupEvents requests per second per region (AWS allows 2)")
 	_ = fl.MarkHidden("lookup-rate")
+	fl.BoolVar(&o.Org, "org", false, "follow the key across its AWS organization: investigate in the key's account and in every account a role session of it reaches")
+	fl.StringVar(&o.RoleName, "role-name", defaultOrgRole, "with --org: the role assumed in accounts other than yours")
 	_ = cmd.MarkFlagRequired("key")
 	return cmd
 }
@@ -131,6 +139,12 @@ func investigateRun(ctx context.Context, f *Factory, o *investigateOptions) erro
 	if o.Offline && o.Logs == "" {
 		return usageErrorf("--offline needs --logs: the API sweep itself calls AWS")
 	}
+	if err := o.SQL.validate(o.Logs); err != nil {
+		return err
+	}
+	if o.Org && o.SQL.set() {
+		return usageErrorf("--org sweeps each account's CloudTrail API; an organization trail's Athena table or Lake store already holds every account: leave out --org")
+	}
 	var leakedAt time.Time
 	if o.LeakedAt != "" {
 		if leakedAt, err = parseWhen(o.LeakedAt, f.Now()); err != nil {
@@ -141,9 +155,19 @@ func investigateRun(ctx context.Context, f *Factory, o *investigateOptions) erro
 	if err != nil {
 		return &UsageError{Err: fmt.Errorf("load rules: %w", err)}
 	}
+	if o.Org && o.Logs != "" {
+		return usageErrorf("--org reads CloudTrail through the API of each account; it does not combine with --logs")
+	}
 	clients, err := f.Clients(ctx)
 	if err != nil {
 		return err
+	}
+	var access *orgAccess
+	var keyAccount string
+	if o.Org {
+		if access, keyAccount, clients, err = openKeyAccount(ctx, clients, o.Key, o.RoleName); err != nil {
+			return err
+		}
 	}
 	c, err := openCase(o.CaseDir, o.Parent, o.Key, f.Now())
 	if err != nil {
@@ -164,6 +188,8 @@ func investigateRun(ctx context.Context, f *Factory, o *investigateOptions) erro
 	var runErr error
 	var enabled []string // regions GuardDuty is searched in
 	switch {
+	case o.SQL.set():
+		inv, runErr = athenaOrLakeSource(ctx, clients, &o.SQL, o.Key, o.Regions, opts)
 	case o.Logs != "":
 		var src trail.LogSource
 		if strings.HasPrefix(o.Logs, "s3://") {
@@ -197,6 +223,11 @@ func investigateRun(ctx context.Context, f *Factory, o *investigateOptions) erro
 				enabled = append(enabled, r.Name)
 			}
 		}
+		if o.Org {
+			describeOrg(ctx, f.IO.ErrOut, clients)
+			inv, runErr = trail.NewOrgSweep(keyAccount, access.opener(names), opts).Run(ctx, o.Key)
+			break
+		}
 		sweep := trail.NewSweep(regions, func(region string) cloudtrail.LookupEventsAPIClient {
 			return clients.CloudTrail(region)
 		}, opts...)
@@ -214,7 +245,11 @@ func investigateRun(ctx context.Context, f *Factory, o *investigateOptions) erro
 	if !o.Offline {
 		live = clients
 	}
-	a, gd, assessErr := assessInvestigation(ctx, live, enabled, c, inv, catalog, leakedAt, f.Now())
+	var accounts *keyAccounts
+	if o.Org && live != nil {
+		accounts = newKeyAccounts(access, keyAccount, inv)
+	}
+	a, gd, assessErr := assessInvestigationIn(ctx, live, accounts, enabled, c, inv, catalog, leakedAt, f.Now())
 	if a == nil {
 		return assessErr
 	}
@@ -250,6 +285,14 @@ func investigateRun(ctx context.Context, f *Factory, o *investigateOptions) erro
 // a usable assessment.
 func assessInvestigation(ctx context.Context, clients *awsapi.Clients, regions []string, c *playbook.Case, inv *trail.Investigation,
 	catalog *assess.Catalog, leakedAt, now time.Time) (*assess.Assessment, *assess.GuardDutyResult, error) {
+	return assessInvestigationIn(ctx, clients, nil, regions, c, inv, catalog, leakedAt, now)
+}
+
+// assessInvestigationIn is assessInvestigation where the resources a key
+// made are checked with the clients of that key's account (accounts, for
+// --org; nil checks everything with clients).
+func assessInvestigationIn(ctx context.Context, clients *awsapi.Clients, accounts *keyAccounts, regions []string, c *playbook.Case, inv *trail.Investigation,
+	catalog *assess.Catalog, leakedAt, now time.Time) (*assess.Assessment, *assess.GuardDutyResult, error) {
 	opts := assess.Options{Catalog: catalog, LeakedAt: leakedAt}
 	var sum playbook.Summary
 	if ok, err := readCaseJSON(c, caseview.ContainFile, &sum); err != nil {
@@ -271,7 +314,7 @@ func assessInvestigation(ctx context.Context, clients *awsapi.Clients, regions [
 	}
 	var gd *assess.GuardDutyResult
 	if clients != nil {
-		res, err := assess.Inventory(ctx, inventoryClients(clients), a.Resources)
+		res, err := accounts.inventory(ctx, clients, a.Resources)
 		if err != nil {
 			return nil, nil, fmt.Errorf("check resources: %w", err)
 		}

@@ -2,6 +2,8 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
+	"github.com/keyleak/keyleak/assess"
 	"strings"
 	"testing"
 	"time"
@@ -134,4 +136,46 @@ func TestAthenaSourceMoto(t *testing.T) {
 		aws.ToString(out.QueryExecution.ResultConfiguration.OutputLocation) == "" {
 		t.Errorf("moto ran %s", q)
 	}
+}
+
+// keyleak investigate --lake, end to end against the simulator's Lake:
+// exactly the chain's events, with verdicts, kept in the case.
+func TestInvestigateLakeCommand(t *testing.T) {
+	sc, err := awssim.LoadScenario("github-push")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sim, err := awssim.NewFromScenario(sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := awssim.Start(sim, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Close() })
+	r := sim.Responder()
+	awsEnv(t, srv.URL, r.AccessKeyID, r.Secret)
+	truth := sim.Truth()
+	code, out, errOut := run(t, "investigate", "--key", truth.LeakedKey, "--lake", sim.EventDataStoreARN(), "--since", "30d",
+		"--dir", t.TempDir(), "-o", "json")
+	if code != ExitOK {
+		t.Fatalf("investigate --lake: exit %d: %s", code, errOut)
+	}
+	var res assess.Result
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatal(err)
+	}
+	want := truthOfChain(truth)
+	got := map[string]bool{}
+	for _, e := range res.Events {
+		if !want[e.EventID] || got[e.EventID] {
+			t.Errorf("event %s: not the chain's, or twice", e.EventID)
+		}
+		got[e.EventID] = true
+	}
+	if len(got) != len(want) {
+		t.Errorf("found %d events, the chain has %d", len(got), len(want))
+	}
+	checkVerdicts(t, truth, res)
 }

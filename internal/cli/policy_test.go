@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 
 	"github.com/keyleak/keyleak/assess"
@@ -38,6 +39,10 @@ func requiredActions() []string {
 		{"iam", reflect.TypeFor[rotate.IAM]()},
 		{"secretsmanager", reflect.TypeFor[rotate.SecretsAPI]()},
 		{"iam", reflect.TypeFor[audit.IAM]()},
+		{"organizations", reflect.TypeFor[trail.OrganizationsAPI]()},
+		{"sts", reflect.TypeFor[stscreds.AssumeRoleAPIClient]()},
+		{"athena", reflect.TypeFor[trail.AthenaAPI]()},
+		{"cloudtrail", reflect.TypeFor[trail.LakeAPI]()},
 	}
 	// S3's API calls and IAM actions differ in name.
 	s3Actions := map[string]string{"ListObjectsV2": "ListBucket", "GetObject": "GetObject", "HeadBucket": "ListBucket"}

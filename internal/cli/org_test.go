@@ -1,0 +1,242 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+
+	"github.com/keyleak/keyleak/assess"
+	"github.com/keyleak/keyleak/internal/awsapi"
+	"github.com/keyleak/keyleak/internal/awssim"
+	"github.com/keyleak/keyleak/internal/mototest"
+	"github.com/keyleak/keyleak/playbook"
+	"github.com/keyleak/keyleak/trail"
+)
+
+const orgMember = "862044175390" // org-pivot's production account
+
+// orgPivotSim serves org-pivot without starting its actors, so that its
+// truth stands still while keyleak reads it.
+func orgPivotSim(t *testing.T) *awssim.Server {
+	t.Helper()
+	sc, err := awssim.LoadScenario("org-pivot")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sim, err := awssim.NewFromScenario(sc, awssim.WithLookupRate(100, 100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := awssim.Start(sim, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Close(); sim.Close() })
+	return srv
+}
+
+// chainOf lists the truth's events of the leaked key and its derived keys.
+func chainOf(tr awssim.Truth) map[string]awssim.TruthEvent {
+	chain := map[string]bool{tr.LeakedKey: true}
+	for _, k := range tr.DerivedKeys {
+		chain[k.AccessKeyID] = true
+	}
+	out := map[string]awssim.TruthEvent{}
+	for _, e := range tr.Events {
+		if chain[e.AccessKeyID] {
+			out[e.EventID] = e
+		}
+	}
+	return out
+}
+
+func TestInvestigateOrgFindsEventsInBothAccounts(t *testing.T) {
+	srv := orgPivotSim(t)
+	responder := srv.Sim.Responder()
+	awsEnv(t, srv.URL, responder.AccessKeyID, responder.Secret)
+	leaked := srv.Sim.LeakedKey()
+	want := chainOf(srv.Sim.Truth())
+
+	// Without --org the member account's events are out of reach.
+	code, out, errOut := run(t, "investigate", "--key", leaked, "--dir", t.TempDir(), "--lookup-rate", "50", "-o", "json")
+	if code != ExitOK {
+		t.Fatalf("investigate exit %d: %s", code, errOut)
+	}
+	var single struct{ Events []trail.EventSummary }
+	if err := json.Unmarshal([]byte(out), &single); err != nil {
+		t.Fatal(err)
+	}
+	if len(single.Events) >= len(want) {
+		t.Fatalf("without --org found %d of %d events: the scenario does not need --org", len(single.Events), len(want))
+	}
+
+	code, out, errOut = run(t, "investigate", "--key", leaked, "--org", "--dir", t.TempDir(), "--lookup-rate", "50", "-o", "json")
+	if code != ExitOK {
+		t.Fatalf("investigate --org exit %d: %s", code, errOut)
+	}
+	var res struct {
+		Events    []trail.EventSummary
+		Regions   []trail.SourceResult
+		Resources []assess.Resource
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("-o json: %v\n%s", err, out)
+	}
+	got := map[string]bool{}
+	accounts := map[string]bool{}
+	for _, e := range res.Events {
+		w, ok := want[e.EventID]
+		if !ok || got[e.EventID] {
+			t.Errorf("event %s %s is not the chain's or repeated", e.EventName, e.EventID)
+			continue
+		}
+		got[e.EventID] = true
+		accounts[w.Account] = true
+	}
+	for id, e := range want {
+		if !got[id] {
+			t.Errorf("missed %s of %s in %s/%s", e.EventName, e.AccessKeyID, e.Account, e.Region)
+		}
+	}
+	if !accounts[orgMember] || !accounts[srv.Sim.AccountID()] {
+		t.Errorf("events from accounts %v, want both", accounts)
+	}
+	perAccount := false
+	for _, r := range res.Regions {
+		perAccount = perAccount || strings.HasPrefix(r.Region, orgMember+"/")
+	}
+	if !perAccount {
+		t.Errorf("no coverage of the member account: %+v", res.Regions)
+	}
+	// The attacker's instances live in the member account: checked there,
+	// they are present.
+	instances := 0
+	for _, r := range res.Resources {
+		if r.Type == "AWS::EC2::Instance" {
+			instances++
+			if r.State != assess.StatePresent {
+				t.Errorf("instance %s in %s: %s (%s), want present", r.ID, r.Region, r.State, r.StateReason)
+			}
+		}
+	}
+	if instances != 4 {
+		t.Errorf("%d instances listed, want the attacker's 4", instances)
+	}
+	if !strings.Contains(errOut, "o-f1nch7k2qd") {
+		t.Errorf("the organization is not described: %s", errOut)
+	}
+}
+
+func TestInvestigateOrgNamesTheMissingRole(t *testing.T) {
+	srv := orgPivotSim(t)
+	responder := srv.Sim.Responder()
+	awsEnv(t, srv.URL, responder.AccessKeyID, responder.Secret)
+	code, _, errOut := run(t, "investigate", "--key", srv.Sim.LeakedKey(), "--org", "--role-name", "AuditRole",
+		"--dir", t.TempDir(), "--lookup-rate", "50")
+	if code != ExitPartial {
+		t.Fatalf("exit %d, want %d: %s", code, ExitPartial, errOut)
+	}
+	if !strings.Contains(errOut, "account "+orgMember+" needs role AuditRole") {
+		t.Errorf("error does not say which account and role are needed: %s", errOut)
+	}
+}
+
+func TestContainOrgRevokesMemberRoleSessions(t *testing.T) {
+	srv, leaked := simScenario(t, "org-pivot", awssim.WithLookupRate(100, 100))
+	responder := srv.Sim.Responder()
+	awsEnv(t, srv.URL, responder.AccessKeyID, responder.Secret)
+	var session string
+	for _, k := range srv.Sim.Truth().DerivedKeys {
+		if k.Account == orgMember && k.Kind == awssim.KindRole {
+			session = k.AccessKeyID
+		}
+	}
+	if session == "" {
+		t.Fatal("no role session in the member account")
+	}
+	code, out, errOut := run(t, "contain", "--key", leaked.AccessKeyID, "--org", "--yes", "--dir", t.TempDir(), "-o", "json")
+	if code != ExitOK {
+		t.Fatalf("contain --org exit %d: %s\n%s", code, errOut, out)
+	}
+	var res struct {
+		Contain      playbook.Summary
+		RoleSessions []playbook.Summary
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("-o json: %v\n%s", err, out)
+	}
+	if res.Contain.RevokedBefore.IsZero() || len(res.RoleSessions) != 1 {
+		t.Fatalf("summary %+v", res)
+	}
+	// The session's ongoing calls are refused from the revoke policy on:
+	// the actor's next call fails and it stops.
+	var putAt time.Time
+	for _, e := range srv.Sim.Truth().Events {
+		if e.EventName == "PutRolePolicy" && e.ErrorCode == "" {
+			if e.Account != orgMember {
+				t.Errorf("revoke policy put in account %s, want the role's", e.Account)
+			}
+			putAt = e.EventTime
+		}
+	}
+	if putAt.IsZero() {
+		t.Fatal("no PutRolePolicy in the truth")
+	}
+	tr := waitForTruth(t, srv.Sim, func(tr awssim.Truth) bool {
+		for _, e := range tr.Events {
+			if e.AccessKeyID == session && e.ErrorCode != "" && !e.EventTime.Before(putAt) {
+				return true
+			}
+		}
+		return false
+	})
+	if late := successfulAfter(tr, map[string]bool{session: true}, putAt); len(late) > 0 {
+		t.Errorf("role session calls succeeded after the revocation: %v", late)
+	}
+	if late := successfulAfter(tr, map[string]bool{leaked.AccessKeyID: true}, res.Contain.RevokedBefore); len(late) > 0 {
+		t.Errorf("key calls succeeded after containment: %v", late)
+	}
+}
+
+// TestOrgRevokeAgainstMoto runs the organization wiring (the member-role
+// IAM seam of contain --org) against moto's IAM, an independent emulator:
+// the revoke policy lands on the role of the member-account client while
+// the key is identified in its own account.
+func TestOrgRevokeAgainstMoto(t *testing.T) {
+	m := mototest.Start(t)
+	ctx := context.Background()
+	home := awsapi.NewClients(m.Config("AKIAIOSFODNN7EXAMPLE", "secret", "us-east-1"))
+	if _, err := home.IAM().CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("deployer")}); err != nil {
+		t.Fatal(err)
+	}
+	key, err := home.IAM().CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("deployer")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := home.IAM().CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("platform-deploy"),
+		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}]}`)}); err != nil {
+		t.Fatal(err)
+	}
+	c, _, err := playbook.OpenOrCreateCase(t.TempDir(), aws.ToString(key.AccessKey.AccessKeyId), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	r := playbook.NewRunner(c, memberRoleIAM{IAM: home.IAM(), roles: home.IAM()}, home.STS(""), playbook.WithResponderKeyID("AKIARESPONDER0000000"))
+	sum, err := r.RevokeRoleSessions(ctx, []string{"arn:aws:iam::123456789012:role/platform-deploy"})
+	if err != nil {
+		t.Fatalf("revoke: %v (%+v)", err, sum)
+	}
+	pol, err := home.IAM().GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String("platform-deploy"), PolicyName: aws.String(playbook.RevokePolicyName)})
+	if err != nil {
+		t.Fatalf("revoke policy not on the role: %v", err)
+	}
+	if _, ok := playbook.RevokeTimeOf(aws.ToString(pol.PolicyDocument)); !ok {
+		t.Errorf("policy %s has no TokenIssueTime condition", aws.ToString(pol.PolicyDocument))
+	}
+}
