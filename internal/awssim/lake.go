@@ -6,14 +6,11 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"runtime"
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 	"unicode"
-	"weak"
 )
 
 // The simulated CloudTrail Lake: one event data store per account, in
@@ -83,30 +80,12 @@ type lakeState struct {
 	queries map[string]*lakeQuery
 }
 
-// lakeStates keeps each Sim's Lake beside it. The entry goes when the Sim
-// is collected (weak key, cleanup), so a test that makes many Sims does not
-// accumulate them.
-var lakeStates = struct {
-	sync.Mutex
-	m map[weak.Pointer[Sim]]*lakeState
-}{m: map[weak.Pointer[Sim]]*lakeState{}}
-
-// lake returns the Sim's Lake, making it on first use.
+// lake returns the Sim's Lake, making it on first use. Called with mu held.
 func (s *Sim) lake() *lakeState {
-	lakeStates.Lock()
-	defer lakeStates.Unlock()
-	wp := weak.Make(s)
-	st := lakeStates.m[wp]
-	if st == nil {
-		st = &lakeState{queries: map[string]*lakeQuery{}}
-		lakeStates.m[wp] = st
-		runtime.AddCleanup(s, func(wp weak.Pointer[Sim]) {
-			lakeStates.Lock()
-			delete(lakeStates.m, wp)
-			lakeStates.Unlock()
-		}, wp)
+	if s.lakeState == nil {
+		s.lakeState = &lakeState{queries: map[string]*lakeQuery{}}
 	}
-	return st
+	return s.lakeState
 }
 
 // lakeQuery is one query: its statement, state and, computed when it was

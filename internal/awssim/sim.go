@@ -39,6 +39,8 @@ type Sim struct {
 	stopped chan struct{}
 	bg      sync.WaitGroup
 	scen    *scenarioRun // the scenario replayed into this account, if any
+	// lakeState holds the CloudTrail Lake queries started (lake.go).
+	lakeState *lakeState
 	// creators maps "Type|Name" of every resource a call created to the
 	// actor of that call, so truth can tell the attacker's resources even
 	// when the key that made them is shared with the workload.
