@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/spf13/cobra"
 
+	"github.com/keyleak/keyleak/assess"
 	"github.com/keyleak/keyleak/internal/awsapi"
 	"github.com/keyleak/keyleak/internal/awssim"
 	"github.com/keyleak/keyleak/playbook"
@@ -140,16 +141,55 @@ func narrate(ctx context.Context, f *Factory, o *demoOptions, srv *awssim.Server
 		return err
 	}
 
-	fmt.Fprint(w, "\n4. Write the reports for the AWS support case (keyleak report).\n\n")
 	caseDir, err := playbook.FindCase(o.Dir, key)
 	if err != nil {
 		return fmt.Errorf("find the demo's case: %w", err)
 	}
+	fmt.Fprint(w, "\n4. Remove what the attacker created (keyleak eradicate --apply), one confirmation\n   per resource; the demo answers yes to each.\n\n")
+	if err := demoEradicate(ctx, f, key, caseDir); err != nil {
+		return err
+	}
+	f.IO = orig
+	markSeen(sim, seen)
+	fmt.Fprint(w, "\n   The backdoor user is gone, and its key with it:\n")
+	if err := watch(ctx, w, sim, seen, o.Watch); err != nil {
+		return err
+	}
+	f.IO = &streams
+
+	fmt.Fprint(w, "\n5. Write the reports for the AWS support case (keyleak report).\n\n")
 	if err := reportRun(f, &reportOptions{CaseDir: caseDir, Formats: []string{"xlsx", "md", "json"}, Lang: "en", Output: outputText}); err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "\nDone. The case, its journal and the reports are in %s\n", caseDir)
 	return nil
+}
+
+// demoEradicate removes every resource the investigation found the attacker
+// made, as `keyleak eradicate --apply --yes --only …` with the full list.
+func demoEradicate(ctx context.Context, f *Factory, key, caseDir string) error {
+	c, err := playbook.OpenCase(caseDir)
+	if err != nil {
+		return fmt.Errorf("open the demo's case: %w", err)
+	}
+	var findings assess.Findings
+	ok, err := readCaseJSON(c, playbook.FindingsFile, &findings)
+	c.Close()
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("the demo's investigation left no findings in %s", caseDir)
+	}
+	var ids []string
+	for _, t := range assess.Targets(findings.Resources, false) {
+		ids = append(ids, t.Key())
+	}
+	if len(ids) == 0 {
+		fmt.Fprintln(f.IO.Out, "Nothing to remove.")
+		return nil
+	}
+	return eradicateRun(ctx, f, &eradicateOptions{Key: key, CaseDir: caseDir, Apply: true, Yes: true, Only: ids, Output: outputText})
 }
 
 // demoStep runs playbook steps on the demo's case with --yes semantics.

@@ -35,6 +35,11 @@ func TestDemoPlain(t *testing.T) {
 	if afterRevoke["session key"] != 0 || afterRevoke["backdoor key"] == 0 {
 		t.Errorf("after revocation the session must stop, the backdoor key go on: %v", afterRevoke)
 	}
+	// After eradication nothing of the attacker's works any more.
+	if after := section(out, "4. Remove", "5. Write"); !strings.Contains(after, "delete-user --user-name backup-admin") ||
+		!strings.Contains(after, "no call from the attacker") {
+		t.Errorf("after eradication the backdoor user must be gone and the attacker silent:\n%s", after)
+	}
 	cases, _ := filepath.Glob(filepath.Join(dir, "keyleak-case-*"))
 	if len(cases) != 1 {
 		t.Fatalf("cases: %v", cases)
