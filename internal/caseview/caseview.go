@@ -5,9 +5,13 @@
 package caseview
 
 import (
+	"bufio"
+	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"iter"
 	"os"
 	"path/filepath"
@@ -368,34 +372,90 @@ func applyFindings(m *report.Model, f *assess.Findings, entries []playbook.Entry
 	return judged
 }
 
-// loadEvents reads the case's events oldest first, with their verdicts when
-// the case was assessed. The events are held in memory once.
+// indexEntry locates one record of events.jsonl: when it happened and
+// where its line is. 24 bytes an event, so a million-event case indexes in
+// about 24 MB while the records stay on disk.
+type indexEntry struct {
+	unixNano int64
+	off      int64
+	n        int64
+}
+
+// loadEvents returns the case's events oldest first, with their verdicts
+// when the case was assessed. It reads events.jsonl once to index it by
+// time, then every iteration reads the records back from the file in that
+// order, so memory does not grow with the number of events. Lines that do
+// not parse (a torn last line after a crash) are left out.
 func loadEvents(path string, judged map[string]assess.EventResult, assessed bool) (iter.Seq[report.Event], error) {
-	events, _, err := trail.ReadEventsFile(path)
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return func(func(report.Event) bool) {}, nil
+	}
+	if err != nil {
 		return nil, fmt.Errorf("read events: %w", err)
 	}
-	slices.SortStableFunc(events, func(a, b trail.Event) int {
-		if c := a.EventTime.Compare(b.EventTime); c != 0 {
-			return c
-		}
-		return strings.Compare(a.EventID, b.EventID)
-	})
-	rows := make([]report.Event, len(events))
-	for i := range events {
-		rows[i] = eventRow(&events[i])
-		if j, ok := judged[events[i].EventID]; ok {
-			rows[i].Verdict, rows[i].Severity = report.Verdict(j.Verdict), report.Severity(j.Severity)
-			rows[i].Category, rows[i].Technique = j.Category, j.Technique
-			rows[i].Reason = strings.Join(j.Reasons, "; ")
-			if len(j.Flags) > 0 {
-				rows[i].RuleID = j.Flags[0]
+	defer f.Close()
+	var index []indexEntry
+	br := bufio.NewReaderSize(f, 256<<10)
+	var off int64
+	for {
+		line, err := br.ReadBytes('\n')
+		if len(line) > 0 {
+			if e, perr := trail.ParseRecord(bytes.TrimSpace(line)); perr == nil && line[len(line)-1] == '\n' {
+				index = append(index, indexEntry{unixNano: e.EventTime.UnixNano(), off: off, n: int64(len(line))})
 			}
-		} else if assessed {
-			rows[i].Verdict = report.VerdictLegitimate
+			off += int64(len(line))
+		}
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read events: %w", err)
 		}
 	}
-	return slices.Values(rows), nil
+	slices.SortStableFunc(index, func(a, b indexEntry) int { return cmp.Compare(a.unixNano, b.unixNano) })
+	return func(yield func(report.Event) bool) {
+		f, err := os.Open(path)
+		if err != nil {
+			return
+		}
+		defer f.Close()
+		var buf []byte
+		for _, ix := range index {
+			if int64(cap(buf)) < ix.n {
+				buf = make([]byte, ix.n)
+			}
+			b := buf[:ix.n]
+			if _, err := f.ReadAt(b, ix.off); err != nil {
+				return
+			}
+			e, err := trail.ParseRecord(bytes.TrimSpace(b))
+			if err != nil {
+				continue
+			}
+			if !yield(judgedRow(&e, judged, assessed)) {
+				return
+			}
+		}
+	}, nil
+}
+
+// judgedRow is an event's row with its verdict: from the findings when it
+// is there, legitimate when the case was assessed and it is not (findings
+// keep only attacker and unclear events), unclear when not assessed.
+func judgedRow(e *trail.Event, judged map[string]assess.EventResult, assessed bool) report.Event {
+	row := eventRow(e)
+	if j, ok := judged[e.EventID]; ok {
+		row.Verdict, row.Severity = report.Verdict(j.Verdict), report.Severity(j.Severity)
+		row.Category, row.Technique = j.Category, j.Technique
+		row.Reason = strings.Join(j.Reasons, "; ")
+		if len(j.Flags) > 0 {
+			row.RuleID = j.Flags[0]
+		}
+	} else if assessed {
+		row.Verdict = report.VerdictLegitimate
+	}
+	return row
 }
 
 // eventRow is one event as the report shows it, before assessment.

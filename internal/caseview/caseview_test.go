@@ -121,3 +121,29 @@ func TestLoadCase(t *testing.T) {
 		t.Errorf("stats = %+v", m.Stats)
 	}
 }
+
+// A torn last line (a crash mid-append) is left out; the rest is read, in
+// time order, as often as the writers iterate.
+func TestLoadEventsTornLine(t *testing.T) {
+	dir := t.TempDir()
+	path := dir + "/events.jsonl"
+	lines := `{"eventID":"late","eventTime":"2026-03-01T10:00:00Z","eventName":"B"}` + "\n" +
+		`{"eventID":"early","eventTime":"2026-03-01T09:00:00Z","eventName":"A"}` + "\n" +
+		`{"eventID":"torn","eventTime":"2026-03-01T08:00:00Z","eventN`
+	if err := os.WriteFile(path, []byte(lines), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	seq, err := loadEvents(path, nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		var ids []string
+		for e := range seq {
+			ids = append(ids, e.EventID)
+		}
+		if len(ids) != 2 || ids[0] != "early" || ids[1] != "late" {
+			t.Fatalf("events = %v, want [early late]", ids)
+		}
+	}
+}
