@@ -106,6 +106,13 @@ func Load(c *playbook.Case, o Options) (*report.Model, error) {
 	return m, nil
 }
 
+// ReadFile decodes one of the case's JSON files (ContainFile,
+// InvestigationFile, playbook.FindingsFile, ...) into v. A missing file is
+// not an error: it reports false.
+func ReadFile(c *playbook.Case, name string, v any) (bool, error) {
+	return readJSON(c.Path(name), v)
+}
+
 // readJSON decodes a case file; a missing file is not an error.
 func readJSON(path string, v any) (bool, error) {
 	b, err := os.ReadFile(path)

@@ -15,6 +15,7 @@ import (
 	"github.com/keyleak/keyleak/assess"
 	"github.com/keyleak/keyleak/internal/awsapi"
 	"github.com/keyleak/keyleak/internal/awssim"
+	"github.com/keyleak/keyleak/internal/caseview"
 	"github.com/keyleak/keyleak/playbook"
 )
 
@@ -173,7 +174,7 @@ func demoEradicate(ctx context.Context, f *Factory, key, caseDir string) error {
 		return fmt.Errorf("open the demo's case: %w", err)
 	}
 	var findings assess.Findings
-	ok, err := readCaseJSON(c, playbook.FindingsFile, &findings)
+	ok, err := caseview.ReadFile(c, playbook.FindingsFile, &findings)
 	c.Close()
 	if err != nil {
 		return err
@@ -234,10 +235,7 @@ func watch(ctx context.Context, w io.Writer, sim *awssim.Sim, seen map[string]bo
 	var order []string
 	for {
 		tr := sim.Truth()
-		chain := map[string]string{tr.LeakedKey: "leaked key"}
-		for _, k := range tr.DerivedKeys {
-			chain[k.AccessKeyID] = map[bool]string{true: "session key", false: "backdoor key"}[strings.HasPrefix(k.AccessKeyID, "ASIA")]
-		}
+		chain := chainLabels(tr)
 		var fresh []awssim.TruthEvent
 		for _, e := range tr.Events {
 			if !seen[e.EventID] {
@@ -287,6 +285,21 @@ func watch(ctx context.Context, w io.Writer, sim *awssim.Sim, seen map[string]bo
 	}
 	fmt.Fprintf(w, "   in %s: %s\n", d.Round(time.Second), strings.Join(parts, " · "))
 	return nil
+}
+
+// chainLabels names each key of the leaked key's chain as the demo shows
+// it: the leaked key, a session key (ASIA…) or a backdoor key (a long-term
+// key the attacker made).
+func chainLabels(tr awssim.Truth) map[string]string {
+	chain := map[string]string{tr.LeakedKey: "leaked key"}
+	for _, k := range tr.DerivedKeys {
+		who := "backdoor key"
+		if strings.HasPrefix(k.AccessKeyID, "ASIA") {
+			who = "session key"
+		}
+		chain[k.AccessKeyID] = who
+	}
+	return chain
 }
 
 // markSeen marks every event recorded so far as seen.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/keyleak/keyleak/assess"
 	"github.com/keyleak/keyleak/internal/awsapi"
+	"github.com/keyleak/keyleak/internal/caseview"
 	"github.com/keyleak/keyleak/playbook"
 )
 
@@ -85,7 +86,7 @@ func eradicateRun(ctx context.Context, f *Factory, o *eradicateOptions) error {
 	}
 	defer c.Close()
 	var findings assess.Findings
-	if ok, err := readCaseJSON(c, playbook.FindingsFile, &findings); err != nil {
+	if ok, err := caseview.ReadFile(c, playbook.FindingsFile, &findings); err != nil {
 		return err
 	} else if !ok {
 		return usageErrorf("case %s has no findings: run keyleak investigate --key %s first", c.Dir(), o.Key)

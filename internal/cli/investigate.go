@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"sort"
 	"strings"
@@ -295,7 +294,7 @@ func assessInvestigationIn(ctx context.Context, clients *awsapi.Clients, account
 	catalog *assess.Catalog, leakedAt, now time.Time) (*assess.Assessment, *assess.GuardDutyResult, error) {
 	opts := assess.Options{Catalog: catalog, LeakedAt: leakedAt}
 	var sum playbook.Summary
-	if ok, err := readCaseJSON(c, caseview.ContainFile, &sum); err != nil {
+	if ok, err := caseview.ReadFile(c, caseview.ContainFile, &sum); err != nil {
 		return nil, nil, err
 	} else if ok {
 		opts.Owner = sum.Owner
@@ -335,22 +334,6 @@ func assessInvestigationIn(ctx context.Context, clients *awsapi.Clients, account
 		return nil, nil, fmt.Errorf("save findings: %w", err)
 	}
 	return a, gd, liveErr
-}
-
-// readCaseJSON decodes one of the case's JSON files; a missing file is not
-// an error.
-func readCaseJSON(c *playbook.Case, name string, v any) (bool, error) {
-	b, err := os.ReadFile(c.Path(name))
-	if errors.Is(err, os.ErrNotExist) {
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("read %s: %w", name, err)
-	}
-	if err := json.Unmarshal(b, v); err != nil {
-		return false, fmt.Errorf("read %s: %w", name, err)
-	}
-	return true, nil
 }
 
 // saveInvestigation writes the events and the coverage into the case and

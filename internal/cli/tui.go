@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 
@@ -158,14 +157,7 @@ func AttackerFeed(sim *awssim.Sim) func() []tui.AttackerCall {
 		mu.Lock()
 		defer mu.Unlock()
 		tr := sim.Truth()
-		chain := map[string]string{tr.LeakedKey: "leaked key"}
-		for _, k := range tr.DerivedKeys {
-			who := "backdoor key"
-			if strings.HasPrefix(k.AccessKeyID, "ASIA") {
-				who = "session key"
-			}
-			chain[k.AccessKeyID] = who
-		}
+		chain := chainLabels(tr)
 		var out []tui.AttackerCall
 		for _, e := range tr.Events {
 			if seen[e.EventID] {
