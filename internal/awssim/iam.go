@@ -366,25 +366,8 @@ func iamGetUser(s *Sim, c *Call) (*Result, error) {
 }
 
 func iamListUsers(s *Sim, c *Call) (*Result, error) {
-	res := &Result{Request: iamRequest(c, "PathPrefix", "MaxItems", "Marker")}
-	prefix := c.Params["PathPrefix"]
-	var users []*User
-	for _, u := range s.acct.Users {
-		if strings.HasPrefix(iamPathOf(u.Path), prefix) {
-			users = append(users, u)
-		}
-	}
-	sort.Slice(users, func(i, j int) bool { return users[i].Name < users[j].Name })
-	page, trailer, err := iamPage(c, users, func(u *User) string { return u.Name })
-	if err != nil {
-		return res, err
-	}
-	var items []*Node
-	for _, u := range page {
-		items = append(items, s.iamUserNode(u, false))
-	}
-	res.XML = append([]*Node{members("Users", "member", items)}, trailer...)
-	return res, nil
+	return iamListByPath(c, s.acct.Users, "Users", func(u *User) string { return u.Path },
+		func(u *User) string { return u.Name }, func(u *User) *Node { return s.iamUserNode(u, false) })
 }
 
 func iamCreateUser(s *Sim, c *Call) (*Result, error) {
@@ -897,25 +880,8 @@ func iamGetRole(s *Sim, c *Call) (*Result, error) {
 }
 
 func iamListRoles(s *Sim, c *Call) (*Result, error) {
-	res := &Result{Request: iamRequest(c, "PathPrefix", "MaxItems", "Marker")}
-	prefix := c.Params["PathPrefix"]
-	var roles []*Role
-	for _, r := range s.acct.Roles {
-		if strings.HasPrefix(iamPathOf(r.Path), prefix) {
-			roles = append(roles, r)
-		}
-	}
-	sort.Slice(roles, func(i, j int) bool { return roles[i].Name < roles[j].Name })
-	page, trailer, err := iamPage(c, roles, func(r *Role) string { return r.Name })
-	if err != nil {
-		return res, err
-	}
-	var items []*Node
-	for _, r := range page {
-		items = append(items, s.iamRoleNode(r, false))
-	}
-	res.XML = append([]*Node{members("Roles", "member", items)}, trailer...)
-	return res, nil
+	return iamListByPath(c, s.acct.Roles, "Roles", func(r *Role) string { return r.Path },
+		func(r *Role) string { return r.Name }, func(r *Role) *Node { return s.iamRoleNode(r, false) })
 }
 
 // iamDeleteRole deletes a role without policies; its sessions die with it.
@@ -970,24 +936,31 @@ func iamCreateGroup(s *Sim, c *Call) (*Result, error) {
 }
 
 func iamListGroups(s *Sim, c *Call) (*Result, error) {
+	return iamListByPath(c, s.acct.Groups, "Groups", func(g *Group) string { return g.Path },
+		func(g *Group) string { return g.Name }, s.iamGroupNode)
+}
+
+// iamListByPath answers ListUsers, ListRoles and ListGroups: the entities
+// under PathPrefix, by name, a page at a time, in a <list> of members.
+func iamListByPath[T any](c *Call, all map[string]T, list string, path, name func(T) string, node func(T) *Node) (*Result, error) {
 	res := &Result{Request: iamRequest(c, "PathPrefix", "MaxItems", "Marker")}
 	prefix := c.Params["PathPrefix"]
-	var groups []*Group
-	for _, g := range s.acct.Groups {
-		if strings.HasPrefix(iamPathOf(g.Path), prefix) {
-			groups = append(groups, g)
+	var found []T
+	for _, v := range all {
+		if strings.HasPrefix(iamPathOf(path(v)), prefix) {
+			found = append(found, v)
 		}
 	}
-	sort.Slice(groups, func(i, j int) bool { return groups[i].Name < groups[j].Name })
-	page, trailer, err := iamPage(c, groups, func(g *Group) string { return g.Name })
+	sort.Slice(found, func(i, j int) bool { return name(found[i]) < name(found[j]) })
+	page, trailer, err := iamPage(c, found, name)
 	if err != nil {
 		return res, err
 	}
-	var items []*Node
-	for _, g := range page {
-		items = append(items, s.iamGroupNode(g))
+	items := make([]*Node, 0, len(page))
+	for _, v := range page {
+		items = append(items, node(v))
 	}
-	res.XML = append([]*Node{members("Groups", "member", items)}, trailer...)
+	res.XML = append([]*Node{members(list, "member", items)}, trailer...)
 	return res, nil
 }
 
