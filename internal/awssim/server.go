@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 )
 
@@ -16,6 +17,9 @@ type Server struct {
 	srv *http.Server
 	ln  net.Listener
 	err chan error
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // Start listens on addr (host:port; use 127.0.0.1:0 for any free port) and
@@ -50,14 +54,18 @@ func Start(s *Sim, addr string) (*Server, error) {
 	return srv, nil
 }
 
-// Close stops the server and the simulator's background actors.
+// Close stops the server and the simulator's background actors. Calling it
+// again returns the first call's result.
 func (srv *Server) Close() error {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	err := srv.srv.Shutdown(ctx)
-	srv.Sim.Close()
-	if serr := <-srv.err; err == nil {
-		err = serr
-	}
-	return err
+	srv.closeOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		err := srv.srv.Shutdown(ctx)
+		srv.Sim.Close()
+		if serr := <-srv.err; err == nil {
+			err = serr
+		}
+		srv.closeErr = err
+	})
+	return srv.closeErr
 }

@@ -50,7 +50,7 @@ func BenchmarkContainLatency(b *testing.B) {
 // deactivation, the command's whole time and the responder's request count.
 func containOnce(b *testing.B) (toInactive, total time.Duration, calls int) {
 	b.Helper()
-	srv := benchScenario(b, "github-push")
+	srv := serveScenario(b, "github-push")
 	defer func() {
 		if err := srv.Close(); err != nil {
 			b.Errorf("close simulator: %v", err)
@@ -173,7 +173,7 @@ func BenchmarkInvestigateVsAWSCLI(b *testing.B) {
 // key over the last three days, the same for the same n.
 func volumeSim(b *testing.B, n int) *awssim.Server {
 	b.Helper()
-	srv := benchScenario(b, "github-push", awssim.WithSeed(7))
+	srv := serveScenario(b, "github-push", awssim.WithSeed(7))
 	if err := srv.Sim.AddVolume(n, srv.Sim.LeakedKey(), 42, 72*time.Hour); err != nil {
 		_ = srv.Close()
 		b.Fatal(err)

@@ -10,8 +10,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/keyleak/keyleak/internal/awssim"
 )
 
 // Helpers of the benchmarks. The tests' helpers take *testing.T; these take
@@ -23,25 +21,6 @@ func runKeyleak(ctx context.Context, args ...string) (int, string, string) {
 	var out, errOut bytes.Buffer
 	code := Run(ctx, args, &IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
 	return code, out.String(), errOut.String()
-}
-
-// benchScenario starts a scenario's simulator on loopback without its
-// actors: nothing changes the account but the command under measure.
-func benchScenario(tb testing.TB, name string, opts ...awssim.Option) *awssim.Server {
-	tb.Helper()
-	sc, err := awssim.LoadScenario(name)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	sim, err := awssim.NewFromScenario(sc, opts...)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	srv, err := awssim.Start(sim, "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return srv
 }
 
 // envInt reads a positive integer from the environment, or def when unset.

@@ -45,19 +45,8 @@ func awsEnv(t testing.TB, endpoint, keyID, secret string) map[string]string {
 // fast pace.
 func simScenario(t *testing.T, name string, opts ...awssim.Option) (*awssim.Server, awssim.Credential) {
 	t.Helper()
-	sc, err := awssim.LoadScenario(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sim, err := awssim.NewFromScenario(sc, opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := awssim.Start(sim, "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = srv.Close() })
+	srv := serveScenario(t, name, opts...)
+	sim := srv.Sim
 	sim.StartActors(20 * time.Millisecond)
 	leaked, ok := sim.Key(sim.LeakedKey())
 	if !ok {

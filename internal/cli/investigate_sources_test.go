@@ -12,7 +12,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/athena"
 
 	"github.com/keyleak/keyleak/internal/awsapi"
-	"github.com/keyleak/keyleak/internal/awssim"
 	"github.com/keyleak/keyleak/internal/mototest"
 	"github.com/keyleak/keyleak/trail"
 )
@@ -50,19 +49,8 @@ func TestSQLSourceFlagsValidate(t *testing.T) {
 // simulator's event data store, with clients configured for another region
 // than the store's: the ARN's region must win.
 func TestLakeSourceFindsTheChain(t *testing.T) {
-	sc, err := awssim.LoadScenario("github-push")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sim, err := awssim.NewFromScenario(sc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := awssim.Start(sim, "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = srv.Close() })
+	srv := serveScenario(t, "github-push")
+	sim := srv.Sim
 	truth := sim.Truth()
 	want := truthOfChain(truth)
 	clients := awsapi.NewClients(srv.Config(sim.Responder(), "eu-west-1"))
@@ -141,19 +129,8 @@ func TestAthenaSourceMoto(t *testing.T) {
 // keyleak investigate --lake, end to end against the simulator's Lake:
 // exactly the chain's events, with verdicts, kept in the case.
 func TestInvestigateLakeCommand(t *testing.T) {
-	sc, err := awssim.LoadScenario("github-push")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sim, err := awssim.NewFromScenario(sc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := awssim.Start(sim, "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = srv.Close() })
+	srv := serveScenario(t, "github-push")
+	sim := srv.Sim
 	r := sim.Responder()
 	awsEnv(t, srv.URL, r.AccessKeyID, r.Secret)
 	truth := sim.Truth()

@@ -39,14 +39,8 @@ func investigateSim(t *testing.T, faults string, extra ...awssim.Option) {
 func investigateSimVolume(t *testing.T, faults string, volume int, rerun bool, extra ...awssim.Option) {
 	t.Helper()
 	opts := append([]awssim.Option{awssim.WithLookupRate(50, 50)}, extra...)
-	sc, err := awssim.LoadScenario("github-push")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sim, err := awssim.NewFromScenario(sc, opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv := serveScenario(t, "github-push", opts...)
+	sim := srv.Sim
 	if volume > 0 {
 		if err := sim.AddVolume(volume, sim.LeakedKey(), 11, 7*24*time.Hour); err != nil {
 			t.Fatal(err)
@@ -59,11 +53,6 @@ func investigateSimVolume(t *testing.T, faults string, volume int, rerun bool, e
 		}
 		sim.SetFaults(f)
 	}
-	srv, err := awssim.Start(sim, "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = srv.Close() })
 	responder := sim.Responder()
 	awsEnv(t, srv.URL, responder.AccessKeyID, responder.Secret)
 	leaked := sim.LeakedKey()
@@ -217,18 +206,10 @@ func TestInvestigateVolumeUnderFaults(t *testing.T) {
 }
 
 func TestInvestigateDeniedRegionIsPartial(t *testing.T) {
-	sc, _ := awssim.LoadScenario("github-push")
-	sim, err := awssim.NewFromScenario(sc, awssim.WithLookupRate(50, 50))
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv := serveScenario(t, "github-push", awssim.WithLookupRate(50, 50))
+	sim := srv.Sim
 	f, _ := awssim.ParseFaults("deny=eu-west-1")
 	sim.SetFaults(f)
-	srv, err := awssim.Start(sim, "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = srv.Close() })
 	r := sim.Responder()
 	awsEnv(t, srv.URL, r.AccessKeyID, r.Secret)
 	code, out, errOut := run(t, "investigate", "--key", sim.LeakedKey(), "--dir", t.TempDir(), "--lookup-rate", "40")

@@ -19,19 +19,8 @@ import (
 // returns the case directory.
 func githubPushCase(t *testing.T) (string, *awssim.Server) {
 	t.Helper()
-	sc, err := awssim.LoadScenario("github-push")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sim, err := awssim.NewFromScenario(sc, awssim.WithLookupRate(50, 50))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := awssim.Start(sim, "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = srv.Close() })
+	srv := serveScenario(t, "github-push", awssim.WithLookupRate(50, 50))
+	sim := srv.Sim
 	r := sim.Responder()
 	awsEnv(t, srv.URL, r.AccessKeyID, r.Secret)
 	dir := t.TempDir()
