@@ -363,6 +363,22 @@ func (sc *Scenario) label() string {
 // are. OrgScenarioNames lists the others.
 func ScenarioNames() []string { return shippedScenarios(false) }
 
+// AllScenarioNames returns the names of every shipped scenario, sorted,
+// without reading them: what help texts list.
+func AllScenarioNames() []string {
+	entries, err := fs.ReadDir(scenarios.FS, ".")
+	if err != nil {
+		return nil
+	}
+	var names []string
+	for _, e := range entries {
+		if n, ok := strings.CutSuffix(e.Name(), ".yaml"); ok && !e.IsDir() {
+			names = append(names, n)
+		}
+	}
+	return names
+}
+
 // OrgScenarioNames returns the names of the shipped scenarios that span
 // several accounts (`accounts:`): their attacker pivots into accounts that
 // only an organization-wide investigation (--org) reaches.
@@ -372,20 +388,12 @@ func OrgScenarioNames() []string { return shippedScenarios(true) }
 // or of one, sorted. Only the accounts key is decoded: the full check runs
 // when one is loaded.
 func shippedScenarios(multi bool) []string {
-	entries, err := fs.ReadDir(scenarios.FS, ".")
-	if err != nil {
-		return nil
-	}
 	var names []string
-	for _, e := range entries {
-		n, ok := strings.CutSuffix(e.Name(), ".yaml")
-		if !ok || e.IsDir() {
-			continue
-		}
+	for _, n := range AllScenarioNames() {
 		var head struct {
 			Accounts []yaml.Node `yaml:"accounts"`
 		}
-		if b, err := fs.ReadFile(scenarios.FS, e.Name()); err == nil {
+		if b, err := fs.ReadFile(scenarios.FS, n+".yaml"); err == nil {
 			_ = yaml.Unmarshal(b, &head) // a broken file is listed; loading it says what is wrong
 		}
 		if (len(head.Accounts) > 0) == multi {

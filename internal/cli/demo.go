@@ -45,7 +45,7 @@ simulator on 127.0.0.1. The case directory is left behind for you to read.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&o.Scenario, "scenario", "github-push", "scenario name or YAML file: "+strings.Join(append(awssim.ScenarioNames(), awssim.OrgScenarioNames()...), ", "))
+	fl.StringVar(&o.Scenario, "scenario", "github-push", "scenario name or YAML file: "+strings.Join(awssim.AllScenarioNames(), ", "))
 	fl.StringVar(&o.Dir, "dir", "", "where to leave the case directory (default: a new temporary directory)")
 	fl.BoolVar(&o.Plain, "plain", false, "narrate the demo as text instead of the terminal UI")
 	fl.DurationVar(&o.Tick, "tick", 400*time.Millisecond, "pace of the simulated attacker")

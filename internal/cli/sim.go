@@ -44,7 +44,7 @@ the environment that points the AWS CLI, the SDKs and keyleak at it:
 
   eval "$(keyleak sim serve --env-file /tmp/sim.env & sleep 1; cat /tmp/sim.env)"
 
-Scenarios: ` + strings.Join(append(awssim.ScenarioNames(), awssim.OrgScenarioNames()...), ", ") + ` (or a YAML file).`,
+Scenarios: ` + strings.Join(awssim.AllScenarioNames(), ", ") + ` (or a YAML file).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if runF != nil {
