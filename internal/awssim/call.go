@@ -51,9 +51,6 @@ type Result struct {
 	Resources []EventResource
 	// NoRecord skips the CloudTrail record (calls AWS does not log).
 	NoRecord bool
-	// EventName overrides the record's eventName where CloudTrail does not
-	// use the action's name (Lambda logs CreateFunction20150331).
-	EventName string
 	// Derived are credentials the call created (GetSessionToken,
 	// CreateAccessKey, ...). do links them to the call's event ID and gives
 	// them the caller's actor, so truth follows the derivation chain.

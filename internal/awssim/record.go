@@ -76,9 +76,7 @@ func (s *Sim) record(c *Call, res *Result, apiErr *APIError) *storedEvent {
 	}
 	identity, accessKey, username := s.userIdentity(c)
 	name := c.Action
-	if res != nil && res.EventName != "" {
-		name = res.EventName
-	} else if n, ok := versionedEventNames[c.Service+":"+c.Action]; ok {
+	if n, ok := versionedEventNames[c.Service+":"+c.Action]; ok {
 		name = n
 	}
 	rec := map[string]any{
