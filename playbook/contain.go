@@ -25,6 +25,7 @@ func containStep() Step {
 			"deleting comes later, once you are sure, so that the key ID stays searchable.",
 		Idempotent: true,
 		Calls:      []string{"iam:UpdateAccessKey", "iam:ListAccessKeys"},
+		Prepare:    prepareContain,
 		Plan:       planContain,
 		Apply:      applyUpdateKey,
 		Check:      checkKeyStatus,
@@ -50,11 +51,56 @@ func sessionGuard(st *State, what string) error {
 		st.Responder.KeyID, st.Responder.ARN, what)}
 }
 
+// prepareContain reads the key's status as AWS has it now, beside the
+// other steps' look-ups: the plan acts on what is, not on what the journal
+// says was done.
+func prepareContain(ctx context.Context, st *State) error {
+	if st.Root && !st.Responder.IsRoot() {
+		return nil // identify refuses; only the root user lists root keys
+	}
+	keys, err := listKeys(ctx, st, st.Owner)
+	if err != nil {
+		return err
+	}
+	st.keyFound = ""
+	for _, k := range keys {
+		if k.ID == st.KeyID {
+			st.keyFound = k.Status
+		}
+	}
+	if st.keyFound == "" {
+		st.keyFound = keyGone
+	}
+	return nil
+}
+
+// keyGone is the live status of a key IAM no longer lists.
+const keyGone = "Deleted"
+
 func planContain(ctx context.Context, st *State) ([]Action, error) {
 	if err := sessionGuard(st, "contain the key"); err != nil {
 		return nil, err
 	}
-	return []Action{updateKeyAction(StepContain, st.Owner, st.KeyID, "Inactive")}, nil
+	a := updateKeyAction(StepContain, st.Owner, st.KeyID, "Inactive")
+	switch st.keyFound {
+	case "Inactive":
+		a.InPlace = true
+		return []Action{a}, nil
+	case keyGone:
+		st.Warn("access key %s no longer exists in IAM: nothing to deactivate", st.KeyID)
+		a.InPlace = true
+		return []Action{a}, nil
+	}
+	if at, done := st.DoneAt(a.ID); done {
+		msg := fmt.Sprintf("access key %s was found %s at %s although this case deactivated it at %s; deactivating it again",
+			st.KeyID, st.keyFound, st.Now().Format(time.RFC3339), at.UTC().Format(time.RFC3339))
+		st.Warn("%s", msg)
+		st.FoundActiveAgain = st.Now()
+		if err := st.Note(ctx, msg); err != nil {
+			return nil, err
+		}
+	}
+	return []Action{a}, nil
 }
 
 // updateKeyAction plans iam:UpdateAccessKey. An empty user means the
@@ -98,12 +144,18 @@ func undoUpdateKey(ctx context.Context, st *State, a Action) error {
 
 // listKeys returns the keys of a user ("" for the caller's own, i.e. root).
 func listKeys(ctx context.Context, st *State, user string) ([]KeyInfo, error) {
+	return listKeysWith(ctx, st.IAM, st.KeyID, user)
+}
+
+// listKeysWith is listKeys through the given client; leaked marks the
+// leaked key.
+func listKeysWith(ctx context.Context, api iam.ListAccessKeysAPIClient, leaked, user string) ([]KeyInfo, error) {
 	in := &iam.ListAccessKeysInput{}
 	if user != "" {
 		in.UserName = aws.String(user)
 	}
 	var keys []KeyInfo
-	p := iam.NewListAccessKeysPaginator(st.IAM, in)
+	p := iam.NewListAccessKeysPaginator(api, in)
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
@@ -111,7 +163,7 @@ func listKeys(ctx context.Context, st *State, user string) ([]KeyInfo, error) {
 		}
 		for _, k := range page.AccessKeyMetadata {
 			id := aws.ToString(k.AccessKeyId)
-			keys = append(keys, KeyInfo{ID: id, Status: string(k.Status), Created: aws.ToTime(k.CreateDate).UTC(), Leaked: id == st.KeyID})
+			keys = append(keys, KeyInfo{ID: id, Status: string(k.Status), Created: aws.ToTime(k.CreateDate).UTC(), Leaked: id == leaked})
 		}
 	}
 	return keys, nil
@@ -161,7 +213,11 @@ func prepareRevoke(ctx context.Context, st *State) error {
 }
 
 func readUserRevokeTime(ctx context.Context, st *State, user string) (time.Time, error) {
-	out, err := st.IAM.GetUserPolicy(ctx, &iam.GetUserPolicyInput{UserName: aws.String(user), PolicyName: aws.String(RevokePolicyName)})
+	return readUserRevokeTimeWith(ctx, st.IAM, user)
+}
+
+func readUserRevokeTimeWith(ctx context.Context, api RevokeAPI, user string) (time.Time, error) {
+	out, err := api.GetUserPolicy(ctx, &iam.GetUserPolicyInput{UserName: aws.String(user), PolicyName: aws.String(RevokePolicyName)})
 	if isNotFound(err) {
 		return time.Time{}, nil
 	}
@@ -206,15 +262,13 @@ func planRevoke(ctx context.Context, st *State) ([]Action, error) {
 		st.Warn("you are signed in as a federated user (%s); if its token was made by %s, revoking sessions ends yours too", st.Responder.ARN, st.Owner)
 	}
 	t := revokeTime(st)
-	a := revokeAction(StepRevokeSessions, "user", st.Owner, t, st.revokeFound)
 	if !st.revokeFound.Before(t) {
-		st.RevokedBefore = st.revokeFound
-		if _, done := st.DoneAt(a.ID); done {
-			return []Action{a}, nil // the runner reports it done in an earlier run
-		}
-		return nil, nil
+		st.RevokedBefore = st.revokeFound // in place in AWS now
+		a := revokeAction(StepRevokeSessions, "user", st.Owner, st.revokeFound, time.Time{})
+		a.InPlace = true
+		return []Action{a}, nil
 	}
-	return []Action{a}, nil
+	return []Action{revokeAction(StepRevokeSessions, "user", st.Owner, t, st.revokeFound)}, nil
 }
 
 // revokeAction plans PutUserPolicy or PutRolePolicy of the revoke policy.

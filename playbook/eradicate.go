@@ -212,6 +212,7 @@ func (r *Runner) Eradicate(ctx context.Context, targets []Target, clients Eradic
 		return nil, err
 	}
 	finish := func(runErr error) (*Summary, error) {
+		r.readBack(ctx, st)
 		r.fillSummary(sum, st)
 		if runErr == nil {
 			_ = r.journal(Entry{Kind: KindNote, Message: "eradicate finished"})

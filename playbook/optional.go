@@ -149,6 +149,9 @@ func revokeRoleSessionsStep() Step {
 				}
 				had := st.roleRevokeFound[name]
 				if !had.Before(t) {
+					a := revokeAction(StepRevokeRoleSessions, "role", name, had, time.Time{})
+					a.InPlace = true
+					out = append(out, a)
 					continue
 				}
 				out = append(out, revokeAction(StepRevokeRoleSessions, "role", name, t, had))

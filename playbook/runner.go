@@ -139,6 +139,7 @@ func (r *Runner) run(ctx context.Context, ids []string, roles []string) (*Summar
 	st := r.newState(roles)
 	sum := &Summary{Case: r.c.Dir(), KeyID: st.KeyID, DryRun: r.dryRun}
 
+	ctx0 := ctx
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	defer func() {
@@ -223,6 +224,7 @@ func (r *Runner) run(ctx context.Context, ids []string, roles []string) (*Summar
 	}
 	cancel()
 	wg.Wait()
+	r.readBack(ctx0, st)
 	r.fillSummary(sum, st)
 	if runErr == nil {
 		_ = r.journal(Entry{Kind: KindNote, Message: "run finished"})
@@ -275,63 +277,113 @@ func (r *Runner) runStep(ctx context.Context, st *State, s Step, first bool, pre
 			return fail(err)
 		}
 	}
-	if len(actions) == 0 {
+	// AWS is the truth, the journal the evidence. The plan was made from
+	// the live state: an action marked InPlace is already in effect, and
+	// the journal only says whether this case did it (or was interrupted
+	// doing it, which is then reconciled into the journal). An action the
+	// journal shows done or started that the plan could not judge is first
+	// checked against AWS: in place, it is not redone; undone since (a key
+	// turned back on, a policy deleted), it is done again, and that is
+	// recorded.
+	j := r.c.Journal()
+	var (
+		todo    []int    // indexes into sr.Actions of the actions to make
+		planned []Action // the action of each sr.Actions entry
+	)
+	for _, a := range actions {
+		ar := ActionResult{ID: a.ID, Description: a.Description, Status: StatusPlanned}
+		if !a.InPlace {
+			sr.Actions = append(sr.Actions, ar)
+			planned = append(planned, a)
+			todo = append(todo, len(sr.Actions)-1)
+			continue
+		}
+		rec := j.Action(a.ID)
+		switch {
+		case rec.Done:
+			ar.Status, ar.Time = StatusAlreadyDone, rec.DoneAt
+		case rec.Pending && !r.dryRun:
+			if err := r.reconciled(s, a, "found done in AWS after an interrupted run"); err != nil {
+				return fail(err)
+			}
+			ar.Status, ar.Time = StatusReconciled, r.now().UTC()
+		default:
+			continue // in place, and not by this case: nothing to report
+		}
+		sr.Actions = append(sr.Actions, ar)
+		planned = append(planned, a)
+		r.emit(Progress{Step: s.ID, ActionID: a.ID, Description: a.Description, Status: ar.Status, Message: "in place in AWS"})
+	}
+	if len(todo) == 0 {
 		sr.Status = StatusDone
-		if s.Apply != nil {
+		switch {
+		case len(sr.Actions) > 0:
+			sr.Status = StatusAlreadyDone
+		case s.Apply != nil:
 			sr.Status = StatusNothingToDo
 		}
 		r.emit(Progress{Step: s.ID, Status: sr.Status})
 		return sr, nil
 	}
-	for _, a := range actions {
-		sr.Actions = append(sr.Actions, ActionResult{ID: a.ID, Description: a.Description, Status: StatusPlanned})
-	}
 	if r.dryRun {
 		var lines []string
-		for _, a := range actions {
-			lines = append(lines, a.Description)
+		for _, i := range todo {
+			lines = append(lines, sr.Actions[i].Description)
 		}
 		if _, err := r.c.Journal().Append(Entry{Time: r.now(), Kind: KindPlan, Step: s.ID, Message: "dry run, would call: " + strings.Join(lines, "; ")}); err != nil {
 			return fail(err)
 		}
 		sr.Status = StatusPlanned
-		for _, a := range actions {
-			r.emit(Progress{Step: s.ID, ActionID: a.ID, Description: a.Description, Status: StatusPlanned})
+		for _, i := range todo {
+			r.emit(Progress{Step: s.ID, ActionID: sr.Actions[i].ID, Description: sr.Actions[i].Description, Status: StatusPlanned})
 		}
 		return sr, nil
 	}
-
-	// Resume: what the journal shows done is not redone; what it shows
-	// started and unfinished is checked against AWS first.
-	j := r.c.Journal()
-	var todo []int
-	for i, a := range actions {
+	unjudged := todo
+	todo = nil
+	for _, i := range unjudged {
+		a := planned[i]
 		rec := j.Action(a.ID)
 		ar := &sr.Actions[i]
-		switch {
-		case rec.Done:
-			ar.Status, ar.Time = StatusAlreadyDone, rec.DoneAt
-			r.emit(Progress{Step: s.ID, ActionID: a.ID, Description: a.Description, Status: ar.Status, Message: "done in an earlier run"})
+		if !rec.Done && !rec.Pending {
+			todo = append(todo, i)
 			continue
-		case rec.Pending && s.Check != nil:
-			ok, err := s.Check(sctx, st, a)
-			if err != nil {
-				ar.Status, ar.Error = StatusFailed, err.Error()
-				return fail(fmt.Errorf("check unfinished action %s: %w", a.ID, err))
-			}
-			if ok {
-				if err := r.reconciled(s, a, "found done in AWS after an interrupted run"); err != nil {
-					return fail(err)
-				}
-				ar.Status, ar.Time = StatusReconciled, r.now().UTC()
-				r.emit(Progress{Step: s.ID, ActionID: a.ID, Description: a.Description, Status: ar.Status, Message: "found done after an interrupted run"})
-				continue
-			}
-		case rec.Pending && !s.Idempotent:
-			ar.Status = StatusFailed
-			return fail(&UnreconciledError{ActionID: a.ID})
 		}
-		todo = append(todo, i)
+		if s.Check == nil {
+			if rec.Pending && !s.Idempotent {
+				ar.Status = StatusFailed
+				return fail(&UnreconciledError{ActionID: a.ID})
+			}
+			todo = append(todo, i)
+			continue
+		}
+		ok, err := s.Check(sctx, st, a)
+		if err != nil {
+			ar.Status, ar.Error = StatusFailed, err.Error()
+			return fail(fmt.Errorf("check action %s against AWS: %w", a.ID, err))
+		}
+		switch {
+		case ok && rec.Done:
+			ar.Status, ar.Time = StatusAlreadyDone, rec.DoneAt
+			r.emit(Progress{Step: s.ID, ActionID: a.ID, Description: a.Description, Status: ar.Status, Message: "in place in AWS, done in an earlier run"})
+		case ok:
+			if err := r.reconciled(s, a, "found done in AWS after an interrupted run"); err != nil {
+				return fail(err)
+			}
+			ar.Status, ar.Time = StatusReconciled, r.now().UTC()
+			r.emit(Progress{Step: s.ID, ActionID: a.ID, Description: a.Description, Status: ar.Status, Message: "found done after an interrupted run"})
+		case rec.Done:
+			why := fmt.Sprintf("found undone in AWS at %s although this case did it at %s: doing it again",
+				r.now().UTC().Format(time.RFC3339), rec.DoneAt.UTC().Format(time.RFC3339))
+			if err := r.journal(Entry{Kind: KindNote, Step: s.ID, ActionID: a.ID, Action: a.Call(), Message: why}); err != nil {
+				return fail(err)
+			}
+			ar.Found = why
+			st.Warn("%s: %s", a.Description, why)
+			todo = append(todo, i)
+		default:
+			todo = append(todo, i)
+		}
 	}
 	if len(todo) == 0 {
 		sr.Status = StatusAlreadyDone
@@ -340,7 +392,7 @@ func (r *Runner) runStep(ctx context.Context, st *State, s Step, first bool, pre
 	}
 	pending := make([]Action, 0, len(todo))
 	for _, i := range todo {
-		pending = append(pending, actions[i])
+		pending = append(pending, planned[i])
 	}
 	approved, why := true, ""
 	switch {
@@ -371,7 +423,7 @@ func (r *Runner) runStep(ctx context.Context, st *State, s Step, first bool, pre
 		}
 	}
 	for _, i := range todo {
-		a := actions[i]
+		a := planned[i]
 		ar := &sr.Actions[i]
 		r.emit(Progress{Step: s.ID, ActionID: a.ID, Description: a.Description, Status: StatusRunning})
 		err := s.Apply(withAction(ctx, s.ID, &a), st, a)
@@ -402,6 +454,43 @@ func (r *Runner) reconciled(s Step, a Action, why string) error {
 		Description: a.Description, Message: why})
 }
 
+// readBack reads, after the steps, what the summary says about the account:
+// the key's status and the owner's revoke policy, as AWS has them now. What
+// cannot be read is said so, never filled in from the journal. The reads
+// change nothing and belong to no step, so they are not journaled.
+func (r *Runner) readBack(ctx context.Context, st *State) {
+	st.live = liveState{}
+	if st.Owner == "" && !st.Root {
+		return // identify did not get as far as the owner
+	}
+	var wg sync.WaitGroup
+	if !st.Root || st.Responder.IsRoot() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			keys, err := listKeysWith(ctx, r.iam, st.KeyID, st.Owner)
+			if err != nil {
+				st.Warn("could not read the key's status back from IAM: %v", err)
+				return
+			}
+			st.live.keys, st.live.keysRead = keys, true
+		}()
+	}
+	if !st.Root {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			t, err := readUserRevokeTimeWith(ctx, r.iam, st.Owner)
+			if err != nil {
+				st.Warn("could not read the revoke policy back from IAM: %v", err)
+				return
+			}
+			st.live.revokedBefore, st.live.revokeRead = t, true
+		}()
+	}
+	wg.Wait()
+}
+
 func (r *Runner) fillSummary(sum *Summary, st *State) {
 	sum.Account = st.Responder.Account
 	sum.Owner = st.Owner
@@ -412,21 +501,22 @@ func (r *Runner) fillSummary(sum *Summary, st *State) {
 	sum.Access = st.Access
 	sum.Quarantine = st.Quarantine
 	sum.Password = st.LoginProfile
-	sum.RevokedBefore = st.RevokedBefore
 	sum.Preflight = st.Preflight
-	for _, k := range st.Keys {
-		if k.ID == st.KeyID {
-			sum.KeyStatus = k.Status
-		}
-	}
-	if _, done := st.DoneAt(StepContain + "/UpdateAccessKey/" + st.KeyID); done || !st.DeactivatedAt.IsZero() {
-		sum.KeyStatus = "Inactive"
-		for i := range sum.OwnerKeys {
-			if sum.OwnerKeys[i].ID == st.KeyID {
-				sum.OwnerKeys[i].Status = "Inactive"
+	sum.FoundActiveAgain = st.FoundActiveAgain
+	sum.KeyStatus = KeyStatusUnknown
+	if st.live.keysRead {
+		sum.OwnerKeys = st.live.keys
+		sum.KeyStatus = keyGone
+		for _, k := range st.live.keys {
+			if k.ID == st.KeyID {
+				sum.KeyStatus = k.Status
 			}
 		}
 	}
+	if st.live.revokeRead {
+		sum.RevokedBefore = st.live.revokedBefore
+	}
+	sum.ReadAt = st.Now()
 	sum.Warnings = st.Warnings()
 }
 

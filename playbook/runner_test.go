@@ -157,8 +157,9 @@ func barrier(t *testing.T, n int) func() {
 }
 
 // TestContainThreeStages checks the round-trip stages: the three identity
-// calls run together (stage 1), UpdateAccessKey runs together with the read
-// of the existing revoke policy (stage 2), PutUserPolicy follows (stage 3).
+// calls run together (stage 1); the key's live status and the existing
+// revoke policy are read together (stage 2); UpdateAccessKey follows
+// (stage 3: the key is inactive), then PutUserPolicy.
 func TestContainThreeStages(t *testing.T) {
 	f := newFake()
 	stage1 := barrier(t, 3)
@@ -166,7 +167,7 @@ func TestContainThreeStages(t *testing.T) {
 	f.before["sts:GetCallerIdentity"] = stage1
 	f.before["sts:GetAccessKeyInfo"] = stage1
 	f.before["iam:GetAccessKeyLastUsed"] = stage1
-	f.before["iam:UpdateAccessKey"] = stage2
+	f.before["iam:ListAccessKeys"] = stage2
 	f.before["iam:GetUserPolicy"] = stage2
 	c := newCase(t)
 	_, err := NewRunner(c, f, f, WithClock(testClock)).Run(context.Background(), StepContain, StepRevokeSessions)
@@ -190,12 +191,15 @@ func TestContainThreeStages(t *testing.T) {
 	}
 	beforeUpdate := finishedBefore("iam:UpdateAccessKey")
 	beforePut := finishedBefore("iam:PutUserPolicy")
+	// The revoke policy's read runs beside the status read and may finish
+	// on either side of UpdateAccessKey's start.
+	beforeUpdate = slices.DeleteFunc(beforeUpdate, func(a string) bool { return a == "iam:GetUserPolicy" })
 	slices.Sort(beforeUpdate)
-	if want := []string{"iam:GetAccessKeyLastUsed", "sts:GetAccessKeyInfo", "sts:GetCallerIdentity"}; !slices.Equal(beforeUpdate, want) {
-		t.Errorf("calls finished before UpdateAccessKey = %v, want only stage 1 %v", beforeUpdate, want)
+	if want := []string{"iam:GetAccessKeyLastUsed", "iam:ListAccessKeys", "sts:GetAccessKeyInfo", "sts:GetCallerIdentity"}; !slices.Equal(beforeUpdate, want) {
+		t.Errorf("calls finished before UpdateAccessKey = %v, want stages 1 and 2 %v", beforeUpdate, want)
 	}
 	slices.Sort(beforePut)
-	if want := []string{"iam:GetAccessKeyLastUsed", "iam:GetUserPolicy", "iam:UpdateAccessKey", "sts:GetAccessKeyInfo", "sts:GetCallerIdentity"}; !slices.Equal(beforePut, want) {
+	if want := []string{"iam:GetAccessKeyLastUsed", "iam:GetUserPolicy", "iam:ListAccessKeys", "iam:UpdateAccessKey", "sts:GetAccessKeyInfo", "sts:GetCallerIdentity"}; !slices.Equal(beforePut, want) {
 		t.Errorf("calls finished before PutUserPolicy = %v, want %v", beforePut, want)
 	}
 	if f.status(testKey) != "Inactive" {
@@ -681,4 +685,74 @@ func TestPreflight(t *testing.T) {
 			t.Errorf("preflight = %+v, warnings %v", sum.Preflight, sum.Warnings)
 		}
 	})
+}
+
+// TestRerunTrustsAWSOverTheJournal: after containment, someone turns the
+// key back on and deletes the revoke policy. A re-run on the same case must
+// see that in AWS, contain again, and say so — not report the journal's
+// "already done".
+func TestRerunTrustsAWSOverTheJournal(t *testing.T) {
+	f := newFake()
+	c := newCase(t)
+	if _, err := newRunner(c, f).Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	f.keys[testKey].status = "Active"
+	delete(f.users["ci-deploy"].inline, RevokePolicyName)
+
+	sum, err := newRunner(c, f).Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.status(testKey) != "Inactive" || f.inlineDoc("ci-deploy", RevokePolicyName) == "" {
+		t.Fatalf("re-run left the key %s and the policy %q", f.status(testKey), f.inlineDoc("ci-deploy", RevokePolicyName))
+	}
+	if n := f.count("iam:UpdateAccessKey"); n != 2 {
+		t.Errorf("UpdateAccessKey called %d times over two runs, want 2", n)
+	}
+	if sum.KeyStatus != "Inactive" || sum.RevokedBefore.IsZero() || sum.FoundActiveAgain.IsZero() {
+		t.Errorf("summary: status %q revokedBefore %v foundActiveAgain %v", sum.KeyStatus, sum.RevokedBefore, sum.FoundActiveAgain)
+	}
+	if stepStatus(sum, StepContain) != StatusDone || stepStatus(sum, StepRevokeSessions) != StatusDone {
+		t.Errorf("contain %s, revoke %s, want done", stepStatus(sum, StepContain), stepStatus(sum, StepRevokeSessions))
+	}
+	found := false
+	for _, e := range journalEntries(t, c) {
+		if e.Kind == KindNote && strings.Contains(e.Message, "was found Active at") {
+			found = true
+		}
+	}
+	if !found {
+		t.Error("the journal does not say the key was found Active again")
+	}
+
+	// A third run finds everything in place and changes nothing.
+	sum, err = newRunner(c, f).Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := f.count("iam:UpdateAccessKey"); n != 2 {
+		t.Errorf("UpdateAccessKey called %d times over three runs, want 2", n)
+	}
+	if stepStatus(sum, StepContain) != StatusAlreadyDone || !sum.FoundActiveAgain.IsZero() {
+		t.Errorf("third run: contain %s, foundActiveAgain %v", stepStatus(sum, StepContain), sum.FoundActiveAgain)
+	}
+}
+
+// TestSummaryReadsKeyStatusFromAWS: a dry run on a case whose journal shows
+// the key deactivated reports the key as IAM lists it now.
+func TestSummaryReadsKeyStatusFromAWS(t *testing.T) {
+	f := newFake()
+	c := newCase(t)
+	if _, err := newRunner(c, f).Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	f.keys[testKey].status = "Active"
+	sum, err := newRunner(c, f, WithDryRun(true)).Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.KeyStatus != "Active" || stepStatus(sum, StepContain) != StatusPlanned {
+		t.Errorf("dry run: key %q, contain %s; want Active, planned", sum.KeyStatus, stepStatus(sum, StepContain))
+	}
 }

@@ -84,6 +84,10 @@ type State struct {
 
 	// contain
 	DeactivatedAt time.Time
+	// FoundActiveAgain is when this run found the key Active although the
+	// case had deactivated it before (zero otherwise).
+	FoundActiveAgain time.Time
+	keyFound         string // the key's status in IAM when the run read it
 
 	// revoke-sessions
 	RevokedBefore time.Time // the time the user's revoke policy now denies before
@@ -105,6 +109,9 @@ type State struct {
 
 	// preflight
 	Preflight *PreflightResult
+
+	// live is what the run read back from AWS after its steps.
+	live liveState
 
 	now        func() time.Time
 	journal    *Journal // nil in a dry run
@@ -179,4 +186,13 @@ func (st *State) responderIsOwner() bool {
 // a session token: unknown key, or an ASIA key.
 func (st *State) responderMayBeSession() bool {
 	return st.Responder.KeyID == "" || strings.HasPrefix(st.Responder.KeyID, "ASIA")
+}
+
+// liveState is what a run reads back from AWS after its steps, for the
+// summary: the owner's keys and revoke policy as they are now.
+type liveState struct {
+	keys          []KeyInfo
+	keysRead      bool
+	revokedBefore time.Time
+	revokeRead    bool
 }

@@ -68,6 +68,10 @@ type Action struct {
 	// Description is the exact call in AWS CLI terms, for the plan and the
 	// confirmation prompt.
 	Description string
+	// InPlace marks an action whose effect the plan found already in place
+	// in AWS: it is not made, and the runner only records whether this case
+	// did it (or reconciles an interrupted run that did).
+	InPlace bool `json:"-"`
 }
 
 // Call returns "service:Name", the IAM action name of the call.

@@ -15,21 +15,33 @@ const (
 	StatusSkipped     = "skipped"
 )
 
+// KeyStatusUnknown is Summary.KeyStatus when IAM could not be read.
+const KeyStatusUnknown = "unknown"
+
 // Summary is the result of a run, stable for `-o json`.
 type Summary struct {
-	Case       string            `json:"case"`
-	KeyID      string            `json:"key"`
-	Account    string            `json:"account,omitempty"`
-	Owner      string            `json:"owner,omitempty"`
-	RootKey    bool              `json:"rootKey,omitempty"`
-	Responder  string            `json:"responder,omitempty"`
-	KeyStatus  string            `json:"keyStatus,omitempty"`
+	Case      string `json:"case"`
+	KeyID     string `json:"key"`
+	Account   string `json:"account,omitempty"`
+	Owner     string `json:"owner,omitempty"`
+	RootKey   bool   `json:"rootKey,omitempty"`
+	Responder string `json:"responder,omitempty"`
+	// KeyStatus is the key's status as IAM listed it at ReadAt, after the
+	// run's steps: Active, Inactive, Deleted, or KeyStatusUnknown when it
+	// could not be read.
+	KeyStatus string `json:"keyStatus,omitempty"`
+	// FoundActiveAgain is when the run found the key Active although the
+	// case had deactivated it before.
+	FoundActiveAgain time.Time `json:"foundActiveAgain,omitzero"`
+	// ReadAt is when the run read the key and the revoke policy back.
+	ReadAt     time.Time         `json:"readAt,omitzero"`
 	LastUsed   *KeyUse           `json:"lastUsed,omitempty"`
 	OwnerKeys  []KeyInfo         `json:"ownerKeys,omitempty"`
 	Access     *Access           `json:"access,omitempty"`
 	Quarantine []string          `json:"quarantinePolicies,omitempty"`
 	Password   *LoginProfileInfo `json:"consolePassword,omitempty"`
-	// RevokedBefore is the time before which the owner's sessions are denied.
+	// RevokedBefore is the time before which the owner's sessions are
+	// denied, as the revoke policy in IAM said at ReadAt (zero: no policy).
 	RevokedBefore time.Time        `json:"sessionsRevokedBefore,omitzero"`
 	Preflight     *PreflightResult `json:"preflight,omitempty"`
 	DryRun        bool             `json:"dryRun,omitempty"`
@@ -54,6 +66,9 @@ type ActionResult struct {
 	Status      string    `json:"status"`
 	Time        time.Time `json:"time,omitzero"`
 	Error       string    `json:"error,omitempty"`
+	// Found says that AWS showed the action undone although this case had
+	// done it before (a key turned back on, a policy deleted), and when.
+	Found string `json:"found,omitempty"`
 }
 
 // Progress is one event of a run, for a live display.
