@@ -1,12 +1,9 @@
 package playbook
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -44,9 +41,6 @@ type Case struct {
 	mu      sync.Mutex
 	meta    Meta
 	journal *Journal
-
-	eventsMu       sync.Mutex
-	eventsRepaired bool
 }
 
 // CaseDirName is the directory name of a case for key created at t.
@@ -266,151 +260,4 @@ func (c *Case) ReadFindings(v any) error {
 		return fmt.Errorf("decode findings: %w", err)
 	}
 	return nil
-}
-
-// AppendEvents appends raw CloudTrail records to events.jsonl, one compact
-// JSON object a line, and syncs before returning, so a record returned is a
-// record kept. Secret fields are redacted. A last line left half-written by
-// a crash is cut off first (its record is fetched again on resume).
-func (c *Case) AppendEvents(records ...json.RawMessage) error {
-	if len(records) == 0 {
-		return nil
-	}
-	var buf bytes.Buffer
-	for i, r := range records {
-		if err := compactRecord(&buf, r); err != nil {
-			return fmt.Errorf("append event %d: %w", i+1, err)
-		}
-		buf.WriteByte('\n')
-	}
-	c.eventsMu.Lock()
-	defer c.eventsMu.Unlock()
-	f, err := os.OpenFile(c.Path(EventsFile), os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		return fmt.Errorf("open events: %w", err)
-	}
-	defer f.Close()
-	if !c.eventsRepaired {
-		if err := cutPartialLine(f); err != nil {
-			return err
-		}
-		c.eventsRepaired = true
-	}
-	if _, err := f.Seek(0, io.SeekEnd); err != nil {
-		return fmt.Errorf("append events: %w", err)
-	}
-	if _, err := f.Write(buf.Bytes()); err != nil {
-		return fmt.Errorf("append events: %w", err)
-	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("sync events: %w", err)
-	}
-	return nil
-}
-
-// compactRecord writes r as one line, redacted.
-func compactRecord(buf *bytes.Buffer, r json.RawMessage) error {
-	if !json.Valid(r) {
-		return errors.New("not valid JSON")
-	}
-	if !mayHoldSecret(r) {
-		return json.Compact(buf, r)
-	}
-	var v any
-	dec := json.NewDecoder(bytes.NewReader(r))
-	dec.UseNumber()
-	if err := dec.Decode(&v); err != nil {
-		return err
-	}
-	if nv, changed := redactValue(v); changed {
-		b, err := json.Marshal(nv)
-		if err != nil {
-			return err
-		}
-		buf.Write(b)
-		return nil
-	}
-	return json.Compact(buf, r)
-}
-
-// mayHoldSecret is a cheap pre-check before decoding a record to redact it.
-func mayHoldSecret(r []byte) bool {
-	low := bytes.ToLower(r)
-	for _, w := range []string{"secret", "token", "password", "privatekey", "keymaterial", "akia", "asia"} {
-		if bytes.Contains(low, []byte(w)) {
-			return true
-		}
-	}
-	return false
-}
-
-// cutPartialLine truncates f after its last newline.
-func cutPartialLine(f *os.File) error {
-	st, err := f.Stat()
-	if err != nil {
-		return fmt.Errorf("check events: %w", err)
-	}
-	size := st.Size()
-	if size == 0 {
-		return nil
-	}
-	const chunk = 64 << 10
-	buf := make([]byte, chunk)
-	end := size
-	for end > 0 {
-		start := max(0, end-chunk)
-		n, err := f.ReadAt(buf[:end-start], start)
-		if err != nil && !errors.Is(err, io.EOF) {
-			return fmt.Errorf("check events: %w", err)
-		}
-		if end == size && n > 0 && buf[n-1] == '\n' {
-			return nil
-		}
-		if i := bytes.LastIndexByte(buf[:n], '\n'); i >= 0 {
-			return truncate(f, start+int64(i)+1)
-		}
-		end = start
-	}
-	return truncate(f, 0)
-}
-
-func truncate(f *os.File, size int64) error {
-	if err := f.Truncate(size); err != nil {
-		return fmt.Errorf("cut partial event line: %w", err)
-	}
-	return nil
-}
-
-// ReadEvents calls fn with each record of events.jsonl in file order. A last
-// line cut short by a crash is skipped; a damaged line elsewhere is an error
-// naming it. No events file means no events.
-func (c *Case) ReadEvents(fn func(json.RawMessage) error) error {
-	f, err := os.Open(c.Path(EventsFile))
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil
-		}
-		return fmt.Errorf("open events: %w", err)
-	}
-	defer f.Close()
-	r := bufio.NewReaderSize(f, 256<<10)
-	for n := 1; ; n++ {
-		line, err := r.ReadBytes('\n')
-		if errors.Is(err, io.EOF) {
-			return nil // a final line without newline is a partial write
-		}
-		if err != nil {
-			return fmt.Errorf("read events: %w", err)
-		}
-		line = bytes.TrimSuffix(line, []byte{'\n'})
-		if len(line) == 0 {
-			continue
-		}
-		if !json.Valid(line) {
-			return fmt.Errorf("read events: line %d of %s is not valid JSON", n, EventsFile)
-		}
-		if err := fn(json.RawMessage(line)); err != nil {
-			return err
-		}
-	}
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/keyleak/keyleak/internal/redact"
 	"io/fs"
 	"os"
 	"sync"
@@ -134,13 +135,13 @@ func (j *Journal) Append(e Entry) (Entry, error) {
 		e.Time = time.Now()
 	}
 	e.Time = e.Time.UTC()
-	e.Request = redact(e.Request)
-	e.Response = redact(e.Response)
-	e.Message = scrubText(e.Message)
-	e.Description = scrubText(e.Description)
+	e.Request = redact.Value(e.Request)
+	e.Response = redact.Value(e.Response)
+	e.Message = redact.Text(e.Message)
+	e.Description = redact.Text(e.Description)
 	if e.Error != nil {
 		cp := *e.Error
-		cp.Message = scrubText(cp.Message)
+		cp.Message = redact.Text(cp.Message)
 		e.Error = &cp
 	}
 	j.mu.Lock()

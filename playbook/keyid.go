@@ -2,6 +2,7 @@ package playbook
 
 import (
 	"fmt"
+	"github.com/keyleak/keyleak/internal/redact"
 	"strings"
 )
 
@@ -13,12 +14,12 @@ func ValidateKeyID(id string) error {
 	if id == "" {
 		return &KeyIDError{Reason: "no key given; pass the access key ID (AKIA… or ASIA…, 20 characters)"}
 	}
-	if looksLikeSecret(id) {
+	if redact.LooksLikeSecret(id) {
 		return &KeyIDError{Reason: "this looks like a secret access key (40 characters), not an access key ID; pass the ID that starts with AKIA or ASIA, and treat the secret as exposed: do not paste it anywhere else"}
 	}
 	if fields := strings.Fields(id); len(fields) > 1 {
 		for _, f := range fields {
-			if looksLikeSecret(f) {
+			if redact.LooksLikeSecret(f) {
 				return &KeyIDError{Reason: "the input holds a secret access key next to the ID; pass only the access key ID (AKIA…), and do not paste the secret anywhere else"}
 			}
 		}
@@ -48,24 +49,4 @@ func ValidateKeyID(id string) error {
 		}
 	}
 	return nil
-}
-
-// looksLikeSecret reports whether s has the shape of a secret access key:
-// 40 characters of the base-64 alphabet with a lower-case letter, a slash or a
-// plus (access key IDs have none of them).
-func looksLikeSecret(s string) bool {
-	if len(s) != 40 {
-		return false
-	}
-	var marked bool
-	for _, r := range s {
-		switch {
-		case r >= 'a' && r <= 'z', r == '/', r == '+':
-			marked = true
-		case r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
-		default:
-			return false
-		}
-	}
-	return marked
 }

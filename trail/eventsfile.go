@@ -5,34 +5,32 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/keyleak/keyleak/internal/redact"
 	"io"
 	"os"
 )
 
 // WriteEvents writes the raw record of each event whose Key is not in seen,
-// one compact record a line, and adds the keys to seen. If w can Sync (an
-// *os.File), it is synced before WriteEvents returns, so that the records
-// survive a crash. It returns how many records it wrote.
+// one compact record a line with its secrets redacted (internal/redact:
+// the session token of a GetSessionToken response never reaches a file),
+// and adds the keys to seen. If w can Sync (an *os.File), it is synced
+// before WriteEvents returns, so that the records survive a crash. It
+// returns how many records it wrote.
 func WriteEvents(w io.Writer, events []Event, seen map[string]bool) (int, error) {
 	bw := bufio.NewWriter(w)
 	n := 0
+	var buf bytes.Buffer
 	for i := range events {
 		k := events[i].Key()
 		if seen[k] {
 			continue
 		}
-		raw := events[i].Raw
-		if bytes.ContainsAny(raw, "\r\n") {
-			var buf bytes.Buffer
-			if err := compactRecord(&buf, raw); err != nil {
-				return n, fmt.Errorf("write event %s: %w", k, err)
-			}
-			raw = buf.Bytes()
+		buf.Reset()
+		if err := redact.Record(&buf, events[i].Raw); err != nil {
+			return n, fmt.Errorf("write event %s: %w", k, err)
 		}
-		if _, err := bw.Write(raw); err != nil {
-			return n, fmt.Errorf("write events: %w", err)
-		}
-		if err := bw.WriteByte('\n'); err != nil {
+		buf.WriteByte('\n')
+		if _, err := bw.Write(buf.Bytes()); err != nil {
 			return n, fmt.Errorf("write events: %w", err)
 		}
 		seen[k] = true
@@ -49,24 +47,13 @@ func WriteEvents(w io.Writer, events []Event, seen map[string]bool) (int, error)
 	return n, nil
 }
 
-// compactRecord removes the insignificant white space of a record whose Raw
-// was set by hand rather than by ParseRecord.
-func compactRecord(buf *bytes.Buffer, raw []byte) error {
-	e, err := ParseRecord(raw)
-	if err != nil {
-		return err
-	}
-	_, err = buf.Write(e.Raw)
-	return err
-}
-
 // AppendEventsFile appends to a JSON Lines file of records (a case's
 // events.jsonl) the events it does not hold yet, by eventID, creating it
-// with mode 0600, and fsyncs it. A torn last line left by a crash is closed
-// with a newline first, so that it costs one record, not the next one too.
-// It returns how many records it added.
+// with mode 0600, and fsyncs it. A torn last line left by a crash is cut
+// off first: its record is incomplete, and is fetched again by the run that
+// appends. It returns how many records it added.
 func AppendEventsFile(path string, events []Event) (int, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o600)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return 0, fmt.Errorf("open events file: %w", err)
 	}
@@ -77,9 +64,12 @@ func AppendEventsFile(path string, events []Event) (int, error) {
 		return 0, fmt.Errorf("read events file: %w", err)
 	}
 	if held.torn {
-		if _, err := f.Write([]byte{'\n'}); err != nil {
-			return 0, fmt.Errorf("append events file: %w", err)
+		if err := f.Truncate(held.complete); err != nil {
+			return 0, fmt.Errorf("cut torn event line: %w", err)
 		}
+	}
+	if _, err := f.Seek(held.complete, io.SeekStart); err != nil {
+		return 0, fmt.Errorf("append events file: %w", err)
 	}
 	n, err := WriteEvents(f, events, seen)
 	if err != nil {
@@ -108,8 +98,9 @@ func ReadEventsFile(path string) (events []Event, skipped int, err error) {
 }
 
 type readStats struct {
-	skipped int
-	torn    bool // the file does not end with a newline
+	skipped  int
+	torn     bool  // the file does not end with a newline
+	complete int64 // bytes up to and including the last newline
 }
 
 // readEvents parses each line of r as a record and hands it to fn.
@@ -120,6 +111,9 @@ func readEvents(r io.Reader, fn func(Event)) (readStats, error) {
 		line, err := br.ReadBytes('\n')
 		if len(line) > 0 {
 			st.torn = line[len(line)-1] != '\n'
+			if !st.torn {
+				st.complete += int64(len(line))
+			}
 			if rec := bytes.TrimSpace(line); len(rec) > 0 {
 				if e, perr := ParseRecord(rec); perr == nil {
 					fn(e)

@@ -83,8 +83,34 @@ func TestAppendEventsFileTornLine(t *testing.T) {
 		t.Fatalf("append: %d, %v", n, err)
 	}
 	evs, skipped, err := trail.ReadEventsFile(path)
-	if err != nil || skipped != 1 || len(evs) != 2 || evs[1].EventID != "torn" {
-		t.Fatalf("ReadEventsFile = %+v, %d skipped, %v", evs, skipped, err)
+	if err != nil || skipped != 0 || len(evs) != 2 || evs[1].EventID != "torn" {
+		t.Fatalf("ReadEventsFile = %+v, %d skipped, %v; want the torn line cut and its record appended whole", evs, skipped, err)
+	}
+}
+
+// TestEventsFileRedactsSecrets: the records a case keeps never hold a
+// secret access key or a session token, whatever the API returned.
+func TestEventsFileRedactsSecrets(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "events.jsonl")
+	raw := []byte(`{"eventVersion":"1.08","eventID":"s1","eventTime":"2024-05-01T10:00:00Z","eventSource":"sts.amazonaws.com",` +
+		`"eventName":"GetSessionToken","awsRegion":"us-east-1","userIdentity":{"type":"IAMUser","accessKeyId":"AKIAIOSFODNN7EXAMPLE"},` +
+		`"responseElements":{"credentials":{"accessKeyId":"ASIAIOSFODNN7EXAMPLE","sessionToken":"IQoJb3JpZ2luX2VjEXAMPLETOKEN",` +
+		`"secretAccessKey":"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY","expiration":"May 1, 2024, 10:00:00 PM"}}}`)
+	if _, err := trail.AppendEventsFile(path, parsed(t, raw)); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, secret := range []string{"IQoJb3JpZ2luX2VjEXAMPLETOKEN", "wJalrXUtnFEMI"} {
+		if strings.Contains(string(b), secret) {
+			t.Errorf("events.jsonl holds %s:\n%s", secret, b)
+		}
+	}
+	evs, _, err := trail.ReadEventsFile(path)
+	if err != nil || len(evs) != 1 || evs[0].ResponseString("credentials", "accessKeyId") != "ASIAIOSFODNN7EXAMPLE" {
+		t.Errorf("the derived key ID must survive redaction: %+v %v", evs, err)
 	}
 }
 

@@ -1,8 +1,14 @@
-package playbook
+// Package redact decides once what a secret looks like and replaces it:
+// the journal's requests and responses, the CloudTrail records kept in a
+// case, and free text. Access key IDs are kept (they are what the responder
+// searches for); secret access keys, session tokens, passwords and private
+// keys never reach a file keyleak writes.
+package redact
 
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"regexp"
 	"strings"
 )
@@ -36,12 +42,12 @@ func isSensitive(name string) bool {
 	return sensitiveNames[b.String()]
 }
 
-// redact returns v as plain JSON values (maps, slices, strings, numbers)
+// Value returns v as plain JSON values (maps, slices, strings, numbers)
 // with secret fields replaced: by name (SecretAccessKey, SessionToken,
 // Password, KeyMaterial …), and 40-character secret-shaped strings that sit
 // beside an access key ID. It never fails: a value that cannot be encoded is
 // journaled as a note saying so.
-func redact(v any) any {
+func Value(v any) any {
 	if v == nil {
 		return nil
 	}
@@ -84,7 +90,7 @@ func redactValue(v any) (any, bool) {
 				}
 				continue
 			}
-			if s, ok := val.(string); ok && withKeyID && looksLikeSecret(s) {
+			if s, ok := val.(string); ok && withKeyID && LooksLikeSecret(s) {
 				x[k] = Redacted
 				changed = true
 				continue
@@ -103,25 +109,84 @@ func redactValue(v any) (any, bool) {
 		}
 		return x, changed
 	case string:
-		s := scrubText(x)
+		s := Text(x)
 		return s, s != x
 	}
 	return v, false
 }
 
-// scrubText replaces secret-shaped words in a text that also holds an access
+// Text replaces secret-shaped words in a text that also holds an access
 // key ID ("AKIA… wJalrXUtnFEMI/…" pasted together). A 40-character word alone
 // is left as is: hashes and IDs have that length too.
-func scrubText(s string) string {
+func Text(s string) string {
 	if !keyIDPattern.MatchString(s) {
 		return s
 	}
 	// Whole words only: a 40-character slice of a longer word (an action ID
 	// holding a key ID) is not a secret.
 	return wordPattern.ReplaceAllStringFunc(s, func(w string) string {
-		if looksLikeSecret(w) {
+		if LooksLikeSecret(w) {
 			return Redacted
 		}
 		return w
 	})
+}
+
+// LooksLikeSecret reports whether s has the shape of a secret access key:
+// 40 characters of the base-64 alphabet with a lower-case letter, a slash or a
+// plus (access key IDs have none of them).
+func LooksLikeSecret(s string) bool {
+	if len(s) != 40 {
+		return false
+	}
+	var marked bool
+	for _, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z', r == '/', r == '+':
+			marked = true
+		case r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
+		default:
+			return false
+		}
+	}
+	return marked
+}
+
+// Record writes the JSON record r to buf as one compact line (without the
+// newline), with secret fields redacted as Value does: session tokens of
+// GetSessionToken and AssumeRole responses, passwords, private keys. It is
+// the one redaction every case file's records pass through.
+func Record(buf *bytes.Buffer, r []byte) error {
+	if !json.Valid(r) {
+		return errors.New("not valid JSON")
+	}
+	if !mayHoldSecret(r) {
+		return json.Compact(buf, r)
+	}
+	var v any
+	dec := json.NewDecoder(bytes.NewReader(r))
+	dec.UseNumber()
+	if err := dec.Decode(&v); err != nil {
+		return err
+	}
+	if nv, changed := redactValue(v); changed {
+		b, err := json.Marshal(nv)
+		if err != nil {
+			return err
+		}
+		buf.Write(b)
+		return nil
+	}
+	return json.Compact(buf, r)
+}
+
+// mayHoldSecret is a cheap pre-check before decoding a record to redact it.
+func mayHoldSecret(r []byte) bool {
+	low := bytes.ToLower(r)
+	for _, w := range []string{"secret", "token", "password", "privatekey", "keymaterial", "akia", "asia"} {
+		if bytes.Contains(low, []byte(w)) {
+			return true
+		}
+	}
+	return false
 }
