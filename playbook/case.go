@@ -60,6 +60,27 @@ func CreateCase(parent, keyID string, now time.Time) (*Case, error) {
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create case directory: %w", err)
 	}
+	return initCase(dir, keyID, now)
+}
+
+// CreateCaseAt makes a new case in dir, which must not exist or be empty
+// (--case DIR naming a new directory).
+func CreateCaseAt(dir, keyID string, now time.Time) (*Case, error) {
+	if err := ValidateKeyID(keyID); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create case directory: %w", err)
+	}
+	if ents, err := os.ReadDir(dir); err != nil {
+		return nil, fmt.Errorf("create case directory: %w", err)
+	} else if len(ents) > 0 {
+		return nil, &UsageError{Reason: fmt.Sprintf("%s is not empty: a new case needs a new or empty directory", dir)}
+	}
+	return initCase(dir, keyID, now)
+}
+
+func initCase(dir, keyID string, now time.Time) (*Case, error) {
 	// The umask may have removed bits we want, never added any; chmod makes
 	// the mode exact.
 	if err := os.Chmod(dir, 0o700); err != nil {

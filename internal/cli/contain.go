@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -14,10 +13,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/spf13/cobra"
 
-	"github.com/keyleak/keyleak/internal/awsapi"
-	"github.com/keyleak/keyleak/internal/caseview"
+	"github.com/keyleak/keyleak/internal/casefile"
 	"github.com/keyleak/keyleak/playbook"
-	"github.com/keyleak/keyleak/trail"
+	"github.com/keyleak/keyleak/respond"
 )
 
 // containOptions are the flags of `keyleak contain`; only what the command uses.
@@ -82,7 +80,7 @@ again on the same case resumes and never does anything twice.`,
 	fl.StringVar(&o.CaseDir, "case", "", "case directory to resume (default: the newest case of the key under --dir, or a new one)")
 	fl.StringVar(&o.Parent, "dir", ".", "where new case directories are made")
 	fl.BoolVar(&o.Org, "org", false, "work across the key's AWS organization: contain in the key's account, revoke its role sessions in every account they reach")
-	fl.StringVar(&o.RoleName, "role-name", defaultOrgRole, "with --org: the role assumed in accounts other than yours")
+	fl.StringVar(&o.RoleName, "role-name", respond.DefaultOrgRole, "with --org: the role assumed in accounts other than yours")
 	_ = cmd.MarkFlagRequired("key")
 	return cmd
 }
@@ -110,104 +108,41 @@ func containRun(ctx context.Context, f *Factory, o *containOptions) error {
 	if !o.Yes && !o.DryRun && !f.IO.StdinTTY {
 		return usageErrorf("contain changes your AWS account and there is no terminal to confirm on: run it with --yes, or with --dry-run to see the plan")
 	}
-	clients, err := f.Clients(ctx)
-	if err != nil {
+	e := f.Engine()
+	// AWS first: a missing configuration leaves no case directory behind.
+	if _, err := e.Clients(ctx); err != nil {
 		return err
 	}
-	var access *orgAccess
-	var keyAccount string
-	if o.Org {
-		if access, keyAccount, clients, err = openKeyAccount(ctx, clients, o.Key, o.RoleName); err != nil {
-			return err
-		}
-	}
-	creds, err := clients.Config().Credentials.Retrieve(ctx)
-	if err != nil {
-		return &AuthError{Err: fmt.Errorf("load AWS credentials: %w", err)}
-	}
-	c, err := openCase(o.CaseDir, o.Parent, o.Key, f.Now())
+	c, err := e.OpenCase(casefile.Ref{Dir: o.CaseDir, Parent: o.Parent, Key: o.Key})
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-
-	opts := []playbook.Option{
-		playbook.WithResponderKeyID(creds.AccessKeyID),
-		playbook.WithDryRun(o.DryRun),
-		playbook.WithForce(o.Force),
-		playbook.WithClock(f.Now),
-	}
+	var h respond.Hooks
 	if o.Yes {
-		opts = append(opts, playbook.WithConfirm(func(context.Context, playbook.Step, []playbook.Action) (bool, error) { return true, nil }))
+		h.Confirm = func(context.Context, playbook.Step, []playbook.Action) (bool, error) { return true, nil }
 	} else if f.IO.StdinTTY {
-		opts = append(opts, playbook.WithConfirm(terminalConfirm(f.IO)))
+		h.Confirm = terminalConfirm(f.IO)
 	}
 	if o.Output == outputText {
-		opts = append(opts, playbook.WithProgress(func(p playbook.Progress) { printProgress(f.IO.ErrOut, p) }))
+		h.Progress = func(p playbook.Progress) { printProgress(f.IO.ErrOut, p) }
+		h.Note = func(s string) { fmt.Fprintf(f.IO.ErrOut, "» %s\n", s) }
 	}
-	r := playbook.NewRunner(c, clients.IAM(), clients.STS(""), opts...)
-	sum, runErr := r.Run(ctx, o.steps()...)
-	if sum != nil && !sum.DryRun {
-		if err := saveSummary(c, sum); err != nil {
+	res, runErr := e.Contain(ctx, c, respond.ContainRequest{
+		Steps: o.steps(), DryRun: o.DryRun, Force: o.Force, Org: o.Org, RoleName: o.RoleName,
+	}, h)
+	if res != nil {
+		var err error
+		if o.Org {
+			err = printOrgContain(f.IO.Out, o.Output, res.Summary, res.RoleSessions)
+		} else {
+			err = printContainSummary(f.IO.Out, o.Output, res.Summary)
+		}
+		if err != nil {
 			return err
 		}
 	}
-	if !o.Org {
-		if sum != nil {
-			if err := printContainSummary(f.IO.Out, o.Output, sum); err != nil {
-				return err
-			}
-		}
-		return playbookError(runErr)
-	}
-	var sessions []*playbook.Summary
-	orgErr := runErr
-	if runErr == nil {
-		sessions, orgErr = containOrgSessions(ctx, f, o, access, keyAccount, clients, func(i playbook.IAM, s playbook.STS) *playbook.Runner {
-			return playbook.NewRunner(c, i, s, opts...)
-		})
-	}
-	if sum != nil {
-		if err := printOrgContain(f.IO.Out, o.Output, sum, sessions); err != nil {
-			return err
-		}
-	}
-	if orgErr != nil && runErr == nil {
-		var pe *PartialError
-		if errors.As(orgErr, &pe) {
-			return orgErr
-		}
-		return &PartialError{Err: orgErr}
-	}
-	return playbookError(runErr)
-}
-
-// containOrgSessions sweeps the key's trail across the organization for the
-// role sessions it made and revokes them in each role's account.
-func containOrgSessions(ctx context.Context, f *Factory, o *containOptions, access *orgAccess, keyAccount string,
-	clients *awsapi.Clients, newRunner func(playbook.IAM, playbook.STS) *playbook.Runner) ([]*playbook.Summary, error) {
-	if o.Output == outputText {
-		fmt.Fprintf(f.IO.ErrOut, "» Looking for role sessions of %s across the organization\n", o.Key)
-	}
-	inv, err := trail.NewOrgSweep(keyAccount, access.opener(nil), nil).Run(ctx, o.Key)
-	if inv == nil {
-		return nil, err
-	}
-	sums, revokeErr := orgRevoke(ctx, access, clients, inv, newRunner)
-	var problems []string
-	if err != nil {
-		problems = append(problems, err.Error())
-	}
-	if s := inv.Coverage.Summary(); s != "" {
-		problems = append(problems, "role sessions may be missed: "+s)
-	}
-	if revokeErr != nil {
-		problems = append(problems, revokeErr.Error())
-	}
-	if len(problems) > 0 {
-		return sums, &PartialError{Err: errors.New(strings.Join(problems, "; "))}
-	}
-	return sums, nil
+	return runErr
 }
 
 // printOrgContain writes the contain summary and those of the role sessions
@@ -246,58 +181,6 @@ func printOrgContain(w io.Writer, format outputFormat, sum *playbook.Summary, se
 		}
 	}
 	_, err := io.WriteString(w, b.String())
-	return err
-}
-
-// saveSummary keeps the run's summary in the case for the report.
-func saveSummary(c *playbook.Case, sum *playbook.Summary) error {
-	b, err := json.MarshalIndent(sum, "", "  ")
-	if err != nil {
-		return fmt.Errorf("save contain summary: %w", err)
-	}
-	if err := c.WriteFile(caseview.ContainFile, b); err != nil {
-		return fmt.Errorf("save contain summary: %w", err)
-	}
-	return nil
-}
-
-// openCase opens the case the flags name, or the key's newest one under
-// parent, or makes a new one.
-func openCase(dir, parent, key string, now time.Time) (*playbook.Case, error) {
-	if dir != "" {
-		c, err := playbook.OpenCase(dir)
-		if err != nil {
-			return nil, &UsageError{Err: fmt.Errorf("open case: %w", err)}
-		}
-		if c.Meta().KeyID != key {
-			c.Close()
-			return nil, usageErrorf("case %s is for key %s, not %s", dir, c.Meta().KeyID, key)
-		}
-		return c, nil
-	}
-	c, _, err := playbook.OpenOrCreateCase(parent, key, now)
-	if err != nil {
-		return nil, fmt.Errorf("open case: %w", err)
-	}
-	return c, nil
-}
-
-// playbookError maps the playbook's typed errors onto the exit-code table.
-func playbookError(err error) error {
-	if err == nil {
-		return nil
-	}
-	var partial *playbook.PartialError
-	var denied *playbook.AccessDeniedError
-	var creds *playbook.CredentialsError
-	switch {
-	case errors.Is(err, playbook.ErrInvalidKeyID):
-		return &UsageError{Err: err}
-	case errors.As(err, &partial):
-		return &PartialError{Err: err}
-	case errors.As(err, &denied), errors.As(err, &creds):
-		return &AuthError{Err: err}
-	}
 	return err
 }
 
@@ -340,7 +223,7 @@ func renderContainText(sum *playbook.Summary) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Key        %s", sum.KeyID)
 	if sum.KeyStatus != "" {
-		fmt.Fprintf(&b, " (%s)", sum.KeyStatus)
+		fmt.Fprintf(&b, " (%s in IAM at %s)", sum.KeyStatus, sum.ReadAt.UTC().Format(time.RFC3339))
 	}
 	b.WriteString("\n")
 	if sum.Account != "" {
@@ -358,8 +241,14 @@ func renderContainText(sum *playbook.Summary) string {
 	if sum.Responder != "" {
 		fmt.Fprintf(&b, "Responder  %s\n", sum.Responder)
 	}
-	if !sum.RevokedBefore.IsZero() {
+	if !sum.FoundActiveAgain.IsZero() {
+		fmt.Fprintf(&b, "Found      the key Active again at %s, although this case had deactivated it\n", sum.FoundActiveAgain.UTC().Format(time.RFC3339))
+	}
+	switch {
+	case !sum.RevokedBefore.IsZero():
 		fmt.Fprintf(&b, "Sessions   issued before %s are denied\n", sum.RevokedBefore.UTC().Format(time.RFC3339))
+	case !sum.RootKey && !sum.DryRun && sum.KeyStatus != playbook.KeyStatusUnknown:
+		b.WriteString("Sessions   NOT revoked: no revoke policy on the user\n")
 	}
 	b.WriteString("\n")
 	for _, s := range sum.Steps {
@@ -370,6 +259,9 @@ func renderContainText(sum *playbook.Summary) string {
 				t = " at " + a.Time.UTC().Format(time.RFC3339)
 			}
 			fmt.Fprintf(&b, "  %-13s %s%s\n", a.Status, a.Description, t)
+			if a.Found != "" {
+				fmt.Fprintf(&b, "                %s\n", a.Found)
+			}
 			if a.Error != "" {
 				fmt.Fprintf(&b, "                %s\n", a.Error)
 			}

@@ -12,11 +12,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/spf13/cobra"
 
-	"github.com/keyleak/keyleak/assess"
 	"github.com/keyleak/keyleak/internal/awsapi"
 	"github.com/keyleak/keyleak/internal/awssim"
-	"github.com/keyleak/keyleak/internal/caseview"
+	"github.com/keyleak/keyleak/internal/casefile"
 	"github.com/keyleak/keyleak/playbook"
+	"github.com/keyleak/keyleak/respond"
 )
 
 // demoOptions are the flags of `keyleak demo`.
@@ -169,21 +169,17 @@ func narrate(ctx context.Context, f *Factory, o *demoOptions, srv *awssim.Server
 // demoEradicate removes every resource the investigation found the attacker
 // made, as `keyleak eradicate --apply --yes --only …` with the full list.
 func demoEradicate(ctx context.Context, f *Factory, key, caseDir string) error {
-	c, err := playbook.OpenCase(caseDir)
+	c, err := casefile.OpenExisting(caseDir)
 	if err != nil {
 		return fmt.Errorf("open the demo's case: %w", err)
 	}
-	var findings assess.Findings
-	ok, err := caseview.ReadFile(c, playbook.FindingsFile, &findings)
+	targets, _, err := f.Engine().Targets(ctx, c, false)
 	c.Close()
 	if err != nil {
 		return err
 	}
-	if !ok {
-		return fmt.Errorf("the demo's investigation left no findings in %s", caseDir)
-	}
 	var ids []string
-	for _, t := range assess.Targets(findings.Resources, false) {
+	for _, t := range targets {
 		ids = append(ids, t.Key())
 	}
 	if len(ids) == 0 {
@@ -195,34 +191,21 @@ func demoEradicate(ctx context.Context, f *Factory, key, caseDir string) error {
 
 // demoStep runs playbook steps on the demo's case with --yes semantics.
 func demoStep(ctx context.Context, f *Factory, o *demoOptions, key string, steps ...string) error {
-	clients, err := f.Clients(ctx)
-	if err != nil {
-		return err
-	}
-	creds, err := clients.Config().Credentials.Retrieve(ctx)
-	if err != nil {
-		return fmt.Errorf("load demo credentials: %w", err)
-	}
-	c, err := openCase("", o.Dir, key, f.Now())
+	e := f.Engine()
+	c, err := e.OpenCase(casefile.Ref{Parent: o.Dir, Key: key})
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	r := playbook.NewRunner(c, clients.IAM(), clients.STS(""),
-		playbook.WithResponderKeyID(creds.AccessKeyID),
-		playbook.WithConfirm(func(context.Context, playbook.Step, []playbook.Action) (bool, error) { return true, nil }),
-		playbook.WithProgress(func(p playbook.Progress) {
+	_, err = e.Contain(ctx, c, respond.ContainRequest{Steps: steps}, respond.Hooks{
+		Confirm: func(context.Context, playbook.Step, []playbook.Action) (bool, error) { return true, nil },
+		Progress: func(p playbook.Progress) {
 			if p.ActionID != "" && p.Status == playbook.StatusDone {
 				fmt.Fprintf(f.IO.Out, "   done  %s\n", shorten(p.Description, 100))
 			}
-		}))
-	sum, err := r.Run(ctx, steps...)
-	if sum != nil {
-		if serr := saveSummary(c, sum); serr != nil {
-			return serr
-		}
-	}
-	return playbookError(err)
+		},
+	})
+	return err
 }
 
 // watch shows the calls of the leaked key's chain as they happen, for d:

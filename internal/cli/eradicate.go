@@ -6,10 +6,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/keyleak/keyleak/assess"
-	"github.com/keyleak/keyleak/internal/awsapi"
-	"github.com/keyleak/keyleak/internal/caseview"
+	"github.com/keyleak/keyleak/internal/casefile"
 	"github.com/keyleak/keyleak/playbook"
+	"github.com/keyleak/keyleak/respond"
 )
 
 // eradicateOptions are the flags of `keyleak eradicate`.
@@ -66,89 +65,44 @@ undone. Run keyleak investigate first: eradication works from its findings.`,
 }
 
 func eradicateRun(ctx context.Context, f *Factory, o *eradicateOptions) error {
-	clients, err := f.Clients(ctx)
-	if err != nil {
+	e := f.Engine()
+	if _, err := e.Clients(ctx); err != nil {
 		return err
-	}
-	creds, err := clients.Config().Credentials.Retrieve(ctx)
-	if err != nil {
-		return &AuthError{Err: fmt.Errorf("load AWS credentials: %w", err)}
 	}
 	dir := o.CaseDir
 	if dir == "" {
-		if dir, err = playbook.FindCase(o.Parent, o.Key); err != nil {
+		found, err := playbook.FindCase(o.Parent, o.Key)
+		if err != nil || found == "" {
 			return usageErrorf("no case of %s under %s: run keyleak investigate --key %s first", o.Key, o.Parent, o.Key)
 		}
+		dir = found
 	}
-	c, err := openCase(dir, o.Parent, o.Key, f.Now())
+	c, err := casefile.OpenExisting(dir)
 	if err != nil {
-		return err
+		return respond.Classify(err)
 	}
 	defer c.Close()
-	var findings assess.Findings
-	if ok, err := caseview.ReadFile(c, playbook.FindingsFile, &findings); err != nil {
-		return err
-	} else if !ok {
-		return usageErrorf("case %s has no findings: run keyleak investigate --key %s first", c.Dir(), o.Key)
+	if c.Meta().KeyID != o.Key {
+		return usageErrorf("case %s is for key %s, not %s", dir, c.Meta().KeyID, o.Key)
 	}
-	// The state may have changed since the investigation: check it again.
-	inv := inventoryClients(clients)
-	resources, err := assess.Inventory(ctx, inv, findings.Resources)
-	if err != nil {
-		return fmt.Errorf("check resources: %w", err)
-	}
-	targets := assess.Targets(resources, o.All)
-	if len(o.Only) > 0 {
-		if targets, err = playbook.SelectTargets(targets, o.Only); err != nil {
-			return &UsageError{Err: err}
-		}
-	}
-	opts := []playbook.Option{
-		playbook.WithResponderKeyID(creds.AccessKeyID),
-		playbook.WithDryRun(!o.Apply),
-		playbook.WithClock(f.Now),
-	}
+	var h respond.Hooks
 	switch {
 	case o.Yes:
-		opts = append(opts, playbook.WithConfirm(func(context.Context, playbook.Step, []playbook.Action) (bool, error) { return true, nil }))
+		h.Confirm = func(context.Context, playbook.Step, []playbook.Action) (bool, error) { return true, nil }
 	case f.IO.StdinTTY:
-		opts = append(opts, playbook.WithConfirm(terminalConfirm(f.IO)))
+		h.Confirm = terminalConfirm(f.IO)
 	}
 	if o.Output == outputText {
-		opts = append(opts, playbook.WithProgress(func(p playbook.Progress) { printProgress(f.IO.ErrOut, p) }))
+		h.Progress = func(p playbook.Progress) { printProgress(f.IO.ErrOut, p) }
 	}
-	r := playbook.NewRunner(c, clients.IAM(), clients.STS(""), opts...)
-	sum, runErr := r.Eradicate(ctx, targets, playbook.EradicateClients{
-		IAM:    clients.IAM(),
-		EC2:    func(region string) playbook.EradicateEC2 { return clients.EC2(region) },
-		Lambda: func(region string) playbook.EradicateLambda { return clients.Lambda(region) },
-	})
-	if o.Apply {
-		// What is left, for the report and the next run.
-		if after, err := assess.Inventory(ctx, inv, findings.Resources); err == nil {
-			findings.Resources = after
-			if err := c.WriteFindings(findings); err != nil {
-				return fmt.Errorf("save findings: %w", err)
-			}
-		}
-	}
-	if sum != nil {
-		if err := printContainSummary(f.IO.Out, o.Output, sum); err != nil {
+	res, runErr := e.Eradicate(ctx, c, respond.EradicateRequest{Only: o.Only, All: o.All, DryRun: !o.Apply}, h)
+	if res != nil {
+		if err := printContainSummary(f.IO.Out, o.Output, res.Summary); err != nil {
 			return err
 		}
+		if len(res.Targets) == 0 && runErr == nil && o.Output == outputText {
+			fmt.Fprintln(f.IO.Out, "Nothing to remove: every resource the attacker created is gone.")
+		}
 	}
-	if len(targets) == 0 && runErr == nil && o.Output == outputText {
-		fmt.Fprintln(f.IO.Out, "Nothing to remove: every resource the attacker created is gone.")
-	}
-	return playbookError(runErr)
-}
-
-// inventoryClients are the clients the live checks of resources use.
-func inventoryClients(clients *awsapi.Clients) assess.Clients {
-	return assess.Clients{
-		IAM:    clients.IAM(),
-		EC2:    func(r string) assess.EC2API { return clients.EC2(r) },
-		Lambda: func(r string) assess.LambdaAPI { return clients.Lambda(r) },
-		S3:     func(r string) assess.S3API { return clients.S3(r) },
-	}
+	return runErr
 }

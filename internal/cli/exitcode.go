@@ -3,9 +3,10 @@ package cli
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"github.com/aws/smithy-go"
+
+	"github.com/keyleak/keyleak/respond"
 )
 
 // Exit codes: the one table every command maps its outcome to.
@@ -18,29 +19,19 @@ const (
 	ExitCancelled = 130 // interrupted
 )
 
-// UsageError is bad input from the user: a flag, an argument, a key ID.
-type UsageError struct{ Err error }
-
-func (e *UsageError) Error() string { return e.Err.Error() }
-func (e *UsageError) Unwrap() error { return e.Err }
+// The error kinds are the engine's, so that the commands and the engine
+// speak of the same rows of the table.
+type (
+	// UsageError is bad input from the user: a flag, an argument, a key ID.
+	UsageError = respond.UsageError
+	// PartialError reports work that was done only in part.
+	PartialError = respond.PartialError
+	// AuthError is an AWS authentication or permission failure.
+	AuthError = respond.AuthError
+)
 
 // usageErrorf builds a UsageError.
-func usageErrorf(format string, args ...any) error {
-	return &UsageError{Err: fmt.Errorf(format, args...)}
-}
-
-// PartialError reports work that was done only in part: what failed is in
-// the message, what succeeded was kept and printed.
-type PartialError struct{ Err error }
-
-func (e *PartialError) Error() string { return e.Err.Error() }
-func (e *PartialError) Unwrap() error { return e.Err }
-
-// AuthError is an AWS authentication or permission failure.
-type AuthError struct{ Err error }
-
-func (e *AuthError) Error() string { return e.Err.Error() }
-func (e *AuthError) Unwrap() error { return e.Err }
+func usageErrorf(format string, args ...any) error { return respond.Usagef(format, args...) }
 
 // authCodes are the AWS error codes that mean "who you are" or "what you may
 // do" is the problem, in every protocol's spelling.

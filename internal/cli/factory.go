@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/keyleak/keyleak/internal/awsapi"
+	"github.com/keyleak/keyleak/respond"
 )
 
 // Factory hands commands their expensive dependencies lazily, so that
@@ -29,6 +30,11 @@ type Factory struct {
 // NewFactory returns the factory of a real run.
 func NewFactory(io *IOStreams) *Factory {
 	return &Factory{IO: io, Now: time.Now, loadConfig: awsapi.Load}
+}
+
+// Engine returns the response engine on the factory's lazy AWS clients.
+func (f *Factory) Engine() *respond.Engine {
+	return respond.New(f.Clients, respond.WithClock(f.Now), respond.WithVersion(version()))
 }
 
 // Clients loads the AWS configuration on first use and returns the

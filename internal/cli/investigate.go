@@ -2,8 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -12,14 +10,14 @@ import (
 	"sync"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"golang.org/x/time/rate"
 
 	"github.com/keyleak/keyleak/assess"
-	"github.com/keyleak/keyleak/internal/awsapi"
-	"github.com/keyleak/keyleak/internal/caseview"
+	"github.com/keyleak/keyleak/internal/casefile"
 	"github.com/keyleak/keyleak/playbook"
+	"github.com/keyleak/keyleak/respond"
 	"github.com/keyleak/keyleak/trail"
 )
 
@@ -89,7 +87,7 @@ for older events or data events, point --logs at the trail's log files.
 	fl.Float64Var(&o.LookupRate, "lookup-rate", 2, "LookupEvents requests per second per region (AWS allows 2)")
 	_ = fl.MarkHidden("lookup-rate")
 	fl.BoolVar(&o.Org, "org", false, "follow the key across its AWS organization: investigate in the key's account and in every account a role session of it reaches")
-	fl.StringVar(&o.RoleName, "role-name", defaultOrgRole, "with --org: the role assumed in accounts other than yours")
+	fl.StringVar(&o.RoleName, "role-name", respond.DefaultOrgRole, "with --org: the role assumed in accounts other than yours")
 	_ = cmd.MarkFlagRequired("key")
 	return cmd
 }
@@ -138,11 +136,13 @@ func investigateRun(ctx context.Context, f *Factory, o *investigateOptions) erro
 	if o.Offline && o.Logs == "" {
 		return usageErrorf("--offline needs --logs: the API sweep itself calls AWS")
 	}
-	if err := o.SQL.validate(o.Logs); err != nil {
-		return err
+	if o.LookupRate <= 0 {
+		return usageErrorf("--lookup-rate must be more than 0")
 	}
-	if o.Org && o.SQL.set() {
-		return usageErrorf("--org sweeps each account's CloudTrail API; an organization trail's Athena table or Lake store already holds every account: leave out --org")
+	src := respond.Source{Logs: o.Logs, Athena: o.SQL.Athena, AthenaWorkgroup: o.SQL.AthenaWorkgroup,
+		AthenaOutput: o.SQL.AthenaOutput, Lake: o.SQL.Lake, Org: o.Org, RoleName: o.RoleName}
+	if err := src.Validate(); err != nil {
+		return err
 	}
 	var leakedAt time.Time
 	if o.LeakedAt != "" {
@@ -150,221 +150,47 @@ func investigateRun(ctx context.Context, f *Factory, o *investigateOptions) erro
 			return usageErrorf("--leaked-at: %w", err)
 		}
 	}
-	catalog, err := assess.LoadCatalog(o.Rules...)
-	if err != nil {
+	if _, err := assess.LoadCatalog(o.Rules...); err != nil {
 		return &UsageError{Err: fmt.Errorf("load rules: %w", err)}
 	}
-	if o.Org && o.Logs != "" {
-		return usageErrorf("--org reads CloudTrail through the API of each account; it does not combine with --logs")
+	var regions []string
+	if o.Regions != "" && o.Regions != "all" {
+		for _, r := range strings.Split(o.Regions, ",") {
+			if r = strings.TrimSpace(r); r != "" {
+				regions = append(regions, r)
+			}
+		}
 	}
-	clients, err := f.Clients(ctx)
-	if err != nil {
-		return err
-	}
-	var access *orgAccess
-	var keyAccount string
-	if o.Org {
-		if access, keyAccount, clients, err = openKeyAccount(ctx, clients, o.Key, o.RoleName); err != nil {
+	e := f.Engine()
+	if !o.Offline {
+		// AWS first: a missing configuration leaves no case directory behind.
+		if _, err := e.Clients(ctx); err != nil {
 			return err
 		}
 	}
-	c, err := openCase(o.CaseDir, o.Parent, o.Key, f.Now())
+	c, err := e.OpenCase(casefile.Ref{Dir: o.CaseDir, Parent: o.Parent, Key: o.Key})
 	if err != nil {
 		return err
 	}
 	defer c.Close()
 
 	progress := newProgressPrinter(f.IO.ErrOut, o.Output == outputText, f.IO.StderrTTY)
-	if o.LookupRate <= 0 {
-		return usageErrorf("--lookup-rate must be more than 0")
+	h := respond.Hooks{Source: progress.update}
+	if o.Output == outputText {
+		h.Note = func(s string) { fmt.Fprintln(f.IO.ErrOut, s) }
 	}
-	opts := []trail.Option{
-		trail.WithWindow(since, until),
-		trail.WithProgress(progress.update),
-		trail.WithLimiterRate(rate.Limit(o.LookupRate), max(1, int(o.LookupRate/2))),
-	}
-	var inv *trail.Investigation
-	var runErr error
-	var enabled []string // regions GuardDuty is searched in
-	switch {
-	case o.SQL.set():
-		inv, runErr = athenaOrLakeSource(ctx, clients, &o.SQL, o.Key, o.Regions, opts)
-	case o.Logs != "":
-		var src trail.LogSource
-		if strings.HasPrefix(o.Logs, "s3://") {
-			s3src, err := trail.NewS3Logs(clients.S3(""), o.Logs)
-			if err != nil {
-				return &UsageError{Err: err}
-			}
-			src = s3src
-		} else {
-			src = trail.DirLogs(o.Logs)
-		}
-		inv, runErr = trail.ScanLogs(ctx, src, o.Key, opts...)
-		if errors.Is(runErr, trail.ErrNoLogFiles) {
-			return &UsageError{Err: fmt.Errorf("no CloudTrail log files (.json, .json.gz, .jsonl) under %s", o.Logs)}
-		}
-	default:
-		known, err := trail.ListRegions(ctx, clients.EC2(""))
-		if err != nil {
-			return fmt.Errorf("list regions: %w", err)
-		}
-		var names []string
-		if o.Regions != "" && o.Regions != "all" {
-			names = strings.Split(o.Regions, ",")
-		}
-		regions, err := trail.SelectRegions(known, names)
-		if err != nil {
-			return &UsageError{Err: err}
-		}
-		for _, r := range regions {
-			if r.Enabled {
-				enabled = append(enabled, r.Name)
-			}
-		}
-		if o.Org {
-			describeOrg(ctx, f.IO.ErrOut, clients)
-			inv, runErr = trail.NewOrgSweep(keyAccount, access.opener(names), opts).Run(ctx, o.Key)
-			break
-		}
-		sweep := trail.NewSweep(regions, func(region string) cloudtrail.LookupEventsAPIClient {
-			return clients.CloudTrail(region)
-		}, opts...)
-		inv, runErr = sweep.Run(ctx, o.Key)
-	}
+	res, runErr := e.Investigate(ctx, c, respond.InvestigateRequest{
+		Source: src, Since: since, Until: until, Regions: regions, LeakedAt: leakedAt, Rules: o.Rules,
+		Offline: o.Offline, LookupRate: rate.Limit(o.LookupRate), LookupBurst: max(1, int(o.LookupRate/2)),
+	}, h)
 	progress.finish()
-	if inv == nil {
+	if res == nil {
 		return runErr
 	}
-	// Whatever was found is kept, even when the run was cut short.
-	if err := saveInvestigation(c, inv); err != nil {
+	if err := printInvestigation(f.IO.Out, o.Output, res.Trail, res.Assessment, res.GuardDuty, c.Dir()); err != nil {
 		return err
 	}
-	var live *awsapi.Clients
-	if !o.Offline {
-		live = clients
-	}
-	var accounts *keyAccounts
-	if o.Org && live != nil {
-		accounts = newKeyAccounts(access, keyAccount, inv)
-	}
-	a, gd, assessErr := assessInvestigationIn(ctx, live, accounts, enabled, c, inv, catalog, leakedAt, f.Now())
-	if a == nil {
-		return assessErr
-	}
-	if err := printInvestigation(f.IO.Out, o.Output, inv, a, gd, c.Dir()); err != nil {
-		return err
-	}
-	if runErr != nil {
-		return runErr
-	}
-	var failed []string
-	if s := inv.Coverage.Summary(); s != "" {
-		failed = append(failed, s)
-	}
-	if gd != nil && gd.Failed() {
-		for _, r := range gd.Regions {
-			if r.Error != "" {
-				failed = append(failed, "GuardDuty in "+r.Region+": "+r.Error)
-			}
-		}
-	}
-	if assessErr != nil {
-		failed = append(failed, assessErr.Error())
-	}
-	if len(failed) > 0 {
-		return &PartialError{Err: errors.New(strings.Join(failed, "; ") + "; what was found is saved in " + c.Dir() + ", and re-running resumes")}
-	}
-	return nil
-}
-
-// assessInvestigation judges the events, checks the live state of what the
-// keys created and GuardDuty's findings (with clients; nil is offline), and
-// writes findings.json. A failed live check is returned as an error beside
-// a usable assessment.
-func assessInvestigation(ctx context.Context, clients *awsapi.Clients, regions []string, c *playbook.Case, inv *trail.Investigation,
-	catalog *assess.Catalog, leakedAt, now time.Time) (*assess.Assessment, *assess.GuardDutyResult, error) {
-	return assessInvestigationIn(ctx, clients, nil, regions, c, inv, catalog, leakedAt, now)
-}
-
-// assessInvestigationIn is assessInvestigation where the resources a key
-// made are checked with the clients of that key's account (accounts, for
-// --org; nil checks everything with clients).
-func assessInvestigationIn(ctx context.Context, clients *awsapi.Clients, accounts *keyAccounts, regions []string, c *playbook.Case, inv *trail.Investigation,
-	catalog *assess.Catalog, leakedAt, now time.Time) (*assess.Assessment, *assess.GuardDutyResult, error) {
-	opts := assess.Options{Catalog: catalog, LeakedAt: leakedAt}
-	var sum playbook.Summary
-	if ok, err := caseview.ReadFile(c, caseview.ContainFile, &sum); err != nil {
-		return nil, nil, err
-	} else if ok {
-		opts.Owner = sum.Owner
-	}
-	var liveErr error
-	if clients != nil {
-		q, err := assess.QuarantineEvents(ctx, clients.CloudTrailRetrying("us-east-1"), opts.Owner, inv.Window)
-		if err != nil {
-			liveErr = fmt.Errorf("look up AWS's quarantine of the key: %w", err)
-		}
-		opts.Context = q
-	}
-	a, err := assess.Assess(inv, opts)
-	if err != nil {
-		return nil, nil, fmt.Errorf("assess events: %w", err)
-	}
-	var gd *assess.GuardDutyResult
-	if clients != nil {
-		res, err := accounts.inventory(ctx, clients, a.Resources)
-		if err != nil {
-			return nil, nil, fmt.Errorf("check resources: %w", err)
-		}
-		a.Resources = res
-		var keys []string
-		for _, k := range inv.Keys {
-			keys = append(keys, k.AccessKeyID)
-		}
-		if len(regions) > 0 {
-			g, err := assess.GuardDuty(ctx, func(r string) assess.GuardDutyAPI { return clients.GuardDuty(r) }, regions, keys)
-			if err != nil {
-				return nil, nil, fmt.Errorf("search GuardDuty: %w", err)
-			}
-			gd = &g
-		}
-	}
-	if err := c.WriteFindings(a.Findings(inv, gd, now)); err != nil {
-		return nil, nil, fmt.Errorf("save findings: %w", err)
-	}
-	return a, gd, liveErr
-}
-
-// saveInvestigation writes the events and the coverage into the case and
-// notes the run in the journal.
-func saveInvestigation(c *playbook.Case, inv *trail.Investigation) error {
-	added, err := trail.AppendEventsFile(c.Path(playbook.EventsFile), inv.Events)
-	if err != nil {
-		return fmt.Errorf("save events: %w", err)
-	}
-	res := inv.Result()
-	res.Events = nil
-	b, err := json.MarshalIndent(res, "", "  ")
-	if err != nil {
-		return fmt.Errorf("save investigation: %w", err)
-	}
-	if err := c.WriteFile(caseview.InvestigationFile, b); err != nil {
-		return fmt.Errorf("save investigation: %w", err)
-	}
-	if inv.Account != "" && c.Meta().Account == "" {
-		if err := c.SetAccount(inv.Account); err != nil {
-			return fmt.Errorf("save account: %w", err)
-		}
-	}
-	msg := fmt.Sprintf("investigation: %d events (%d new) of %d keys", len(inv.Events), added, len(inv.Keys))
-	if s := inv.Coverage.Summary(); s != "" {
-		msg += "; " + s
-	}
-	if _, err := c.Journal().Append(playbook.Entry{Kind: playbook.KindNote, Step: "investigate", Message: msg}); err != nil {
-		return fmt.Errorf("journal investigation: %w", err)
-	}
-	return nil
+	return runErr
 }
 
 func printInvestigation(w io.Writer, format outputFormat, inv *trail.Investigation, a *assess.Assessment, gd *assess.GuardDutyResult, caseDir string) error {
@@ -539,4 +365,24 @@ func (p *progressPrinter) finish() {
 		defer p.mu.Unlock()
 		fmt.Fprint(p.w, "\r\033[K")
 	}
+}
+
+// sqlSourceFlags are the flags of `keyleak investigate` that read the
+// events with SQL, from a table of the trail's logs in Athena or from a
+// CloudTrail Lake event data store, instead of LookupEvents: for events
+// older than LookupEvents' 90 days, data events, or an organization's
+// accounts at once.
+type sqlSourceFlags struct {
+	Athena          string
+	AthenaWorkgroup string
+	AthenaOutput    string
+	Lake            string
+}
+
+// addFlags declares the flags on investigate's flag set.
+func (s *sqlSourceFlags) addFlags(fl *pflag.FlagSet) {
+	fl.StringVar(&s.Athena, "athena", "", "read the events from this Athena table of the trail's logs (table or database.table; see 'keyleak athena ddl')")
+	fl.StringVar(&s.AthenaWorkgroup, "athena-workgroup", "", "Athena workgroup to run the queries in")
+	fl.StringVar(&s.AthenaOutput, "athena-output", "", "s3://bucket/prefix for Athena's query results (if the workgroup sets none)")
+	fl.StringVar(&s.Lake, "lake", "", "read the events from this CloudTrail Lake event data store (ID or ARN)")
 }

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"github.com/keyleak/keyleak/assess"
 	"strings"
 	"testing"
 	"time"
@@ -11,8 +10,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/athena"
 
+	"github.com/keyleak/keyleak/assess"
 	"github.com/keyleak/keyleak/internal/awsapi"
 	"github.com/keyleak/keyleak/internal/mototest"
+	"github.com/keyleak/keyleak/respond"
 	"github.com/keyleak/keyleak/trail"
 )
 
@@ -35,7 +36,8 @@ func TestSQLSourceFlagsValidate(t *testing.T) {
 		"bad table":            {s: sqlSourceFlags{Athena: "trail; DROP TABLE x", AthenaWorkgroup: "wg"}},
 		"bad store":            {s: sqlSourceFlags{Lake: "arn:aws:s3:::trail"}},
 	} {
-		err := c.s.validate(c.logs)
+		err := respond.Source{Logs: c.logs, Athena: c.s.Athena, AthenaWorkgroup: c.s.AthenaWorkgroup,
+			AthenaOutput: c.s.AthenaOutput, Lake: c.s.Lake}.Validate()
 		if c.ok && err != nil {
 			t.Errorf("%s: %v", name, err)
 		}
@@ -61,7 +63,7 @@ func TestLakeSourceFindsTheChain(t *testing.T) {
 		trail.WithBackoff(time.Millisecond, 4*time.Millisecond),
 		trail.WithProgress(func(s trail.SourceStatus) { progress = append(progress, s) }),
 	}
-	inv, err := athenaOrLakeSource(context.Background(), clients, &sqlSourceFlags{Lake: sim.EventDataStoreARN()}, truth.LeakedKey, "all", opts)
+	inv, err := respond.Source{Lake: sim.EventDataStoreARN()}.Sweep(context.Background(), clients, truth.LeakedKey, nil, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +81,7 @@ func TestLakeSourceFindsTheChain(t *testing.T) {
 		t.Errorf("keys %+v; coverage %+v; %d progress reports", inv.Keys, inv.Coverage, len(progress))
 	}
 	// An ID alone goes to the configured region, where the store is not.
-	inv, err = athenaOrLakeSource(context.Background(), clients, &sqlSourceFlags{Lake: sim.EventDataStoreID()}, truth.LeakedKey, "all", opts)
+	inv, err = respond.Source{Lake: sim.EventDataStoreID()}.Sweep(context.Background(), clients, truth.LeakedKey, nil, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,13 +100,10 @@ func TestAthenaSourceMoto(t *testing.T) {
 	if _, err := client.CreateWorkGroup(ctx, &athena.CreateWorkGroupInput{Name: aws.String("responders")}); err != nil {
 		t.Fatal(err)
 	}
-	s := &sqlSourceFlags{Athena: "security.trail", AthenaWorkgroup: "responders", AthenaOutput: "s3://results/keyleak/"}
-	if err := s.validate(""); err != nil {
-		t.Fatal(err)
-	}
+	s := respond.Source{Athena: "security.trail", AthenaWorkgroup: "responders", AthenaOutput: "s3://results/keyleak/"}
 	now := time.Now().UTC()
-	inv, err := athenaOrLakeSource(ctx, awsapi.NewClients(cfg), s, "AKIAQLEAKEDEXAMPLE01", "us-east-1, eu-west-1",
-		[]trail.Option{trail.WithWindow(now.Add(-72*time.Hour), now), trail.WithBackoff(time.Millisecond, time.Millisecond)})
+	inv, err := s.Sweep(ctx, awsapi.NewClients(cfg), "AKIAQLEAKEDEXAMPLE01", []string{"us-east-1", "eu-west-1"},
+		trail.WithWindow(now.Add(-72*time.Hour), now), trail.WithBackoff(time.Millisecond, time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}

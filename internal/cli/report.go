@@ -3,15 +3,13 @@ package cli
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/keyleak/keyleak/internal/caseview"
-	"github.com/keyleak/keyleak/playbook"
-	"github.com/keyleak/keyleak/report"
+	"github.com/keyleak/keyleak/internal/casefile"
+	"github.com/keyleak/keyleak/respond"
 )
 
 // reportOptions are the flags of `keyleak report`.
@@ -20,6 +18,7 @@ type reportOptions struct {
 	Formats []string
 	Lang    string
 	TZ      string
+	Offline bool
 	Output  outputFormat
 }
 
@@ -57,6 +56,7 @@ secret keys never appear.`,
 	fl.StringSliceVar(&o.Formats, "format", []string{"xlsx", "md", "json"}, "formats to write: xlsx, md, json")
 	fl.StringVar(&o.Lang, "lang", "en", "language of the Markdown report: en or ja")
 	fl.StringVar(&o.TZ, "tz", "", "time zone of the timeline's local-time column, e.g. Asia/Tokyo (default: this machine's)")
+	fl.BoolVar(&o.Offline, "offline", false, "write from the case alone: no AWS call; resources are reported as last read")
 	_ = cmd.MarkFlagRequired("case")
 	return cmd
 }
@@ -80,82 +80,25 @@ func (o *reportOptions) validate() error {
 	return nil
 }
 
-// reportFile is the file name of a format.
-func (o *reportOptions) reportFile(format string) string {
-	if format == "md" && o.Lang == "ja" {
-		return "report.ja.md"
-	}
-	return "report." + format
-}
-
 func reportRun(f *Factory, o *reportOptions) error {
-	if _, err := os.Stat(o.CaseDir); err != nil {
-		return usageErrorf("case directory %s: %w", o.CaseDir, err)
-	}
-	c, err := playbook.OpenCase(o.CaseDir)
+	c, err := casefile.OpenExisting(o.CaseDir)
 	if err != nil {
-		return &UsageError{Err: fmt.Errorf("open case: %w", err)}
+		return respond.Classify(err)
 	}
 	defer c.Close()
 	tz := time.Local
 	if o.TZ != "" {
 		tz, _ = time.LoadLocation(o.TZ)
 	}
-	written, err := writeReports(c, o.Formats, o.Lang, tz, f.Now())
+	var h respond.Hooks
+	if o.Output == outputText {
+		h.Note = func(s string) { fmt.Fprintf(f.IO.ErrOut, "note: %s\n", s) }
+	}
+	written, err := f.Engine().Report(context.Background(), c, respond.ReportRequest{Formats: o.Formats, Lang: o.Lang, TZ: tz, Offline: o.Offline}, h)
 	if err != nil {
 		return err
 	}
 	return printResult(f.IO.Out, o.Output, map[string]any{"case": c.Dir(), "files": written}, func() string {
 		return strings.Join(written, "\n") + "\n"
 	})
-}
-
-// writeReports writes the case's reports in the given formats into its
-// directory and notes them in the journal. It takes the open case, so the
-// runbook (which holds the case open) and the command write through the same
-// journal handle.
-func writeReports(c *playbook.Case, formats []string, lang string, tz *time.Location, now time.Time) ([]string, error) {
-	m, err := caseview.Load(c, caseview.Options{Now: now, Version: version()})
-	if err != nil {
-		return nil, err
-	}
-	o := &reportOptions{Lang: lang}
-	var written []string
-	for _, format := range formats {
-		name := o.reportFile(format)
-		if err := writeReport(c, name, format, m, lang, tz); err != nil {
-			return written, err
-		}
-		written = append(written, c.Path(name))
-	}
-	if _, err := c.Journal().Append(playbook.Entry{Kind: playbook.KindNote, Step: "report",
-		Message: "reports written: " + strings.Join(written, ", ")}); err != nil {
-		return written, fmt.Errorf("journal report: %w", err)
-	}
-	return written, nil
-}
-
-// writeReport writes one report file into the case, mode 0600.
-func writeReport(c *playbook.Case, name, format string, m *report.Model, lang string, tz *time.Location) (err error) {
-	file, err := c.CreateFile(name)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if cerr := file.Close(); err == nil && cerr != nil {
-			err = fmt.Errorf("write %s: %w", name, cerr)
-		}
-	}()
-	switch format {
-	case "xlsx":
-		err = report.WriteXLSX(file, m, report.XLSXOptions{TZ: tz, TmpDir: c.Dir()})
-	case "md":
-		err = report.WriteMarkdown(file, m, lang)
-	case "json":
-		err = report.WriteJSON(file, m)
-	}
-	if err != nil {
-		return fmt.Errorf("write %s: %w", name, err)
-	}
-	return file.Sync()
 }

@@ -13,7 +13,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/spf13/cobra"
 
+	"github.com/keyleak/keyleak/internal/casefile"
 	"github.com/keyleak/keyleak/playbook"
+	"github.com/keyleak/keyleak/respond"
 	"github.com/keyleak/keyleak/rotate"
 )
 
@@ -126,7 +128,7 @@ func rotateRun(ctx context.Context, f *Factory, o *rotateOptions) error {
 	default:
 		dest = rotate.Writer(f.IO.Out)
 	}
-	c, err := openCase(o.CaseDir, o.Parent, o.Key, f.Now())
+	c, err := f.Engine().OpenCase(casefile.Ref{Dir: o.CaseDir, Parent: o.Parent, Key: o.Key})
 	if err != nil {
 		return err
 	}
@@ -159,7 +161,7 @@ func rotateRun(ctx context.Context, f *Factory, o *rotateOptions) error {
 	if errors.As(runErr, &blocked) {
 		return runErr
 	}
-	return playbookError(runErr)
+	return respond.Classify(runErr)
 }
 
 func printRotateSummary(w io.Writer, format outputFormat, sum *rotate.Summary) error {

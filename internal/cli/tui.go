@@ -2,19 +2,14 @@ package cli
 
 import (
 	"context"
-	"fmt"
 	"sync"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/spf13/cobra"
 
-	"github.com/keyleak/keyleak/assess"
-	"github.com/keyleak/keyleak/internal/awsapi"
 	"github.com/keyleak/keyleak/internal/awssim"
 	"github.com/keyleak/keyleak/internal/tui"
 	"github.com/keyleak/keyleak/playbook"
-	"github.com/keyleak/keyleak/trail"
 )
 
 // runbookOptions are the root command's flags: `keyleak [--key K] [--case DIR]`
@@ -47,13 +42,7 @@ func runbookRun(cmd *cobra.Command, f *Factory, o *runbookOptions) error {
 		Parent:  ".",
 		Now:     f.Now,
 		Version: version(),
-		Connect: func(ctx context.Context) (*tui.Backend, error) {
-			clients, err := f.Clients(ctx)
-			if err != nil {
-				return nil, err
-			}
-			return RunbookBackend(ctx, clients, f.Now)
-		},
+		Engine:  f.Engine(),
 	}
 	return tui.Run(cmd.Context(), cfg, f.IO.In, f.IO.ErrOut)
 }
@@ -74,74 +63,9 @@ func demoRunbook(ctx context.Context, f *Factory, o *demoOptions, srv *awssim.Se
 		VerifyEvery: time.Second,
 		VerifyFor:   []time.Duration{30 * time.Second, time.Minute, 5 * time.Minute},
 		Attacker:    AttackerFeed(sim),
-		Connect: func(ctx context.Context) (*tui.Backend, error) {
-			clients, err := f.Clients(ctx)
-			if err != nil {
-				return nil, err
-			}
-			return RunbookBackend(ctx, clients, f.Now)
-		},
+		Engine:      f.Engine(),
 	}
 	return tui.Run(ctx, cfg, f.IO.In, f.IO.ErrOut)
-}
-
-// RunbookBackend is what the runbook calls AWS and the case through: the
-// same playbook, trail and assess code and the same case files as the
-// contain, investigate and report commands. The teatest flows of
-// internal/tui build their runbooks with it.
-func RunbookBackend(ctx context.Context, clients *awsapi.Clients, now func() time.Time) (*tui.Backend, error) {
-	creds, err := clients.Config().Credentials.Retrieve(ctx)
-	if err != nil {
-		return nil, &AuthError{Err: fmt.Errorf("load AWS credentials: %w", err)}
-	}
-	return &tui.Backend{
-		ResponderKeyID: creds.AccessKeyID,
-		IAM:            clients.IAM(),
-		STS:            clients.STS(""),
-		Regions:        clients.EC2(""),
-		CloudTrail:     func(region string) cloudtrail.LookupEventsAPIClient { return clients.CloudTrail(region) },
-		Inventory:      inventoryClients(clients),
-		Eradicate: playbook.EradicateClients{
-			IAM:    clients.IAM(),
-			EC2:    func(region string) playbook.EradicateEC2 { return clients.EC2(region) },
-			Lambda: func(region string) playbook.EradicateLambda { return clients.Lambda(region) },
-		},
-		Store: caseStore{clients: clients, now: now},
-	}, nil
-}
-
-// caseStore keeps the runbook's results with the functions the commands
-// use, so that the report reads a case the same whichever wrote it.
-type caseStore struct {
-	clients *awsapi.Clients
-	now     func() time.Time
-}
-
-// Assess judges the events as `keyleak investigate` does, with GuardDuty
-// searched in the regions the sweep found enabled.
-func (s caseStore) Assess(ctx context.Context, c *playbook.Case, inv *trail.Investigation) (*assess.Assessment, error) {
-	var regions []string
-	for _, src := range inv.Coverage.Sources {
-		if src.State != trail.StateNotEnabled {
-			regions = append(regions, src.Name)
-		}
-	}
-	a, _, err := assessInvestigation(ctx, s.clients, regions, c, inv, nil, time.Time{}, s.now())
-	return a, err
-}
-
-func (caseStore) SaveSummary(c *playbook.Case, sum *playbook.Summary) error {
-	return saveSummary(c, sum)
-}
-
-func (caseStore) SaveInvestigation(c *playbook.Case, inv *trail.Investigation) error {
-	return saveInvestigation(c, inv)
-}
-
-// WriteReports writes the reports into the open case, as `keyleak report`
-// does (which opens the case itself; the runbook holds it open already).
-func (s caseStore) WriteReports(c *playbook.Case, formats []string) ([]string, error) {
-	return writeReports(c, formats, "en", time.Local, s.now())
 }
 
 // AttackerFeed returns the calls the simulated attacker made with the

@@ -10,20 +10,16 @@
 package tui
 
 import (
-	"context"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/charmbracelet/lipgloss"
 	"golang.org/x/time/rate"
 
-	"github.com/keyleak/keyleak/assess"
-	"github.com/keyleak/keyleak/playbook"
-	"github.com/keyleak/keyleak/trail"
+	"github.com/keyleak/keyleak/respond"
 )
 
-// Config is what the runbook needs from outside. Connect and Store are
-// required; the rest have defaults.
+// Config is what the runbook needs from outside. Engine is required; the
+// rest have defaults.
 type Config struct {
 	// Key is the leaked key's ID (--key); empty asks for it.
 	Key string
@@ -35,9 +31,14 @@ type Config struct {
 	// Parent is where a new case directory is made, and where the newest
 	// case of the key is looked for to resume (default ".").
 	Parent string
-	// Connect loads the AWS configuration and returns the runbook's seams.
-	// It is called once, inside a tea.Cmd, after the key is known.
-	Connect func(ctx context.Context) (*Backend, error)
+	// Engine is the response engine every step calls (required): the same
+	// use cases as the commands, on the same AWS configuration.
+	Engine *respond.Engine
+	// Investigate is the investigation the runbook runs: its source (the
+	// API sweep by default; log files, S3, Athena, Lake, the organization),
+	// leak time, rules and regions, as the command-line flags gave them.
+	// The window and pacing are the runbook's.
+	Investigate respond.InvestigateRequest
 	// Now is the clock (default time.Now). Views show times from it only.
 	Now func() time.Time
 	// Renderer draws the styles; its colour profile decides how colours
@@ -62,40 +63,6 @@ type Config struct {
 	AttackerEvery time.Duration
 	// Version is keyleak's version, for the report.
 	Version string
-}
-
-// Backend is what the runbook calls AWS and the case through. The CLI
-// builds it from its AWS clients; the playbook, trail and assess packages
-// do the work.
-type Backend struct {
-	// ResponderKeyID is the access key ID of the responder's credentials,
-	// so that the runner can refuse to act with the leaked key itself.
-	ResponderKeyID string
-	IAM            playbook.IAM
-	STS            playbook.STS
-	Regions        trail.RegionsAPI
-	// CloudTrail returns a region's client; its SDK retries must be off
-	// (the sweep retries and counts throttles itself).
-	CloudTrail func(region string) cloudtrail.LookupEventsAPIClient
-	Inventory  assess.Clients
-	Eradicate  playbook.EradicateClients
-	Store      Store
-}
-
-// Store keeps what the runbook learns in the case directory, the same way
-// the non-interactive commands do.
-type Store interface {
-	// SaveSummary keeps a playbook run's summary for the report.
-	SaveSummary(c *playbook.Case, sum *playbook.Summary) error
-	// SaveInvestigation appends the events found and keeps the coverage.
-	SaveInvestigation(c *playbook.Case, inv *trail.Investigation) error
-	// Assess judges the investigation's events, checks the live state of
-	// what the keys created, and keeps the findings in the case. An error
-	// beside an assessment is a live check that failed.
-	Assess(ctx context.Context, c *playbook.Case, inv *trail.Investigation) (*assess.Assessment, error)
-	// WriteReports writes the reports in the given formats (xlsx, md,
-	// json) and returns their paths.
-	WriteReports(c *playbook.Case, formats []string) ([]string, error)
 }
 
 // AttackerCall is one call of the simulated attacker, for the demo.

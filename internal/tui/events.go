@@ -85,14 +85,17 @@ type assessDoneMsg struct {
 // assessCase judges every event of the case's investigation, as
 // `keyleak investigate` does, and keeps the findings in the case.
 func (s *session) assessCase() tea.Cmd {
-	c, be, inv := s.c, s.be, s.inv
+	c, eng := s.c, s.cfg.Engine
 	return s.start("assess", func(ctx context.Context, send func(tea.Msg)) {
-		a, err := be.Store.Assess(ctx, c, inv)
-		if a == nil {
+		res, err := eng.Reassess(ctx, c, true)
+		if res == nil {
+			if err == nil {
+				err = fmt.Errorf("assess: the case has no investigation yet")
+			}
 			send(assessDoneMsg{err: err})
 			return
 		}
-		send(assessDoneMsg{found: a, rows: buildRows(inv, a), warn: err})
+		send(assessDoneMsg{found: res.Assessment, rows: buildRows(res.Trail, res.Assessment), warn: err})
 	})
 }
 

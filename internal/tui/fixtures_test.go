@@ -12,7 +12,9 @@ import (
 	"github.com/muesli/termenv"
 
 	"github.com/keyleak/keyleak/assess"
+	"github.com/keyleak/keyleak/internal/awsapi"
 	"github.com/keyleak/keyleak/playbook"
+	"github.com/keyleak/keyleak/respond"
 	"github.com/keyleak/keyleak/trail"
 )
 
@@ -42,7 +44,9 @@ func newTestModel(t testing.TB, w, h int) *Model {
 		Parent:   "cases",
 		Now:      func() time.Time { return fixedNow },
 		Renderer: asciiRenderer(),
-		Connect:  func(context.Context) (*Backend, error) { return nil, fmt.Errorf("no AWS in this test") },
+		Engine: respond.New(func(context.Context) (*awsapi.Clients, error) {
+			return nil, fmt.Errorf("no AWS in this test")
+		}),
 	})
 	m.Update(sizeMsg(w, h))
 	return m

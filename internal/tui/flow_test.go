@@ -19,9 +19,9 @@ import (
 	"github.com/keyleak/keyleak/internal/awsapi"
 	"github.com/keyleak/keyleak/internal/awssim"
 	"github.com/keyleak/keyleak/internal/caseview"
-	"github.com/keyleak/keyleak/internal/cli"
 	"github.com/keyleak/keyleak/internal/tui"
 	"github.com/keyleak/keyleak/playbook"
+	"github.com/keyleak/keyleak/respond"
 	"github.com/keyleak/keyleak/trail"
 )
 
@@ -81,11 +81,11 @@ func startRunbook(t *testing.T, srv *awssim.Server, parent string, o flowOptions
 		LookupBurst: max(1, int(o.rate/2)),
 		VerifyEvery: 200 * time.Millisecond,
 		VerifyFor:   []time.Duration{2 * time.Second},
-		Connect: func(ctx context.Context) (*tui.Backend, error) {
+		Engine: respond.New(func(context.Context) (*awsapi.Clients, error) {
 			cfg := srv.Config(o.cred, "us-east-1")
 			cfg.RetryMaxAttempts = 3
-			return cli.RunbookBackend(ctx, awsapi.NewClients(cfg), time.Now)
-		},
+			return awsapi.NewClients(cfg), nil
+		}),
 	})
 	t.Cleanup(func() { m.Close() })
 	return teatest.NewTestModel(t, m, teatest.WithInitialTermSize(120, 40))

@@ -11,6 +11,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/keyleak/keyleak/playbook"
+	"github.com/keyleak/keyleak/respond"
 )
 
 // runProgressMsg is one progress event of a playbook run.
@@ -30,19 +31,22 @@ type runDoneMsg struct {
 // `keyleak contain` does: journaled, resumable, each changing step
 // confirmed by the responder. The summary is saved in the case.
 func (s *session) runPlaybook(job string, steps ...string) tea.Cmd {
-	c, be, cfg := s.c, s.be, s.cfg
+	c, eng := s.c, s.cfg.Engine
 	return s.start(job, func(ctx context.Context, send func(tea.Msg)) {
-		r := playbook.NewRunner(c, be.IAM, be.STS,
-			playbook.WithResponderKeyID(be.ResponderKeyID),
-			playbook.WithClock(cfg.Now),
-			playbook.WithConfirm(confirmer(job, send)),
-			playbook.WithProgress(func(p playbook.Progress) { send(runProgressMsg{job: job, p: p}) }))
-		sum, err := r.Run(ctx, steps...)
-		if sum != nil && !sum.DryRun {
-			if serr := be.Store.SaveSummary(c, sum); serr != nil && err == nil {
-				err = serr
-			}
+		h := respond.Hooks{
+			Confirm:  confirmer(job, send),
+			Progress: func(p playbook.Progress) { send(runProgressMsg{job: job, p: p}) },
 		}
+		if job == "contain" {
+			res, err := eng.Contain(ctx, c, respond.ContainRequest{Steps: steps}, h)
+			var sum *playbook.Summary
+			if res != nil {
+				sum = res.Summary
+			}
+			send(runDoneMsg{job: job, sum: sum, err: err})
+			return
+		}
+		sum, err := eng.Run(ctx, c, steps, h)
 		send(runDoneMsg{job: job, sum: sum, err: err})
 	})
 }

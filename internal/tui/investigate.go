@@ -11,6 +11,8 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/keyleak/keyleak/internal/casefile"
+	"github.com/keyleak/keyleak/respond"
 	"github.com/keyleak/keyleak/trail"
 )
 
@@ -72,38 +74,31 @@ func deref(s *string) string {
 // the case (even when interrupted), and hands back the case's whole
 // investigation.
 func (s *session) sweep() tea.Cmd {
-	c, be, cfg, keyID := s.c, s.be, s.cfg, s.key
+	c, cfg := s.c, s.cfg
+	req := cfg.Investigate
+	req.LookupRate, req.LookupBurst = cfg.LookupRate, cfg.LookupBurst
+	req.WrapCloudTrail = nil
 	return s.start("investigate", func(ctx context.Context, send func(tea.Msg)) {
-		known, err := trail.ListRegions(ctx, be.Regions)
-		if err != nil {
-			send(sweepDoneMsg{err: fmt.Errorf("list regions: %w", err)})
-			return
+		req.WrapCloudTrail = func(_ string, api cloudtrail.LookupEventsAPIClient) cloudtrail.LookupEventsAPIClient {
+			return watchedClient{LookupEventsAPIClient: api, send: send}
 		}
-		regions, _ := trail.SelectRegions(known, nil)
-		sw := trail.NewSweep(regions, func(region string) cloudtrail.LookupEventsAPIClient {
-			return watchedClient{LookupEventsAPIClient: be.CloudTrail(region), send: send}
-		},
-			trail.WithProgress(func(st trail.SourceStatus) { send(sweepStatusMsg{s: st}) }),
-			trail.WithLimiterRate(cfg.LookupRate, cfg.LookupBurst))
-		inv, runErr := sw.Run(ctx, keyID)
-		if inv == nil {
+		h := respond.Hooks{Source: func(st trail.SourceStatus) { send(sweepStatusMsg{s: st}) }}
+		res, runErr := cfg.Engine.Investigate(ctx, c, req, h)
+		if res == nil {
 			send(sweepDoneMsg{err: runErr})
 			return
 		}
 		// What was fetched is kept even when the sweep was cut short; the
-		// next sweep adds to it.
-		if err := be.Store.SaveInvestigation(c, inv); err != nil {
-			send(sweepDoneMsg{cov: inv.Coverage, err: err})
-			return
-		}
-		all, err := loadInvestigation(c)
+		// next sweep adds to it. The runbook shows the case's whole
+		// investigation.
+		all, err := casefile.LoadInvestigation(c)
 		if err == nil && all == nil {
-			all = inv
+			all = res.Trail
 		}
 		if runErr != nil {
 			err = runErr
 		}
-		send(sweepDoneMsg{inv: all, cov: inv.Coverage, err: err})
+		send(sweepDoneMsg{inv: all, cov: res.Trail.Coverage, err: err})
 	})
 }
 

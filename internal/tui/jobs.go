@@ -25,7 +25,6 @@ type session struct {
 	jobs   map[string]bool
 
 	c   *playbook.Case
-	be  *Backend
 	key string
 	// sum is the last identify or contain run's summary.
 	sum *playbook.Summary

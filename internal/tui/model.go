@@ -13,6 +13,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 
+	"github.com/keyleak/keyleak/internal/casefile"
 	"github.com/keyleak/keyleak/playbook"
 )
 
@@ -292,7 +293,6 @@ func (m *Model) quit() tea.Cmd {
 // caseOpenedMsg is the case opened (or resumed) and AWS connected.
 type caseOpenedMsg struct {
 	c      *playbook.Case
-	be     *Backend
 	resume resumeState
 	err    error
 }
@@ -301,31 +301,29 @@ type caseOpenedMsg struct {
 func (m *Model) open(keyID, dir string) tea.Cmd {
 	s := m.s
 	cfg := s.cfg
-	now := cfg.Now()
 	return s.start("open", func(ctx context.Context, send func(tea.Msg)) {
-		var c *playbook.Case
-		var err error
-		if dir != "" {
-			c, err = playbook.OpenCase(dir)
-			if err == nil && keyID != "" && c.Meta().KeyID != keyID {
-				c.Close()
-				c, err = nil, fmt.Errorf("open case: case %s is for key %s, not %s", dir, c.Meta().KeyID, keyID)
-			}
-		} else {
-			c, _, err = playbook.OpenOrCreateCase(cfg.Parent, keyID, now)
+		// AWS first: a missing configuration leaves no case directory
+		// behind, and the engine opens the case as the commands do.
+		if _, err := cfg.Engine.Clients(ctx); err != nil {
+			send(caseOpenedMsg{err: fmt.Errorf("connect to AWS: %w", err)})
+			return
 		}
+		if dir != "" && keyID == "" {
+			c, err := casefile.OpenExisting(dir)
+			if err != nil {
+				send(caseOpenedMsg{err: err})
+				return
+			}
+			keyID = c.Meta().KeyID
+			c.Close()
+		}
+		c, err := cfg.Engine.OpenCase(casefile.Ref{Dir: dir, Parent: cfg.Parent, Key: keyID})
 		if err != nil {
 			send(caseOpenedMsg{err: err})
 			return
 		}
-		be, err := cfg.Connect(ctx)
-		if err != nil {
-			c.Close()
-			send(caseOpenedMsg{err: fmt.Errorf("connect to AWS: %w", err)})
-			return
-		}
 		rs, err := loadResume(c)
-		send(caseOpenedMsg{c: c, be: be, resume: rs, err: err})
+		send(caseOpenedMsg{c: c, resume: rs, err: err})
 	})
 }
 
@@ -342,7 +340,7 @@ func (m *Model) opened(msg caseOpenedMsg) tea.Cmd {
 		return tea.Quit
 	}
 	s := m.s
-	s.c, s.be, s.key = msg.c, msg.be, msg.c.Meta().KeyID
+	s.c, s.key = msg.c, msg.c.Meta().KeyID
 	m.state = stateRunbook
 	cur := msg.resume.apply(s)
 	for _, sc := range m.screens {

@@ -10,6 +10,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/keyleak/keyleak/playbook"
+	"github.com/keyleak/keyleak/respond"
 )
 
 // reportDoneMsg carries the paths of the reports written.
@@ -21,9 +22,9 @@ type reportDoneMsg struct {
 // writeReports writes the case's reports through the store, as `keyleak
 // report` does.
 func (s *session) writeReports() tea.Cmd {
-	c, be := s.c, s.be
+	c, eng := s.c, s.cfg.Engine
 	return s.start("report", func(ctx context.Context, send func(tea.Msg)) {
-		paths, err := be.Store.WriteReports(c, reportFormats())
+		paths, err := eng.Report(ctx, c, respond.ReportRequest{Formats: reportFormats()}, respond.Hooks{})
 		send(reportDoneMsg{paths: paths, err: err})
 	})
 }

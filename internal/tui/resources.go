@@ -10,6 +10,7 @@ import (
 
 	"github.com/keyleak/keyleak/assess"
 	"github.com/keyleak/keyleak/playbook"
+	"github.com/keyleak/keyleak/respond"
 )
 
 // inventoryDoneMsg is the live state of the resources the keys created.
@@ -20,9 +21,9 @@ type inventoryDoneMsg struct {
 
 // inventory checks, region by region, whether each resource still exists.
 func (s *session) inventory(resources []assess.Resource) tea.Cmd {
-	be := s.be
+	eng := s.cfg.Engine
 	return s.start("inventory", func(ctx context.Context, send func(tea.Msg)) {
-		out, err := assess.Inventory(ctx, be.Inventory, resources)
+		out, err := eng.Inventory(ctx, resources)
 		send(inventoryDoneMsg{resources: out, err: err})
 	})
 }
@@ -36,15 +37,25 @@ type eradicateDoneMsg struct {
 // eradicate removes the targets through the playbook's eradicate step:
 // one confirmation per resource, every call journaled.
 func (s *session) eradicate(targets []playbook.Target) tea.Cmd {
-	c, be, cfg := s.c, s.be, s.cfg
+	c, eng := s.c, s.cfg.Engine
 	const job = "eradicate"
+	only := make([]string, 0, len(targets))
+	for _, t := range targets {
+		only = append(only, t.Key())
+	}
 	return s.start(job, func(ctx context.Context, send func(tea.Msg)) {
-		r := playbook.NewRunner(c, be.IAM, be.STS,
-			playbook.WithResponderKeyID(be.ResponderKeyID),
-			playbook.WithClock(cfg.Now),
-			playbook.WithConfirm(confirmer(job, send)),
-			playbook.WithProgress(func(p playbook.Progress) { send(runProgressMsg{job: job, p: p}) }))
-		sum, err := r.Eradicate(ctx, targets, be.Eradicate)
+		var sum *playbook.Summary
+		if len(only) == 0 {
+			send(eradicateDoneMsg{})
+			return
+		}
+		res, err := eng.Eradicate(ctx, c, respond.EradicateRequest{Only: only, All: true}, respond.Hooks{
+			Confirm:  confirmer(job, send),
+			Progress: func(p playbook.Progress) { send(runProgressMsg{job: job, p: p}) },
+		})
+		if res != nil {
+			sum = res.Summary
+		}
 		send(eradicateDoneMsg{sum: sum, err: err})
 	})
 }

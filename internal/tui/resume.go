@@ -1,15 +1,9 @@
 package tui
 
 import (
-	"encoding/json"
-	"errors"
-	"fmt"
-	"io/fs"
 	"os"
-	"slices"
-	"strings"
 
-	"github.com/keyleak/keyleak/internal/caseview"
+	"github.com/keyleak/keyleak/internal/casefile"
 	"github.com/keyleak/keyleak/playbook"
 	"github.com/keyleak/keyleak/trail"
 )
@@ -33,15 +27,12 @@ func reportFormats() []string { return []string{"xlsx", "md", "json"} }
 // loadResume reads the case's summary, investigation and reports.
 func loadResume(c *playbook.Case) (resumeState, error) {
 	var rs resumeState
-	var sum playbook.Summary
-	ok, err := readJSON(c.Path(caseview.ContainFile), &sum)
+	sum, err := casefile.LoadContain(c)
 	if err != nil {
 		return rs, err
 	}
-	if ok {
-		rs.sum = &sum
-	}
-	inv, err := loadInvestigation(c)
+	rs.sum = sum
+	inv, err := casefile.LoadInvestigation(c)
 	if err != nil {
 		return rs, err
 	}
@@ -49,9 +40,7 @@ func loadResume(c *playbook.Case) (resumeState, error) {
 		rs.inv = inv
 		rs.invComplete = !inv.Coverage.Failed()
 	}
-	if _, err := os.Stat(c.Path(playbook.FindingsFile)); err == nil {
-		rs.findings = true
-	}
+	rs.findings = casefile.HasFile(c, casefile.FindingsFile)
 	for _, f := range reportFormats() {
 		if p := c.Path("report." + f); fileExists(p) {
 			rs.reports = append(rs.reports, p)
@@ -59,44 +48,6 @@ func loadResume(c *playbook.Case) (resumeState, error) {
 	}
 	rs.fresh = rs.sum == nil && rs.inv == nil
 	return rs, nil
-}
-
-// loadInvestigation reads the investigation kept in the case: the last
-// sweep's coverage and key chain (investigation.json) and every event
-// fetched (events.jsonl), oldest first. nil when no sweep has run.
-func loadInvestigation(c *playbook.Case) (*trail.Investigation, error) {
-	var res trail.Result
-	ok, err := readJSON(c.Path(caseview.InvestigationFile), &res)
-	if err != nil || !ok {
-		return nil, err
-	}
-	inv := &trail.Investigation{Key: res.Key, Account: res.Account, Window: res.Window, Keys: res.Keys}
-	roles := map[string]bool{}
-	for _, k := range res.Keys {
-		if k.RoleARN != "" && !roles[k.RoleARN] {
-			roles[k.RoleARN] = true
-			inv.RoleARNs = append(inv.RoleARNs, k.RoleARN)
-		}
-	}
-	slices.Sort(inv.RoleARNs)
-	for _, r := range res.Regions {
-		inv.Coverage.Sources = append(inv.Coverage.Sources, trail.SourceStatus{
-			Name: r.Region, State: r.Status, Err: r.Error, Pages: r.Pages, Events: r.Events,
-			Throttles: r.Throttled, Retries: r.Retries, Files: r.Files, BadFiles: r.BadFiles,
-		})
-	}
-	events, _, err := trail.ReadEventsFile(c.Path(playbook.EventsFile))
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("read events: %w", err)
-	}
-	slices.SortStableFunc(events, func(a, b trail.Event) int {
-		if x := a.EventTime.Compare(b.EventTime); x != 0 {
-			return x
-		}
-		return strings.Compare(a.EventID, b.EventID)
-	})
-	inv.Events = events
-	return inv, nil
 }
 
 // apply puts what the case holds into the session and returns the step to
@@ -165,21 +116,6 @@ func containState(sum *playbook.Summary) stepState {
 		return stateSkipped
 	}
 	return statePending
-}
-
-// readJSON decodes a case file; a missing file is not an error.
-func readJSON(path string, v any) (bool, error) {
-	b, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("read %s: %w", path, err)
-	}
-	if err := json.Unmarshal(b, v); err != nil {
-		return false, fmt.Errorf("read %s: %w", path, err)
-	}
-	return true, nil
 }
 
 func fileExists(p string) bool {

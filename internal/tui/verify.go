@@ -45,7 +45,7 @@ const maxVerifyPages = 5
 // from it until d has passed, reporting every call not seen before (and
 // keeping it in the case, for the report).
 func (s *session) watchKeys(d time.Duration) tea.Cmd {
-	c, be, cfg := s.c, s.be, s.cfg
+	c, cfg := s.c, s.cfg
 	keys := []string{s.key}
 	regions := map[string]bool{"us-east-1": true}
 	seen := map[string]bool{}
@@ -72,6 +72,12 @@ func (s *session) watchKeys(d time.Duration) tea.Cmd {
 	return s.start("verify", func(ctx context.Context, send func(tea.Msg)) {
 		ctx, cancel := context.WithTimeout(ctx, d)
 		defer cancel()
+		clients, err := cfg.Engine.Clients(ctx)
+		if err != nil {
+			send(verifyTickMsg{err: err.Error()})
+			send(verifyDoneMsg{})
+			return
+		}
 		limiters := map[string]*rate.Limiter{}
 		for _, r := range names {
 			limiters[r] = rate.NewLimiter(cfg.LookupRate, cfg.LookupBurst)
@@ -87,7 +93,7 @@ func (s *session) watchKeys(d time.Duration) tea.Cmd {
 			for _, region := range names {
 				g.Go(func() error {
 					for _, k := range watched {
-						evs, err := lookupSince(gctx, be.CloudTrail(region), limiters[region], k, since)
+						evs, err := lookupSince(gctx, clients.CloudTrail(region), limiters[region], k, since)
 						if err != nil {
 							return fmt.Errorf("look up %s in %s: %w", k, region, err)
 						}

@@ -1,4 +1,4 @@
-package cli
+package respond
 
 import (
 	"context"
@@ -88,7 +88,7 @@ func (a *orgAccess) account(ctx context.Context, account string) (*awsapi.Client
 // responder's.
 func openKeyAccount(ctx context.Context, base *awsapi.Clients, key, role string) (*orgAccess, string, *awsapi.Clients, error) {
 	if role == "" {
-		return nil, "", nil, usageErrorf("--role-name must not be empty")
+		return nil, "", nil, Usagef("--role-name must not be empty")
 	}
 	access, err := newOrgAccess(ctx, base, role)
 	if err != nil {

@@ -1,0 +1,195 @@
+package respond
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/keyleak/keyleak/internal/awsapi"
+	"github.com/keyleak/keyleak/internal/casefile"
+	"github.com/keyleak/keyleak/playbook"
+	"github.com/keyleak/keyleak/trail"
+)
+
+// DefaultOrgRole is the role AWS Organizations creates in every account it
+// creates, trusted by the management account.
+const DefaultOrgRole = defaultOrgRole
+
+// ContainRequest is what to run of the containment runbook.
+type ContainRequest struct {
+	// Steps are playbook step IDs (playbook.DefaultSteps when empty);
+	// identify always runs first.
+	Steps  []string
+	DryRun bool
+	// Force lets the responder act as the key's owner through a session
+	// (losing it); never with the leaked key itself.
+	Force bool
+	// Org contains the key from its own account (assuming RoleName there
+	// when it is not the responder's) and revokes its role sessions in
+	// every account of the organization they reach.
+	Org      bool
+	RoleName string
+}
+
+// ContainResult is the outcome of a containment run, read back from AWS.
+type ContainResult struct {
+	*playbook.Summary
+	// RoleSessions are the role-session revocations in other accounts
+	// (with Org).
+	RoleSessions []*playbook.Summary `json:"roleSessions,omitempty"`
+}
+
+// Contain runs the containment steps on the case: live state read first,
+// each change confirmed through the hooks and journaled, the result read
+// back from AWS and kept in the case. A run that leaves the key contained
+// but its sessions unrevoked (declined, failed) is a *PartialError.
+func (e *Engine) Contain(ctx context.Context, c *playbook.Case, req ContainRequest, h Hooks) (*ContainResult, error) {
+	clients, err := e.Clients(ctx)
+	if err != nil {
+		return nil, err
+	}
+	key := c.Meta().KeyID
+	var access *orgAccess
+	var keyAccount string
+	if req.Org {
+		role := req.RoleName
+		if role == "" {
+			role = DefaultOrgRole
+		}
+		if access, keyAccount, clients, err = openKeyAccount(ctx, clients, key, role); err != nil {
+			return nil, err
+		}
+	}
+	keyID, err := responderKeyID(ctx, clients)
+	if err != nil {
+		return nil, err
+	}
+	steps := req.Steps
+	if len(steps) == 0 {
+		steps = playbook.DefaultSteps()
+	}
+	opts := e.runnerOptions(keyID, req.DryRun, req.Force, h)
+	sum, runErr := playbook.NewRunner(c, clients.IAM(), clients.STS(""), opts...).Run(ctx, steps...)
+	if sum == nil {
+		return nil, playbookError(runErr)
+	}
+	res := &ContainResult{Summary: sum}
+	if !sum.DryRun {
+		if err := casefile.SaveContain(c, sum); err != nil {
+			return res, err
+		}
+	}
+	if runErr != nil {
+		return res, playbookError(runErr)
+	}
+	if err := uncontained(sum, steps); err != nil {
+		return res, err
+	}
+	if !req.Org {
+		return res, nil
+	}
+	sessions, orgErr := containOrgSessions(ctx, key, access, keyAccount, clients, h, func(i playbook.IAM, s playbook.STS) *playbook.Runner {
+		return playbook.NewRunner(c, i, s, opts...)
+	})
+	res.RoleSessions = sessions
+	if orgErr != nil {
+		var pe *PartialError
+		if errors.As(orgErr, &pe) {
+			return res, orgErr
+		}
+		return res, &PartialError{Err: orgErr}
+	}
+	return res, nil
+}
+
+// uncontained says, as a *PartialError, what a finished run left open: the
+// key not inactive, or its sessions not revoked, as AWS showed them when the
+// run read them back. A dry run and a root key (whose sessions no policy
+// can revoke) are judged only on the key.
+func uncontained(sum *playbook.Summary, steps []string) error {
+	var open []string
+	wanted := func(id string) bool {
+		for _, s := range steps {
+			if s == id {
+				return true
+			}
+		}
+		return false
+	}
+	if sum.DryRun {
+		return nil
+	}
+	if wanted(playbook.StepContain) && sum.KeyStatus != "Inactive" && sum.KeyStatus != "Deleted" {
+		open = append(open, fmt.Sprintf("the key is %s", sum.KeyStatus))
+	}
+	if wanted(playbook.StepRevokeSessions) && !sum.RootKey && sum.RevokedBefore.IsZero() {
+		open = append(open, "sessions made from the key are not revoked (no revoke policy on the user)")
+	}
+	if len(open) == 0 {
+		return nil
+	}
+	return &PartialError{Err: errors.New("not contained: " + strings.Join(open, "; ") + "; run contain again to finish")}
+}
+
+// Run runs playbook steps on the case (identify alone, say) and keeps the
+// summary, as Contain does but without judging containment.
+func (e *Engine) Run(ctx context.Context, c *playbook.Case, steps []string, h Hooks) (*playbook.Summary, error) {
+	clients, err := e.Clients(ctx)
+	if err != nil {
+		return nil, err
+	}
+	keyID, err := responderKeyID(ctx, clients)
+	if err != nil {
+		return nil, err
+	}
+	sum, runErr := e.runner(c, clients, keyID, false, false, h).Run(ctx, steps...)
+	if sum != nil && !sum.DryRun {
+		if err := casefile.SaveContain(c, sum); err != nil && runErr == nil {
+			runErr = err
+		}
+	}
+	return sum, playbookError(runErr)
+}
+
+// RevokeRoleSessions revokes the sessions of the given roles (as the
+// investigation found them) with the same deny policy, time moving forward
+// only.
+func (e *Engine) RevokeRoleSessions(ctx context.Context, c *playbook.Case, roles []string, h Hooks) (*playbook.Summary, error) {
+	clients, err := e.Clients(ctx)
+	if err != nil {
+		return nil, err
+	}
+	keyID, err := responderKeyID(ctx, clients)
+	if err != nil {
+		return nil, err
+	}
+	sum, err := e.runner(c, clients, keyID, false, false, h).RevokeRoleSessions(ctx, roles)
+	return sum, playbookError(err)
+}
+
+// containOrgSessions sweeps the key's trail across the organization for the
+// role sessions it made and revokes them in each role's account.
+func containOrgSessions(ctx context.Context, key string, access *orgAccess, keyAccount string,
+	clients *awsapi.Clients, h Hooks, newRunner func(playbook.IAM, playbook.STS) *playbook.Runner) ([]*playbook.Summary, error) {
+	h.note("Looking for role sessions of %s across the organization", key)
+	inv, err := trail.NewOrgSweep(keyAccount, access.opener(nil), nil).Run(ctx, key)
+	if inv == nil {
+		return nil, err
+	}
+	sums, revokeErr := orgRevoke(ctx, access, clients, inv, newRunner)
+	var problems []string
+	if err != nil {
+		problems = append(problems, err.Error())
+	}
+	if s := inv.Coverage.Summary(); s != "" {
+		problems = append(problems, "role sessions may be missed: "+s)
+	}
+	if revokeErr != nil {
+		problems = append(problems, revokeErr.Error())
+	}
+	if len(problems) > 0 {
+		return sums, &PartialError{Err: errors.New(strings.Join(problems, "; "))}
+	}
+	return sums, nil
+}

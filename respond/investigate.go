@@ -1,0 +1,244 @@
+package respond
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	"golang.org/x/time/rate"
+
+	"github.com/keyleak/keyleak/assess"
+	"github.com/keyleak/keyleak/internal/awsapi"
+	"github.com/keyleak/keyleak/internal/casefile"
+	"github.com/keyleak/keyleak/playbook"
+	"github.com/keyleak/keyleak/trail"
+)
+
+// InvestigateRequest is one investigation of the case's key.
+type InvestigateRequest struct {
+	Source       Source
+	Since, Until time.Time
+	// Regions narrows the API sweep (and Athena's partitions); nil is all.
+	Regions []string
+	// LeakedAt is when the key leaked, if the responder knows (zero:
+	// inferred).
+	LeakedAt time.Time
+	// Rules are extra rule directories added to the built-in catalog.
+	Rules []string
+	// Offline makes no AWS call at all (with a local source): no live state
+	// of resources, no GuardDuty, no quarantine lookup.
+	Offline bool
+	// LookupRate and LookupBurst pace LookupEvents per region (default 2
+	// and 1, AWS's quota).
+	LookupRate  rate.Limit
+	LookupBurst int
+	// WrapCloudTrail, when set, wraps each region's LookupEvents client.
+	WrapCloudTrail func(region string, c cloudtrail.LookupEventsAPIClient) cloudtrail.LookupEventsAPIClient
+}
+
+// Investigation is what an investigation found and how it was judged.
+type Investigation struct {
+	Trail      *trail.Investigation
+	Assessment *assess.Assessment
+	GuardDuty  *assess.GuardDutyResult
+}
+
+// Result is the investigation's stable JSON form.
+func (i *Investigation) Result() assess.Result { return i.Assessment.Result(i.Trail, i.GuardDuty) }
+
+// Investigate finds every event of the case's key and of the credentials
+// derived from it, keeps them in the case (whatever was found is kept even
+// when the run is cut short), judges them, checks the live state of what
+// the keys created, and writes the findings. Sources that failed in part
+// (a region, a file, GuardDuty) make a *PartialError beside the result.
+func (e *Engine) Investigate(ctx context.Context, c *playbook.Case, req InvestigateRequest, h Hooks) (*Investigation, error) {
+	key := c.Meta().KeyID
+	if err := req.Source.Validate(); err != nil {
+		return nil, err
+	}
+	if req.Offline && !req.Source.Local() {
+		return nil, Usagef("offline works only with log files in a directory: every other source is an AWS call")
+	}
+	if !req.Since.IsZero() && !req.Until.IsZero() && !req.Since.Before(req.Until) {
+		return nil, Usagef("the window's start (%s) must be before its end (%s)", req.Since.Format(time.RFC3339), req.Until.Format(time.RFC3339))
+	}
+	catalog, err := assess.LoadCatalog(req.Rules...)
+	if err != nil {
+		return nil, &UsageError{Err: fmt.Errorf("load rules: %w", err)}
+	}
+	var clients *awsapi.Clients
+	if !req.Offline {
+		if clients, err = e.Clients(ctx); err != nil {
+			return nil, err
+		}
+	}
+	since, until := req.Since, req.Until
+	if until.IsZero() {
+		until = e.now().UTC()
+	}
+	if since.IsZero() {
+		since = until.Add(-90 * 24 * time.Hour)
+	}
+	rateLimit, burst := req.LookupRate, req.LookupBurst
+	if rateLimit <= 0 {
+		rateLimit, burst = 2, 1
+	}
+	opts := []trail.Option{
+		trail.WithWindow(since, until),
+		trail.WithLimiterRate(rateLimit, max(1, burst)),
+	}
+	if h.Source != nil {
+		opts = append(opts, trail.WithProgress(h.Source))
+	}
+	src, keyClients, err := req.Source.open(ctx, clients, key, req.Regions, opts, req.WrapCloudTrail, h)
+	if err != nil {
+		return nil, err
+	}
+	inv, runErr := src.Run(ctx, key)
+	if inv == nil {
+		if runErr != nil && src.enabled == nil && src.org == nil && !errors.Is(runErr, context.Canceled) {
+			var usage *UsageError
+			if !errors.As(runErr, &usage) && (req.Source.Athena != "" || req.Source.Lake != "") {
+				runErr = &UsageError{Err: runErr}
+			}
+		}
+		return nil, runErr
+	}
+	if _, err := casefile.SaveInvestigation(c, inv); err != nil {
+		return nil, err
+	}
+	if err := casefile.SaveAssessOptions(c, casefile.AssessOptions{LeakedAt: req.LeakedAt, Rules: req.Rules}); err != nil {
+		return nil, err
+	}
+	live := keyClients
+	if req.Offline {
+		live = nil
+	}
+	var accounts *keyAccounts
+	if src.org != nil && live != nil {
+		accounts = newKeyAccounts(src.org, src.keyAccount, inv)
+	}
+	out, assessErr := e.assess(ctx, c, live, accounts, src.enabled, inv, catalog, req.LeakedAt, true)
+	if out == nil {
+		return nil, assessErr
+	}
+	if runErr != nil {
+		return out, runErr
+	}
+	var failed []string
+	if s := inv.Coverage.Summary(); s != "" {
+		failed = append(failed, s)
+	}
+	if gd := out.GuardDuty; gd != nil && gd.Failed() {
+		for _, r := range gd.Regions {
+			if r.Error != "" {
+				failed = append(failed, "GuardDuty in "+r.Region+": "+r.Error)
+			}
+		}
+	}
+	if assessErr != nil {
+		failed = append(failed, assessErr.Error())
+	}
+	if len(failed) > 0 {
+		return out, &PartialError{Err: errors.New(strings.Join(failed, "; ") + "; what was found is saved in " + c.Dir() + ", and re-running resumes")}
+	}
+	return out, nil
+}
+
+// assess judges the investigation's events, checks the live state of what
+// the keys created (clients nil: offline) and, when searchGuardDuty, the
+// GuardDuty findings in regions, and writes findings.json. A failed live
+// check is returned beside a usable result.
+func (e *Engine) assess(ctx context.Context, c *playbook.Case, clients *awsapi.Clients, accounts *keyAccounts, regions []string,
+	inv *trail.Investigation, catalog *assess.Catalog, leakedAt time.Time, searchGuardDuty bool) (*Investigation, error) {
+	opts := assess.Options{Catalog: catalog, LeakedAt: leakedAt}
+	sum, err := casefile.LoadContain(c)
+	if err != nil {
+		return nil, err
+	}
+	if sum != nil {
+		opts.Owner = sum.Owner
+	}
+	var liveErr error
+	if clients != nil {
+		q, err := assess.QuarantineEvents(ctx, clients.CloudTrailRetrying("us-east-1"), opts.Owner, inv.Window)
+		if err != nil {
+			liveErr = fmt.Errorf("look up AWS's quarantine of the key: %w", err)
+		}
+		opts.Context = q
+	}
+	a, err := assess.Assess(inv, opts)
+	if err != nil {
+		return nil, fmt.Errorf("assess events: %w", err)
+	}
+	out := &Investigation{Trail: inv, Assessment: a}
+	if clients != nil {
+		res, err := accounts.inventory(ctx, clients, a.Resources)
+		if err != nil {
+			return nil, fmt.Errorf("check resources: %w", err)
+		}
+		a.Resources = res
+		if searchGuardDuty && len(regions) > 0 {
+			var keys []string
+			for _, k := range inv.Keys {
+				keys = append(keys, k.AccessKeyID)
+			}
+			g, err := assess.GuardDuty(ctx, func(r string) assess.GuardDutyAPI { return clients.GuardDuty(r) }, regions, keys)
+			if err != nil {
+				return nil, fmt.Errorf("search GuardDuty: %w", err)
+			}
+			out.GuardDuty = &g
+		}
+	}
+	if !searchGuardDuty {
+		// A rebuild keeps the GuardDuty findings of the last search.
+		if prev, err := casefile.LoadFindings(c); err == nil && prev != nil {
+			out.GuardDuty = prev.GuardDuty
+		}
+	}
+	if err := casefile.SaveFindings(c, a.Findings(inv, out.GuardDuty, e.now())); err != nil {
+		return nil, fmt.Errorf("save findings: %w", err)
+	}
+	return out, liveErr
+}
+
+// Reassess rebuilds the findings from everything the case holds now —
+// every event fetched by any run, judged again with the options the
+// responder gave — and, online, from the live state of every resource the
+// keys created. It is how every report starts, so that no event is left
+// unjudged and no resource is reported as it was before eradication.
+// Without an investigation in the case it returns nil, nil.
+func (e *Engine) Reassess(ctx context.Context, c *playbook.Case, online bool) (*Investigation, error) {
+	inv, err := casefile.LoadInvestigation(c)
+	if err != nil || inv == nil {
+		return nil, err
+	}
+	o, err := casefile.LoadAssessOptions(c)
+	if err != nil {
+		return nil, err
+	}
+	catalog, err := assess.LoadCatalog(o.Rules...)
+	if err != nil {
+		return nil, &UsageError{Err: fmt.Errorf("load rules: %w", err)}
+	}
+	var clients *awsapi.Clients
+	if online {
+		if clients, err = e.Clients(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return e.assess(ctx, c, clients, nil, nil, inv, catalog, o.LeakedAt, false)
+}
+
+// inventoryClients are the clients the live checks of resources use.
+func inventoryClients(clients *awsapi.Clients) assess.Clients {
+	return assess.Clients{
+		IAM:    clients.IAM(),
+		EC2:    func(r string) assess.EC2API { return clients.EC2(r) },
+		Lambda: func(r string) assess.LambdaAPI { return clients.Lambda(r) },
+		S3:     func(r string) assess.S3API { return clients.S3(r) },
+	}
+}
