@@ -28,8 +28,9 @@ type InvestigateRequest struct {
 	LeakedAt time.Time
 	// Rules are extra rule directories added to the built-in catalog.
 	Rules []string
-	// Offline makes no AWS call at all (with a local source): no live state
-	// of resources, no GuardDuty, no quarantine lookup.
+	// Offline makes no live check of the account (with log files, in a
+	// directory or S3): no live state of resources, no GuardDuty, no
+	// quarantine lookup. With a directory it makes no AWS call at all.
 	Offline bool
 	// LookupRate and LookupBurst pace LookupEvents per region (default 2
 	// and 1, AWS's quota).
@@ -59,8 +60,8 @@ func (e *Engine) Investigate(ctx context.Context, c *playbook.Case, req Investig
 	if err := req.Source.Validate(); err != nil {
 		return nil, err
 	}
-	if req.Offline && !req.Source.Local() {
-		return nil, Usagef("offline works only with log files in a directory: every other source is an AWS call")
+	if req.Offline && req.Source.Logs == "" {
+		return nil, Usagef("offline works only with log files (--logs): every other source is an AWS call")
 	}
 	if !req.Since.IsZero() && !req.Until.IsZero() && !req.Since.Before(req.Until) {
 		return nil, Usagef("the window's start (%s) must be before its end (%s)", req.Since.Format(time.RFC3339), req.Until.Format(time.RFC3339))
@@ -70,7 +71,7 @@ func (e *Engine) Investigate(ctx context.Context, c *playbook.Case, req Investig
 		return nil, &UsageError{Err: fmt.Errorf("load rules: %w", err)}
 	}
 	var clients *awsapi.Clients
-	if !req.Offline {
+	if !req.Offline || !req.Source.Local() {
 		if clients, err = e.Clients(ctx); err != nil {
 			return nil, err
 		}

@@ -162,7 +162,7 @@ func investigateRun(ctx context.Context, f *Factory, o *investigateOptions) erro
 		}
 	}
 	e := f.Engine()
-	if !o.Offline {
+	if !o.Offline || src.Kind() != "logs" {
 		// AWS first: a missing configuration leaves no case directory behind.
 		if _, err := e.Clients(ctx); err != nil {
 			return err
@@ -175,10 +175,7 @@ func investigateRun(ctx context.Context, f *Factory, o *investigateOptions) erro
 	defer c.Close()
 
 	progress := newProgressPrinter(f.IO.ErrOut, o.Output == outputText, f.IO.StderrTTY)
-	h := respond.Hooks{Source: progress.update}
-	if o.Output == outputText {
-		h.Note = func(s string) { fmt.Fprintln(f.IO.ErrOut, s) }
-	}
+	h := respond.Hooks{Source: progress.update, Note: func(s string) { fmt.Fprintln(f.IO.ErrOut, s) }}
 	res, runErr := e.Investigate(ctx, c, respond.InvestigateRequest{
 		Source: src, Since: since, Until: until, Regions: regions, LeakedAt: leakedAt, Rules: o.Rules,
 		Offline: o.Offline, LookupRate: rate.Limit(o.LookupRate), LookupBurst: max(1, int(o.LookupRate/2)),
