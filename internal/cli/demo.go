@@ -138,7 +138,7 @@ func narrate(ctx context.Context, f *Factory, o *demoOptions, srv *awssim.Server
 	streams.ErrOut = io.Discard
 	f.IO = &streams
 	defer func() { f.IO = orig }()
-	if err := investigateRun(ctx, f, &investigateOptions{Key: key, Parent: o.Dir, Regions: "all", Output: outputText, LookupRate: 40}); err != nil {
+	if err := investigateRun(ctx, f, &investigateOptions{Key: key, Parent: o.Dir, sourceFlags: sourceFlags{Regions: "all"}, Output: outputText, LookupRate: 40}); err != nil {
 		return err
 	}
 

@@ -26,22 +26,69 @@ type investigateOptions struct {
 	Key     string
 	Since   string
 	Until   string
-	Regions string
-	Logs    string
 	CaseDir string
 	Parent  string
 	Output  outputFormat
 	// LookupRate is LookupEvents requests per second per region. AWS allows
 	// 2; only a simulator allows more, so the flag is hidden.
 	LookupRate float64
-	LeakedAt   string
-	Rules      []string
 	Offline    bool
+	sourceFlags
+}
+
+// sourceFlags choose where and how an investigation looks: the source of
+// events and the assessment's inputs. The investigate command and the
+// interactive runbook (the root command) share them, so that the runbook
+// can investigate from every source the command can.
+type sourceFlags struct {
+	Regions  string
+	Logs     string
+	LeakedAt string
+	Rules    []string
 	// Org follows the key across the accounts of its organization,
 	// assuming RoleName in each account other than the responder's.
 	Org      bool
 	RoleName string
 	SQL      sqlSourceFlags // --athena, --athena-workgroup, --athena-output, --lake
+}
+
+// add declares the flags.
+func (o *sourceFlags) add(fl *pflag.FlagSet) {
+	fl.StringVar(&o.Regions, "regions", "all", "regions to search: all, or a comma-separated list")
+	fl.StringVar(&o.Logs, "logs", "", "read CloudTrail log files instead of LookupEvents: a directory or s3://bucket/prefix")
+	fl.StringVar(&o.LeakedAt, "leaked-at", "", "when the key leaked (RFC 3339 or duration ago); calls from sources first seen after it weigh toward the attacker (default: inferred)")
+	fl.StringSliceVar(&o.Rules, "rules", nil, "extra rule directories (*.yaml) added to the built-in catalog")
+	o.SQL.addFlags(fl)
+	fl.BoolVar(&o.Org, "org", false, "follow the key across its AWS organization: investigate in the key's account and in every account a role session of it reaches")
+	fl.StringVar(&o.RoleName, "role-name", respond.DefaultOrgRole, "with --org: the role assumed in accounts other than yours")
+}
+
+// request turns the flags into the engine's request (without the window
+// and pacing, which are the caller's), checking them before any AWS call.
+func (o *sourceFlags) request(now time.Time) (respond.InvestigateRequest, error) {
+	req := respond.InvestigateRequest{Rules: o.Rules, Source: respond.Source{Logs: o.Logs, Athena: o.SQL.Athena,
+		AthenaWorkgroup: o.SQL.AthenaWorkgroup, AthenaOutput: o.SQL.AthenaOutput, Lake: o.SQL.Lake, Org: o.Org, RoleName: o.RoleName}}
+	if err := req.Source.Validate(); err != nil {
+		return req, err
+	}
+	if o.LeakedAt != "" {
+		t, err := parseWhen(o.LeakedAt, now)
+		if err != nil {
+			return req, usageErrorf("--leaked-at: %w", err)
+		}
+		req.LeakedAt = t
+	}
+	if _, err := assess.LoadCatalog(o.Rules...); err != nil {
+		return req, &UsageError{Err: fmt.Errorf("load rules: %w", err)}
+	}
+	if o.Regions != "" && o.Regions != "all" {
+		for _, r := range strings.Split(o.Regions, ",") {
+			if r = strings.TrimSpace(r); r != "" {
+				req.Regions = append(req.Regions, r)
+			}
+		}
+	}
+	return req, nil
 }
 
 func newCmdInvestigate(f *Factory, g *globalFlags) *cobra.Command {
@@ -76,18 +123,12 @@ for older events or data events, point --logs at the trail's log files.
 	fl.StringVar(&o.Key, "key", "", "the leaked access key ID (AKIA… or ASIA…)")
 	fl.StringVar(&o.Since, "since", "", "start of the window: RFC 3339 time or duration ago (default: 90 days ago)")
 	fl.StringVar(&o.Until, "until", "", "end of the window: RFC 3339 time or duration ago (default: now)")
-	fl.StringVar(&o.Regions, "regions", "all", "regions to search: all, or a comma-separated list")
-	fl.StringVar(&o.Logs, "logs", "", "read CloudTrail log files instead of LookupEvents: a directory or s3://bucket/prefix")
-	fl.StringVar(&o.CaseDir, "case", "", "case directory (default: the newest case of the key under --dir, or a new one)")
+	o.sourceFlags.add(fl)
+	fl.StringVar(&o.CaseDir, "case", "", "case directory: a case to resume, or a new or empty directory (default: the newest case of the key under --dir, or a new one)")
 	fl.StringVar(&o.Parent, "dir", ".", "where new case directories are made")
-	fl.StringVar(&o.LeakedAt, "leaked-at", "", "when the key leaked (RFC 3339 or duration ago); calls from sources first seen after it weigh toward the attacker (default: inferred)")
-	fl.StringSliceVar(&o.Rules, "rules", nil, "extra rule directories (*.yaml) added to the built-in catalog")
-	fl.BoolVar(&o.Offline, "offline", false, "with --logs: make no AWS call (no live state of resources, no GuardDuty, no quarantine lookup)")
-	o.SQL.addFlags(fl)
+	fl.BoolVar(&o.Offline, "offline", false, "with --logs: no live check of the account (no live state of resources, no GuardDuty, no quarantine lookup)")
 	fl.Float64Var(&o.LookupRate, "lookup-rate", 2, "LookupEvents requests per second per region (AWS allows 2)")
 	_ = fl.MarkHidden("lookup-rate")
-	fl.BoolVar(&o.Org, "org", false, "follow the key across its AWS organization: investigate in the key's account and in every account a role session of it reaches")
-	fl.StringVar(&o.RoleName, "role-name", respond.DefaultOrgRole, "with --org: the role assumed in accounts other than yours")
 	_ = cmd.MarkFlagRequired("key")
 	return cmd
 }
@@ -139,28 +180,13 @@ func investigateRun(ctx context.Context, f *Factory, o *investigateOptions) erro
 	if o.LookupRate <= 0 {
 		return usageErrorf("--lookup-rate must be more than 0")
 	}
-	src := respond.Source{Logs: o.Logs, Athena: o.SQL.Athena, AthenaWorkgroup: o.SQL.AthenaWorkgroup,
-		AthenaOutput: o.SQL.AthenaOutput, Lake: o.SQL.Lake, Org: o.Org, RoleName: o.RoleName}
-	if err := src.Validate(); err != nil {
+	req, err := o.sourceFlags.request(f.Now())
+	if err != nil {
 		return err
 	}
-	var leakedAt time.Time
-	if o.LeakedAt != "" {
-		if leakedAt, err = parseWhen(o.LeakedAt, f.Now()); err != nil {
-			return usageErrorf("--leaked-at: %w", err)
-		}
-	}
-	if _, err := assess.LoadCatalog(o.Rules...); err != nil {
-		return &UsageError{Err: fmt.Errorf("load rules: %w", err)}
-	}
-	var regions []string
-	if o.Regions != "" && o.Regions != "all" {
-		for _, r := range strings.Split(o.Regions, ",") {
-			if r = strings.TrimSpace(r); r != "" {
-				regions = append(regions, r)
-			}
-		}
-	}
+	req.Since, req.Until, req.Offline = since, until, o.Offline
+	req.LookupRate, req.LookupBurst = rate.Limit(o.LookupRate), max(1, int(o.LookupRate/2))
+	src := req.Source
 	e := f.Engine()
 	if !o.Offline || src.Kind() != "logs" {
 		// AWS first: a missing configuration leaves no case directory behind.
@@ -176,10 +202,7 @@ func investigateRun(ctx context.Context, f *Factory, o *investigateOptions) erro
 
 	progress := newProgressPrinter(f.IO.ErrOut, o.Output == outputText, f.IO.StderrTTY)
 	h := respond.Hooks{Source: progress.update, Note: func(s string) { fmt.Fprintln(f.IO.ErrOut, s) }}
-	res, runErr := e.Investigate(ctx, c, respond.InvestigateRequest{
-		Source: src, Since: since, Until: until, Regions: regions, LeakedAt: leakedAt, Rules: o.Rules,
-		Offline: o.Offline, LookupRate: rate.Limit(o.LookupRate), LookupBurst: max(1, int(o.LookupRate/2)),
-	}, h)
+	res, runErr := e.Investigate(ctx, c, req, h)
 	progress.finish()
 	if res == nil {
 		return runErr

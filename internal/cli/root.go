@@ -135,6 +135,7 @@ Start with 'keyleak demo' to see it against a simulated account.`,
 	rb := &runbookOptions{}
 	root.Flags().StringVar(&rb.Key, "key", "", "the leaked access key ID (AKIA…): open the runbook on it")
 	root.Flags().StringVar(&rb.CaseDir, "case", "", "reopen this case directory in the runbook where it stopped")
+	rb.sourceFlags.add(root.Flags())
 	root.RunE = func(cmd *cobra.Command, _ []string) error {
 		return runbookRun(cmd, f, rb)
 	}

@@ -7,9 +7,11 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"fmt"
 	"github.com/keyleak/keyleak/internal/awssim"
 	"github.com/keyleak/keyleak/internal/tui"
 	"github.com/keyleak/keyleak/playbook"
+	"io"
 )
 
 // runbookOptions are the root command's flags: `keyleak [--key K] [--case DIR]`
@@ -17,6 +19,7 @@ import (
 type runbookOptions struct {
 	Key     string
 	CaseDir string
+	sourceFlags
 }
 
 // runbookRun opens the terminal UI. Without a terminal there is nobody to
@@ -36,15 +39,31 @@ func runbookRun(cmd *cobra.Command, f *Factory, o *runbookOptions) error {
 	if !tty {
 		return usageErrorf("the interactive runbook needs a terminal; without one use keyleak contain, investigate and report")
 	}
-	cfg := tui.Config{
-		Key:     o.Key,
-		CaseDir: o.CaseDir,
-		Parent:  ".",
-		Now:     f.Now,
-		Version: version(),
-		Engine:  f.Engine(),
+	req, err := o.sourceFlags.request(f.Now())
+	if err != nil {
+		return err
 	}
-	return tui.Run(cmd.Context(), cfg, f.IO.In, f.IO.ErrOut)
+	cfg := tui.Config{
+		Key:         o.Key,
+		CaseDir:     o.CaseDir,
+		Parent:      ".",
+		Now:         f.Now,
+		Version:     version(),
+		Engine:      f.Engine(),
+		Investigate: req,
+	}
+	dir, err := tui.Run(cmd.Context(), cfg, f.IO.In, f.IO.ErrOut)
+	printResumeLine(f.IO.ErrOut, dir)
+	return err
+}
+
+// printResumeLine tells the responder, after the runbook closes, where the
+// case is and how to come back to it.
+func printResumeLine(w io.Writer, dir string) {
+	if dir == "" {
+		return
+	}
+	fmt.Fprintf(w, "Case %s\nResume with: keyleak --case %s\n", dir, dir)
 }
 
 // demoRunbook runs the runbook against the demo's simulator: the leaked key
@@ -65,7 +84,11 @@ func demoRunbook(ctx context.Context, f *Factory, o *demoOptions, srv *awssim.Se
 		Attacker:    AttackerFeed(sim),
 		Engine:      f.Engine(),
 	}
-	return tui.Run(ctx, cfg, f.IO.In, f.IO.ErrOut)
+	dir, err := tui.Run(ctx, cfg, f.IO.In, f.IO.ErrOut)
+	if dir != "" {
+		fmt.Fprintf(f.IO.ErrOut, "Case %s (its simulated account ended with the demo; read the journal and reports there)\n", dir)
+	}
+	return err
 }
 
 // AttackerFeed returns the calls the simulated attacker made with the

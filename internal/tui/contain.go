@@ -29,6 +29,9 @@ type containView struct {
 	notes   []string
 	err     error
 	scroll  int
+	// keyStep is the status the contain step (deactivation) reached in
+	// this run, as the runner reported it.
+	keyStep string
 }
 
 func newContainView(s *session) *containView { return &containView{s: s} }
@@ -68,6 +71,9 @@ func (v *containView) Update(msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		p := msg.p
+		if p.ActionID == "" && p.Step == playbook.StepContain && p.Status != playbook.StatusRunning {
+			v.keyStep = p.Status
+		}
 		if p.ActionID == "" {
 			if p.Status == playbook.StatusDeclined || p.Status == playbook.StatusFailed {
 				v.notes = append(v.notes, p.Step+": "+p.Status+": "+p.Message)
@@ -118,7 +124,7 @@ func (v *containView) Update(msg tea.Msg) tea.Cmd {
 			case v.s.steps[stepContain] == stateDone:
 				return v.s.goNext()
 			case v.blocked() == "":
-				v.actions, v.notes, v.err = nil, nil, nil
+				v.actions, v.notes, v.err, v.keyStep = nil, nil, nil, ""
 				v.s.steps[stepContain] = stateRunning
 				return v.s.runPlaybook("contain", playbook.DefaultSteps()...)
 			}
@@ -195,8 +201,14 @@ func (v *containView) confirmLines() []string {
 	}
 	lines = append(lines, "")
 	if p.step.ID == playbook.StepRevokeSessions && v.s.steps[stepContain] != stateDone {
-		lines = append(lines, st.warn.Render("The key is inactive now, but session tokens issued from it"),
-			st.warn.Render("still work (for up to 36 h) until this policy is in place."), "")
+		switch v.keyStep {
+		case playbook.StatusDone, playbook.StatusAlreadyDone, playbook.StatusReconciled, playbook.StatusNothingToDo:
+			lines = append(lines, st.warn.Render("The key is inactive now, but session tokens issued from it"),
+				st.warn.Render("still work (for up to 36 h) until this policy is in place."), "")
+		case playbook.StatusDeclined:
+			lines = append(lines, st.bad.Render("You declined the deactivation: the key still works. This policy"),
+				st.bad.Render("denies sessions issued before now; the attacker can make new ones with the key."), "")
+		}
 	}
 	lines = append(lines, st.bold.Render("Y (shift+y): make these calls")+"   n: skip this step")
 	return lines

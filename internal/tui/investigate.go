@@ -11,7 +11,9 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/keyleak/keyleak/assess"
 	"github.com/keyleak/keyleak/internal/casefile"
+	"github.com/keyleak/keyleak/playbook"
 	"github.com/keyleak/keyleak/respond"
 	"github.com/keyleak/keyleak/trail"
 )
@@ -30,6 +32,7 @@ type sweepSeenMsg struct {
 type sweepDoneMsg struct {
 	inv *trail.Investigation
 	cov trail.Coverage
+	gd  *assess.GuardDutyResult
 	err error
 }
 
@@ -98,7 +101,7 @@ func (s *session) sweep() tea.Cmd {
 		if runErr != nil {
 			err = runErr
 		}
-		send(sweepDoneMsg{inv: all, cov: res.Trail.Coverage, err: err})
+		send(sweepDoneMsg{inv: all, cov: res.Trail.Coverage, gd: res.GuardDuty, err: err})
 	})
 }
 
@@ -106,7 +109,11 @@ func (s *session) sweep() tea.Cmd {
 // events, throttles, state), the keys derived as they are found, the
 // count of events, and a spark-line of their times.
 type investigateView struct {
-	s       *session
+	s *session
+	// pending is a confirmation asked by the role-session revocation.
+	pending *confirmMsg
+	// roles is what the last role-session revocation did.
+	roles   string
 	w, h    int
 	regions map[string]trail.SourceStatus
 	keys    []trail.KeyLink
@@ -125,7 +132,38 @@ func (v *investigateView) Capturing() bool  { return false }
 
 func (v *investigateView) Keys() helpKeys {
 	km := v.s.km
-	return helpKeys{short: []key.Binding{km.Enter, km.Refresh, km.Down}, full: [][]key.Binding{{km.Enter, km.Refresh, km.Up, km.Down}}}
+	if v.pending != nil {
+		return helpKeys{short: []key.Binding{km.Confirm, km.Decline}, full: [][]key.Binding{{km.Confirm, km.Decline}}}
+	}
+	short := []key.Binding{km.Enter, km.Refresh, km.Down}
+	if v.roleARNs() != nil {
+		short = append(short, km.RevokeRoles)
+	}
+	return helpKeys{short: short, full: [][]key.Binding{{km.Enter, km.Refresh, km.RevokeRoles, km.Up, km.Down}}}
+}
+
+// roleARNs are the roles the key's credentials assumed, as the case's
+// investigation found them.
+func (v *investigateView) roleARNs() []string {
+	if v.s.inv == nil {
+		return nil
+	}
+	return v.s.inv.RoleARNs
+}
+
+// revokeRoles revokes the older sessions of every role the key's
+// credentials assumed, through the engine, each change confirmed.
+func (v *investigateView) revokeRoles() tea.Cmd {
+	c, eng, roles := v.s.c, v.s.cfg.Engine, v.roleARNs()
+	const job = "revoke-roles"
+	v.roles = "revoking the roles' older sessions…"
+	return v.s.start(job, func(ctx context.Context, send func(tea.Msg)) {
+		sum, err := eng.RevokeRoleSessions(ctx, c, roles, respond.Hooks{
+			Confirm:  confirmer(job, send),
+			Progress: func(p playbook.Progress) { send(runProgressMsg{job: job, p: p}) },
+		})
+		send(runDoneMsg{job: job, sum: sum, err: err})
+	})
 }
 
 // resume shows the last sweep's coverage and keys.
@@ -168,6 +206,16 @@ func (v *investigateView) start() tea.Cmd {
 func (v *investigateView) Update(msg tea.Msg) tea.Cmd {
 	km := v.s.km
 	switch msg := msg.(type) {
+	case confirmMsg:
+		if msg.job == "revoke-roles" {
+			v.pending = &msg
+		}
+	case runDoneMsg:
+		if msg.job != "revoke-roles" {
+			return nil
+		}
+		v.pending = nil
+		v.roles = roleRevokeText(msg.sum, msg.err)
 	case sweepStatusMsg:
 		v.regions[msg.s.Name] = msg.s
 	case sweepSeenMsg:
@@ -185,6 +233,7 @@ func (v *investigateView) Update(msg tea.Msg) tea.Cmd {
 		if msg.inv != nil {
 			v.s.inv = msg.inv
 			v.s.found = nil
+			v.s.guardDuty = msg.gd
 			v.showInvestigation(msg.inv, msg.cov)
 		}
 		switch {
@@ -195,6 +244,17 @@ func (v *investigateView) Update(msg tea.Msg) tea.Cmd {
 		}
 	case tea.KeyMsg:
 		switch {
+		case v.pending != nil && key.Matches(msg, km.Confirm):
+			v.pending.reply <- true
+			v.pending = nil
+		case v.pending != nil && key.Matches(msg, km.Decline):
+			v.pending.reply <- false
+			v.pending = nil
+		case v.pending != nil:
+		case key.Matches(msg, km.RevokeRoles):
+			if len(v.roleARNs()) > 0 && !v.s.busy("revoke-roles") && !v.s.busy("investigate") {
+				return v.revokeRoles()
+			}
 		case key.Matches(msg, km.Refresh):
 			if !v.s.busy("investigate") && v.s.c != nil {
 				return v.start()
@@ -263,7 +323,37 @@ func (v *investigateView) View() string {
 		}
 		return rows[i].Name < rows[j].Name
 	})
-	lines := []string{st.title.Render("Investigate every region"), ""}
+	if v.pending != nil {
+		lines := []string{st.title.Render("Revoke the sessions of the roles the key assumed"), ""}
+		for _, l := range wrapText(v.pending.step.Why, v.w-2) {
+			lines = append(lines, "  "+st.dim.Render(l))
+		}
+		lines = append(lines, "", "These calls will be made:")
+		for _, a := range v.pending.actions {
+			for i, l := range wrapText(a.Description, v.w-4) {
+				prefix := "  $ "
+				if i > 0 {
+					prefix = "    "
+				}
+				lines = append(lines, prefix+st.bold.Render(l))
+			}
+		}
+		lines = append(lines, "", st.bold.Render("Y (shift+y) confirms, n declines"))
+		return block(lines, v.w, v.h)
+	}
+	src := v.s.cfg.Investigate.Source
+	title := "Investigate every region"
+	switch src.Kind() {
+	case "logs", "s3":
+		title = "Investigate the log files in " + src.Logs
+	case "athena":
+		title = "Investigate the Athena table " + src.Athena
+	case "lake":
+		title = "Investigate the CloudTrail Lake store " + src.Lake
+	case "org":
+		title = "Investigate across the organization"
+	}
+	lines := []string{st.title.Render(cut(title, v.w)), ""}
 	state := "not started: enter starts the sweep"
 	switch {
 	case v.s.busy("investigate"):
@@ -305,6 +395,16 @@ func (v *investigateView) View() string {
 		keyLines = append(keyLines[:maxKeys-1], st.dim.Render(fmt.Sprintf("  … %d more", len(v.keys)-(maxKeys-2))))
 	}
 	lines = append(lines, keyLines...)
+	if roles := v.roleARNs(); len(roles) > 0 {
+		lines = append(lines, st.warn.Render(cut(fmt.Sprintf("%d role(s) assumed with the key's credentials: their sessions survive the user's revoke policy; S revokes them", len(roles)), v.w)))
+	}
+	if v.roles != "" {
+		lines = append(lines, st.dim.Render(cut(v.roles, v.w)))
+	}
+	if gd := v.s.guardDuty; gd != nil && len(gd.Findings) > 0 {
+		lines = append(lines, st.warn.Render(cut(fmt.Sprintf("GuardDuty: %d finding(s) about the keys, the first: %s (%s, %.1f)",
+			len(gd.Findings), gd.Findings[0].Type, gd.Findings[0].Region, gd.Findings[0].Severity), v.w)))
+	}
 	lines = append(lines, st.label.Render(fmt.Sprintf("%-15s %-11s %6s %7s %5s", "REGION", "STATE", "PAGES", "EVENTS", "THR")))
 	room = v.h - len(lines)
 	if v.scroll > len(rows)-room+1 {
@@ -403,4 +503,36 @@ func sparkline(times []time.Time, width int) (string, string, string) {
 	}
 	layout := "01-02 15:04"
 	return b.String(), lo.UTC().Format(layout), hi.UTC().Format(layout) + " UTC"
+}
+
+// roleRevokeText says what a role-session revocation did, for the screen.
+func roleRevokeText(sum *playbook.Summary, err error) string {
+	if sum == nil {
+		if err != nil {
+			return "role sessions not revoked: " + err.Error()
+		}
+		return ""
+	}
+	done, declined := 0, 0
+	for _, s := range sum.Steps {
+		if s.ID != playbook.StepRevokeRoleSessions {
+			continue
+		}
+		for _, a := range s.Actions {
+			switch a.Status {
+			case playbook.StatusDone, playbook.StatusAlreadyDone, playbook.StatusReconciled:
+				done++
+			case playbook.StatusDeclined:
+				declined++
+			}
+		}
+	}
+	text := fmt.Sprintf("role sessions: %d role(s) now deny sessions issued before the revocation", done)
+	if declined > 0 {
+		text += fmt.Sprintf(", %d declined", declined)
+	}
+	if err != nil {
+		text += "; " + err.Error()
+	}
+	return text
 }

@@ -32,6 +32,9 @@ type session struct {
 	inv *trail.Investigation
 	// found is the assessment of inv.
 	found *assess.Assessment
+	// guardDuty is what the last investigation found in GuardDuty about
+	// the keys (nil when it was not searched).
+	guardDuty *assess.GuardDutyResult
 	// steps holds each runbook step's state for the step list.
 	steps [numSteps]stepState
 	// next is set by a screen's key handling to move to the next step.

@@ -111,8 +111,11 @@ type Model struct {
 	help     help.Model
 	showHelp bool
 	quitting bool
-	status   string
-	err      error
+	// interrupted is set when the responder left with ctrl+c rather than
+	// quitting: the program's exit code says so (130).
+	interrupted bool
+	status      string
+	err         error
 
 	entry   *keyEntry
 	screens [numSteps]screen
@@ -172,7 +175,12 @@ func (m *Model) Init() tea.Cmd {
 }
 
 // Err returns the error that ended the runbook, if any.
-func (m *Model) Err() error { return m.err }
+func (m *Model) Err() error {
+	if m.err == nil && m.interrupted {
+		return context.Canceled
+	}
+	return m.err
+}
 
 // Update routes messages: global keys first, then the current screen.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
@@ -217,6 +225,7 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 		return nil
 	}
 	if key.Matches(msg, km.ForceQuit) {
+		m.interrupted = true
 		return m.quit()
 	}
 	switch m.state {

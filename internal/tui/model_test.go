@@ -7,6 +7,8 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
+	"context"
+	"errors"
 	"github.com/keyleak/keyleak/assess"
 	"github.com/keyleak/keyleak/internal/caseview"
 	"github.com/keyleak/keyleak/playbook"
@@ -286,5 +288,42 @@ func TestResumeStartsWhereTheCaseStopped(t *testing.T) {
 	rs, _ = loadResume(c)
 	if got := rs.apply(m.s); got != stepAssess {
 		t.Errorf("complete sweep: resume at %v, want Assess", got)
+	}
+}
+
+// TestDeclinedDeactivationIsNotCalledInactive: after the responder
+// declines the deactivation, the revoke step's prompt must not say the key
+// is inactive.
+func TestDeclinedDeactivationIsNotCalledInactive(t *testing.T) {
+	m := newTestModel(t, 100, 30)
+	withCase(t, m)
+	m.Update(runDoneMsg{job: "identify", sum: fixtureSummary(false)})
+	m.cur = stepContain
+	m.Update(runProgressMsg{job: "contain", p: playbook.Progress{Step: playbook.StepContain, Status: playbook.StatusDeclined, Message: "declined by the responder"}})
+	step, _ := playbook.LookupStep(playbook.StepRevokeSessions)
+	m.Update(confirmMsg{job: "contain", step: step, reply: make(chan bool, 1), actions: []playbook.Action{{Description: "iam PutUserPolicy"}}})
+	view := m.View()
+	if strings.Contains(view, "The key is inactive now") {
+		t.Errorf("the prompt calls a key inactive whose deactivation was declined:\n%s", view)
+	}
+	if !strings.Contains(view, "declined the deactivation") {
+		t.Errorf("the prompt does not say the key still works:\n%s", view)
+	}
+}
+
+// TestCtrlCIsAnInterruption: leaving with ctrl+c ends the program with
+// context.Canceled (exit 130); q is a normal end.
+func TestCtrlCIsAnInterruption(t *testing.T) {
+	m := newTestModel(t, 80, 24)
+	withCase(t, m)
+	m.Update(keyMsg("ctrl+c"))
+	if !errors.Is(m.Err(), context.Canceled) {
+		t.Errorf("after ctrl+c Err() = %v, want context.Canceled", m.Err())
+	}
+	m = newTestModel(t, 80, 24)
+	withCase(t, m)
+	m.Update(keyMsg("q"))
+	if m.Err() != nil {
+		t.Errorf("after q Err() = %v, want nil", m.Err())
 	}
 }
