@@ -8,7 +8,6 @@ import (
 	"bufio"
 	"bytes"
 	"cmp"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -21,21 +20,10 @@ import (
 
 	"github.com/keyleak/keyleak/assess"
 	"github.com/keyleak/keyleak/audit"
+	"github.com/keyleak/keyleak/internal/casefile"
 	"github.com/keyleak/keyleak/playbook"
 	"github.com/keyleak/keyleak/report"
 	"github.com/keyleak/keyleak/trail"
-)
-
-// Files the CLI writes into a case beside the playbook's own.
-const (
-	// ContainFile is the summary of the last contain run (playbook.Summary).
-	ContainFile = "contain.json"
-	// InvestigationFile is the investigation's result without its events
-	// (trail.Result): window, key chain, coverage.
-	InvestigationFile = "investigation.json"
-	// AuditFile is the account's key audit (audit.Report), when one was run
-	// for the case (keyleak audit --case DIR).
-	AuditFile = "audit.json"
 )
 
 // Options are what the case cannot tell: when the report is made and by
@@ -57,45 +45,46 @@ func Load(c *playbook.Case, o Options) (*report.Model, error) {
 		GeneratedAt: o.Now.UTC(),
 		ToolVersion: o.Version,
 	}}
-	var sum playbook.Summary
-	if ok, err := readJSON(c.Path(ContainFile), &sum); err != nil {
-		return nil, err
-	} else if ok {
-		applySummary(&m.Case, &sum)
-	}
-	var inv trail.Result
-	haveInv, err := readJSON(c.Path(InvestigationFile), &inv)
+	sum, err := casefile.LoadContain(c)
 	if err != nil {
 		return nil, err
 	}
-	if haveInv {
-		applyInvestigation(m, &inv)
+	if sum != nil {
+		applySummary(&m.Case, sum)
+	}
+	inv, err := casefile.LoadResult(c)
+	if err != nil {
+		return nil, err
+	}
+	if inv != nil {
+		applyInvestigation(m, inv)
 	}
 	entries, err := playbook.ReadJournal(c.Path(playbook.JournalFile))
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("read journal: %w", err)
 	}
 	m.Actions = actions(entries, &m.Case)
-	var rep audit.Report
-	if ok, err := readJSON(c.Path(AuditFile), &rep); err != nil {
+	rep, err := casefile.LoadAudit(c)
+	if err != nil {
 		return nil, err
-	} else if ok {
+	}
+	if rep != nil {
 		m.HygieneAt = rep.Generated
-		for _, r := range audit.Recommendations(&rep) {
+		for _, r := range audit.Recommendations(rep) {
 			if standingAdvice[r.ID] {
 				continue // the report's own recommendations say it already
 			}
 			m.Hygiene = append(m.Hygiene, report.HygieneItem{Check: r.ID, Severity: r.Severity, Title: r.Title, Subjects: r.Subjects})
 		}
 	}
-	var findings assess.Findings
-	haveFindings, err := readJSON(c.Path(playbook.FindingsFile), &findings)
+	findings, err := casefile.LoadFindings(c)
 	if err != nil {
 		return nil, err
 	}
+	haveFindings := findings != nil
 	var judged map[string]assess.EventResult
 	if haveFindings {
-		judged = applyFindings(m, &findings, entries)
+		judged = applyFindings(m, findings, entries)
 	}
 	events, err := loadEvents(c.Path(playbook.EventsFile), judged, haveFindings)
 	if err != nil {
@@ -104,28 +93,6 @@ func Load(c *playbook.Case, o Options) (*report.Model, error) {
 	m.Events = events
 	m.Stats = report.ComputeStats(m.Events)
 	return m, nil
-}
-
-// ReadFile decodes one of the case's JSON files (ContainFile,
-// InvestigationFile, playbook.FindingsFile, ...) into v. A missing file is
-// not an error: it reports false.
-func ReadFile(c *playbook.Case, name string, v any) (bool, error) {
-	return readJSON(c.Path(name), v)
-}
-
-// readJSON decodes a case file; a missing file is not an error.
-func readJSON(path string, v any) (bool, error) {
-	b, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("read %s: %w", filepath.Base(path), err)
-	}
-	if err := json.Unmarshal(b, v); err != nil {
-		return false, fmt.Errorf("read %s: %w", filepath.Base(path), err)
-	}
-	return true, nil
 }
 
 func applySummary(c *report.Case, s *playbook.Summary) {

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keyleak/keyleak/internal/casefile"
 	"github.com/keyleak/keyleak/playbook"
 	"github.com/keyleak/keyleak/report"
 	"github.com/keyleak/keyleak/trail"
@@ -90,7 +91,7 @@ func TestLoadCase(t *testing.T) {
 		Regions: []trail.SourceResult{{Region: "us-east-1", Status: trail.StateOK, Events: 3}, {Region: "af-south-1", Status: trail.StateNotEnabled},
 			{Region: "eu-west-1", Status: trail.StateDenied, Error: "AccessDenied"}}}
 	b, _ := json.Marshal(inv)
-	if err := os.WriteFile(c.Path(InvestigationFile), b, 0o600); err != nil {
+	if err := os.WriteFile(c.Path(casefile.InvestigationFile), b, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	m, err := Load(c, Options{Now: now, Version: "test"})

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -12,8 +11,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/keyleak/keyleak/audit"
-	"github.com/keyleak/keyleak/internal/caseview"
-	"github.com/keyleak/keyleak/playbook"
+	"github.com/keyleak/keyleak/internal/casefile"
+	"github.com/keyleak/keyleak/respond"
 )
 
 // auditOptions are the flags of `keyleak audit`.
@@ -94,17 +93,13 @@ func auditRun(ctx context.Context, f *Factory, o *auditOptions) error {
 		return err
 	}
 	if o.CaseDir != "" {
-		c, err := playbook.OpenCase(o.CaseDir)
+		c, err := casefile.OpenExisting(o.CaseDir)
 		if err != nil {
-			return &UsageError{Err: fmt.Errorf("open case: %w", err)}
+			return respond.Classify(err)
 		}
 		defer c.Close()
-		b, err := json.MarshalIndent(r, "", "  ")
-		if err != nil {
-			return fmt.Errorf("save audit: %w", err)
-		}
-		if err := c.WriteFile(caseview.AuditFile, b); err != nil {
-			return fmt.Errorf("save audit: %w", err)
+		if err := casefile.SaveAudit(c, r); err != nil {
+			return err
 		}
 	}
 	out := struct {

@@ -18,7 +18,7 @@ import (
 
 	"github.com/keyleak/keyleak/internal/awsapi"
 	"github.com/keyleak/keyleak/internal/awssim"
-	"github.com/keyleak/keyleak/internal/caseview"
+	"github.com/keyleak/keyleak/internal/casefile"
 	"github.com/keyleak/keyleak/internal/tui"
 	"github.com/keyleak/keyleak/playbook"
 	"github.com/keyleak/keyleak/respond"
@@ -166,7 +166,7 @@ func TestDemoFlowFromKeyEntryToReport(t *testing.T) {
 	if k, _ := srv.Sim.Key(srv.Sim.LeakedKey()); k.Status != "Inactive" {
 		t.Errorf("leaked key is %s, want Inactive", k.Status)
 	}
-	for _, f := range []string{"report.xlsx", "report.md", "report.json", playbook.FindingsFile, caseview.ContainFile, caseview.InvestigationFile} {
+	for _, f := range []string{"report.xlsx", "report.md", "report.json", playbook.FindingsFile, casefile.ContainFile, casefile.InvestigationFile} {
 		if fi, err := os.Stat(filepath.Join(dir, f)); err != nil || fi.Size() == 0 {
 			t.Errorf("case lacks %s: %v", f, err)
 		}
@@ -212,7 +212,7 @@ func TestResumeAfterQuittingMidSweep(t *testing.T) {
 	dir := finish(t, tm)
 
 	var res trail.Result
-	readJSON(t, filepath.Join(dir, caseview.InvestigationFile), &res)
+	readJSON(t, filepath.Join(dir, casefile.InvestigationFile), &res)
 	interrupted := false
 	for _, r := range res.Regions {
 		if r.Error == "interrupted" {
@@ -233,7 +233,7 @@ func TestResumeAfterQuittingMidSweep(t *testing.T) {
 	if got := finish(t, tm); got != dir {
 		t.Errorf("resumed %s, want %s", got, dir)
 	}
-	readJSON(t, filepath.Join(dir, caseview.InvestigationFile), &res)
+	readJSON(t, filepath.Join(dir, casefile.InvestigationFile), &res)
 	for _, r := range res.Regions {
 		if r.Status != trail.StateOK && r.Status != trail.StateNotEnabled {
 			t.Errorf("after resuming, %s is %s (%s)", r.Region, r.Status, r.Error)

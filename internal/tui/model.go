@@ -15,6 +15,7 @@ import (
 
 	"github.com/keyleak/keyleak/internal/casefile"
 	"github.com/keyleak/keyleak/playbook"
+	"github.com/keyleak/keyleak/respond"
 )
 
 // state is what the root model shows.
@@ -203,6 +204,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.attack.tick(m.s)
 	case caseOpenedMsg:
 		return m, m.opened(msg)
+	case recheckMsg:
+		return m, m.rechecked(msg)
 	case tea.KeyMsg:
 		return m, m.key(msg)
 	}
@@ -359,10 +362,60 @@ func (m *Model) opened(msg caseOpenedMsg) tea.Cmd {
 	}
 	if msg.resume.fresh {
 		m.status = "new case " + filepath.Base(s.c.Dir())
-	} else {
-		m.status = "resumed case " + filepath.Base(s.c.Dir()) + " at " + cur.String()
+		return m.goTo(cur)
+	}
+	m.status = "resumed case " + filepath.Base(s.c.Dir()) + " at " + cur.String()
+	if msg.resume.sum != nil && s.steps[stepContain] == stateDone {
+		return tea.Batch(m.goTo(cur), m.recheck())
 	}
 	return m.goTo(cur)
+}
+
+// recheckMsg is the containment as AWS shows it when a case is resumed.
+type recheckMsg struct {
+	sum *playbook.Summary
+	err error
+}
+
+// recheck reads the account when a contained case is resumed: the journal
+// says the key was deactivated, but only AWS says whether it still is. It
+// is a dry run of containment: read calls only, the plan journaled.
+func (m *Model) recheck() tea.Cmd {
+	c, eng := m.s.c, m.s.cfg.Engine
+	return m.s.start("recheck", func(ctx context.Context, send func(tea.Msg)) {
+		res, err := eng.Contain(ctx, c, respond.ContainRequest{DryRun: true}, respond.Hooks{})
+		var sum *playbook.Summary
+		if res != nil {
+			sum = res.Summary
+		}
+		send(recheckMsg{sum: sum, err: err})
+	})
+}
+
+// rechecked reopens containment when AWS shows the key active again or its
+// sessions no longer revoked.
+func (m *Model) rechecked(msg recheckMsg) tea.Cmd {
+	s := m.s
+	if msg.err != nil || msg.sum == nil {
+		if msg.err != nil {
+			m.status = "could not read the key's state from AWS: " + msg.err.Error()
+		}
+		return nil
+	}
+	sum := msg.sum
+	var open []string
+	if sum.KeyStatus != "Inactive" && sum.KeyStatus != "Deleted" {
+		open = append(open, "the key is "+sum.KeyStatus+" again")
+	}
+	if !sum.RootKey && sum.RevokedBefore.IsZero() {
+		open = append(open, "its sessions are no longer revoked")
+	}
+	if len(open) == 0 {
+		return nil
+	}
+	s.steps[stepContain] = statePending
+	m.status = "AWS shows that " + strings.Join(open, " and ") + ": contain it again"
+	return m.goTo(stepContain)
 }
 
 // resumer is a screen that shows what an earlier session left in the case.

@@ -10,7 +10,7 @@ import (
 	"context"
 	"errors"
 	"github.com/keyleak/keyleak/assess"
-	"github.com/keyleak/keyleak/internal/caseview"
+	"github.com/keyleak/keyleak/internal/casefile"
 	"github.com/keyleak/keyleak/playbook"
 	"github.com/keyleak/keyleak/trail"
 )
@@ -254,7 +254,7 @@ func TestResumeStartsWhereTheCaseStopped(t *testing.T) {
 		t.Fatalf("an empty case should start at identify: %+v", rs)
 	}
 	b, _ := json.Marshal(fixtureSummary(true))
-	if err := c.WriteFile(caseview.ContainFile, b); err != nil {
+	if err := c.WriteFile(casefile.ContainFile, b); err != nil {
 		t.Fatal(err)
 	}
 	inv := fixtureEvents(t, 30)
@@ -262,7 +262,7 @@ func TestResumeStartsWhereTheCaseStopped(t *testing.T) {
 	res := inv.Result()
 	res.Events = nil
 	b, _ = json.Marshal(res)
-	if err := c.WriteFile(caseview.InvestigationFile, b); err != nil {
+	if err := c.WriteFile(casefile.InvestigationFile, b); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := trail.AppendEventsFile(c.Path(playbook.EventsFile), inv.Events[:10]); err != nil {
@@ -282,7 +282,7 @@ func TestResumeStartsWhereTheCaseStopped(t *testing.T) {
 	res = inv.Result()
 	res.Events = nil
 	b, _ = json.Marshal(res)
-	if err := c.WriteFile(caseview.InvestigationFile, b); err != nil {
+	if err := c.WriteFile(casefile.InvestigationFile, b); err != nil {
 		t.Fatal(err)
 	}
 	rs, _ = loadResume(c)
