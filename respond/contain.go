@@ -135,15 +135,11 @@ func uncontained(sum *playbook.Summary, steps []string) error {
 // Run runs playbook steps on the case (identify alone, say) and keeps the
 // summary, as Contain does but without judging containment.
 func (e *Engine) Run(ctx context.Context, c *playbook.Case, steps []string, h Hooks) (*playbook.Summary, error) {
-	clients, err := e.Clients(ctx)
+	r, err := e.runnerFor(ctx, c, false, h)
 	if err != nil {
 		return nil, err
 	}
-	keyID, err := responderKeyID(ctx, clients)
-	if err != nil {
-		return nil, err
-	}
-	sum, runErr := e.runner(c, clients, keyID, false, false, h).Run(ctx, steps...)
+	sum, runErr := r.Run(ctx, steps...)
 	if sum != nil && !sum.DryRun {
 		if err := casefile.SaveContain(c, sum); err != nil && runErr == nil {
 			runErr = err
@@ -156,15 +152,11 @@ func (e *Engine) Run(ctx context.Context, c *playbook.Case, steps []string, h Ho
 // investigation found them) with the same deny policy, time moving forward
 // only.
 func (e *Engine) RevokeRoleSessions(ctx context.Context, c *playbook.Case, roles []string, h Hooks) (*playbook.Summary, error) {
-	clients, err := e.Clients(ctx)
+	r, err := e.runnerFor(ctx, c, false, h)
 	if err != nil {
 		return nil, err
 	}
-	keyID, err := responderKeyID(ctx, clients)
-	if err != nil {
-		return nil, err
-	}
-	sum, err := e.runner(c, clients, keyID, false, false, h).RevokeRoleSessions(ctx, roles)
+	sum, err := r.RevokeRoleSessions(ctx, roles)
 	return sum, playbookError(err)
 }
 

@@ -104,9 +104,18 @@ func responderKeyID(ctx context.Context, clients *awsapi.Clients) (string, error
 	return creds.AccessKeyID, nil
 }
 
-// runner builds a playbook runner on the case with the hooks.
-func (e *Engine) runner(c *playbook.Case, clients *awsapi.Clients, keyID string, dryRun, force bool, h Hooks) *playbook.Runner {
-	return playbook.NewRunner(c, clients.IAM(), clients.STS(""), e.runnerOptions(keyID, dryRun, force, h)...)
+// runnerFor builds a playbook runner on the case with the hooks, on the
+// engine's clients and as the responder they sign in as.
+func (e *Engine) runnerFor(ctx context.Context, c *playbook.Case, dryRun bool, h Hooks) (*playbook.Runner, error) {
+	clients, err := e.Clients(ctx)
+	if err != nil {
+		return nil, err
+	}
+	keyID, err := responderKeyID(ctx, clients)
+	if err != nil {
+		return nil, err
+	}
+	return playbook.NewRunner(c, clients.IAM(), clients.STS(""), e.runnerOptions(keyID, dryRun, false, h)...), nil
 }
 
 func (e *Engine) runnerOptions(keyID string, dryRun, force bool, h Hooks) []playbook.Option {

@@ -51,11 +51,11 @@ func (e *Engine) Targets(ctx context.Context, c *playbook.Case, all bool) ([]pla
 // through the hooks and journaled, then reads every resource's state back
 // from AWS into the findings, so that the report says what is left.
 func (e *Engine) Eradicate(ctx context.Context, c *playbook.Case, req EradicateRequest, h Hooks) (*EradicateResult, error) {
-	clients, err := e.Clients(ctx)
+	r, err := e.runnerFor(ctx, c, req.DryRun, h)
 	if err != nil {
 		return nil, err
 	}
-	keyID, err := responderKeyID(ctx, clients)
+	clients, err := e.Clients(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -68,7 +68,6 @@ func (e *Engine) Eradicate(ctx context.Context, c *playbook.Case, req EradicateR
 			return nil, playbookError(err)
 		}
 	}
-	r := e.runner(c, clients, keyID, req.DryRun, false, h)
 	sum, runErr := r.Eradicate(ctx, targets, playbook.EradicateClients{
 		IAM:    clients.IAM(),
 		EC2:    func(region string) playbook.EradicateEC2 { return clients.EC2(region) },

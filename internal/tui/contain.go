@@ -185,21 +185,7 @@ func (v *containView) planLines() []string {
 func (v *containView) confirmLines() []string {
 	st := v.s.st
 	p := v.pending
-	lines := []string{st.bold.Render(p.step.Title)}
-	for _, l := range wrapText(p.step.Why, v.w-2) {
-		lines = append(lines, "  "+st.dim.Render(l))
-	}
-	lines = append(lines, "", "These calls will be made:")
-	for _, a := range p.actions {
-		for i, l := range wrapText(a.Description, v.w-4) {
-			prefix := "  $ "
-			if i > 0 {
-				prefix = "    "
-			}
-			lines = append(lines, prefix+st.bold.Render(l))
-		}
-	}
-	lines = append(lines, "")
+	lines := append(callLines(st, p, v.w), "")
 	if p.step.ID == playbook.StepRevokeSessions && v.s.steps[stepContain] != stateDone {
 		switch v.keyStep {
 		case playbook.StatusDone, playbook.StatusAlreadyDone, playbook.StatusReconciled, playbook.StatusNothingToDo:
@@ -330,6 +316,26 @@ func (v *containView) sessionLines() []string {
 func trimEmpty(lines []string) []string {
 	for len(lines) > 0 && strings.TrimSpace(lines[len(lines)-1]) == "" {
 		lines = lines[:len(lines)-1]
+	}
+	return lines
+}
+
+// callLines are a confirmation's step title, why, and the exact calls it
+// asks for, wrapped to width.
+func callLines(st styles, p *confirmMsg, width int) []string {
+	lines := []string{st.bold.Render(cut(p.step.Title, width))}
+	for _, l := range wrapText(p.step.Why, width-2) {
+		lines = append(lines, "  "+st.dim.Render(l))
+	}
+	lines = append(lines, "", "These calls will be made:")
+	for _, a := range p.actions {
+		for i, l := range wrapText(a.Description, width-4) {
+			prefix := "  $ "
+			if i > 0 {
+				prefix = "    "
+			}
+			lines = append(lines, prefix+st.bold.Render(l))
+		}
 	}
 	return lines
 }

@@ -324,21 +324,7 @@ func (v *investigateView) View() string {
 		return rows[i].Name < rows[j].Name
 	})
 	if v.pending != nil {
-		lines := []string{st.title.Render("Revoke the sessions of the roles the key assumed"), ""}
-		for _, l := range wrapText(v.pending.step.Why, v.w-2) {
-			lines = append(lines, "  "+st.dim.Render(l))
-		}
-		lines = append(lines, "", "These calls will be made:")
-		for _, a := range v.pending.actions {
-			for i, l := range wrapText(a.Description, v.w-4) {
-				prefix := "  $ "
-				if i > 0 {
-					prefix = "    "
-				}
-				lines = append(lines, prefix+st.bold.Render(l))
-			}
-		}
-		lines = append(lines, "", st.bold.Render("Y (shift+y) confirms, n declines"))
+		lines := append(callLines(st, v.pending, v.w), "", st.bold.Render("Y (shift+y) confirms, n declines"))
 		return block(lines, v.w, v.h)
 	}
 	src := v.s.cfg.Investigate.Source
