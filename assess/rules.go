@@ -18,6 +18,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/keyleak/keyleak/internal/awserr"
 	"github.com/keyleak/keyleak/trail"
 )
 
@@ -146,14 +147,9 @@ func (l *StringList) UnmarshalYAML(n *yaml.Node) error {
 	return fmt.Errorf("line %d: want a string or a list of strings", n.Line)
 }
 
-// deniedCodes are the error codes of a call refused for lack of permission,
-// in every protocol's spelling.
-var deniedCodes = []string{"AccessDenied", "AccessDeniedException", "UnauthorizedOperation",
-	"Client.UnauthorizedOperation", "UnauthorizedAccess", "Client.AccessDenied"}
-
 // IsDenied tells whether an error code means the call was refused for lack
 // of permission.
-func IsDenied(code string) bool { return slices.Contains(deniedCodes, code) }
+func IsDenied(code string) bool { return awserr.IsDeniedCode(code) }
 
 // Categories a rule may have: ATT&CK tactics in lower-case hyphenated form,
 // and keyleak's own resource-hijacking, llm-jacking (both ATT&CK impact),
@@ -324,7 +320,7 @@ func (r *Rule) compile() error {
 		}
 		s.window = d
 		if len(s.Errors) == 0 {
-			s.Errors = deniedCodes
+			s.Errors = awserr.DeniedCodes
 		}
 		return nil
 	}

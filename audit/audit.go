@@ -20,9 +20,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
-	"github.com/aws/smithy-go"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/keyleak/keyleak/internal/awserr"
 	"github.com/keyleak/keyleak/playbook"
 )
 
@@ -235,8 +235,7 @@ func (a *auditor) fetch(ctx context.Context) ([]byte, time.Time, error) {
 	}
 	for i := 0; ; i++ {
 		out, err := a.c.GetCredentialReport(ctx, &iam.GetCredentialReportInput{})
-		var ae smithy.APIError
-		if errors.As(err, &ae) && ae.ErrorCode() == "ReportInProgress" && i < reportPolls {
+		if awserr.Is(err, "ReportInProgress") && i < reportPolls {
 			if err := a.sleep(ctx, time.Second); err != nil {
 				return nil, time.Time{}, err
 			}
@@ -342,8 +341,7 @@ func (a *auditor) resolveKeyIDs(ctx context.Context, r *Report) error {
 		g.Go(func() error {
 			out, err := a.c.ListAccessKeys(gctx, &iam.ListAccessKeysInput{UserName: aws.String(u.Name)})
 			if err != nil {
-				var ae smithy.APIError
-				if errors.As(err, &ae) && ae.ErrorCode() == "NoSuchEntity" {
+				if awserr.IsNotFound(err) {
 					return nil // deleted since the report
 				}
 				return fmt.Errorf("list access keys of %s: %w", u.Name, err)

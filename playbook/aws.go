@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
+	"github.com/keyleak/keyleak/internal/awserr"
 )
 
 // STS is the part of *sts.Client the playbook calls.
@@ -75,24 +76,10 @@ var (
 )
 
 // errorCode returns the AWS error code of err, "" if AWS did not answer.
-func errorCode(err error) string {
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		return ae.ErrorCode()
-	}
-	return ""
-}
+func errorCode(err error) string { return awserr.Code(err) }
 
 // isCode reports whether err is an AWS error with one of the codes.
-func isCode(err error, codes ...string) bool {
-	c := errorCode(err)
-	for _, want := range codes {
-		if c == want {
-			return true
-		}
-	}
-	return false
-}
+func isCode(err error, codes ...string) bool { return awserr.Is(err, codes...) }
 
 // definite reports whether AWS answered err with a client error, so the
 // call had no effect. Network errors and 5xx answers leave it unknown.
@@ -107,20 +94,15 @@ func definite(err error) bool {
 	return true
 }
 
-var accessDeniedCodes = []string{"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "UnauthorizedAccess"}
-
-var credentialCodes = []string{"InvalidClientTokenId", "ExpiredToken", "ExpiredTokenException", "SignatureDoesNotMatch",
-	"UnrecognizedClientException", "AuthFailure", "InvalidAccessKeyId", "IncompleteSignature"}
-
 // classify turns AWS permission and credential errors into the playbook's
 // typed errors, keeping the AWS error inside.
 func classify(action, principal string, err error) error {
 	switch {
 	case err == nil:
 		return nil
-	case isCode(err, accessDeniedCodes...):
+	case awserr.IsDenied(err):
 		return &AccessDeniedError{Action: action, Principal: principal, Err: err}
-	case isCode(err, credentialCodes...):
+	case awserr.IsCredentials(err):
 		return &CredentialsError{Action: action, Code: errorCode(err), Err: err}
 	}
 	return err
@@ -312,7 +294,7 @@ func (s journaledIAM) SimulatePrincipalPolicy(ctx context.Context, in *iam.Simul
 }
 
 // isNotFound reports whether err is IAM's NoSuchEntity.
-func isNotFound(err error) bool { return isCode(err, "NoSuchEntity", "NoSuchEntityException") }
+func isNotFound(err error) bool { return awserr.IsNotFound(err) }
 
 // deniedOnMissingKey reports whether an AccessDenied on GetAccessKeyLastUsed
 // is AWS's way of saying the key is not in the account: it names the key as

@@ -2,10 +2,9 @@ package rotate
 
 import (
 	"context"
-	"errors"
 
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	"github.com/aws/smithy-go"
+	"github.com/keyleak/keyleak/internal/awserr"
 )
 
 // SecretsAPI is the part of Secrets Manager the hand-over uses;
@@ -21,7 +20,4 @@ type SecretsAPI interface {
 var _ SecretsAPI = (*secretsmanager.Client)(nil)
 
 // isCode reports whether err is an AWS error with the given code.
-func isCode(err error, code string) bool {
-	var ae smithy.APIError
-	return errors.As(err, &ae) && ae.ErrorCode() == code
-}
+func isCode(err error, code string) bool { return awserr.Is(err, code) }

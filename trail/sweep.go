@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
 	"github.com/aws/smithy-go"
+	"github.com/keyleak/keyleak/internal/awserr"
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/time/rate"
 )
@@ -375,23 +376,10 @@ func isThrottle(err error) bool { return throttles.IsErrorThrottle(err) == aws.T
 // SDK's standard retryer does.
 func isRetryable(err error) bool { return retryables.IsErrorRetryable(err) == aws.TrueTernary }
 
-// deniedCodes are the error codes that mean the caller may not read a
-// region: no permission, a credential the region does not accept, or a
-// region that turned out not to be enabled.
-var deniedCodes = map[string]bool{
-	"AccessDenied":                true,
-	"AccessDeniedException":       true,
-	"UnauthorizedOperation":       true,
-	"UnrecognizedClientException": true,
-	"InvalidClientTokenId":        true,
-	"AuthFailure":                 true,
-	"OptInRequired":               true,
-}
-
-func isDenied(err error) bool {
-	var ae smithy.APIError
-	return errors.As(err, &ae) && deniedCodes[ae.ErrorCode()]
-}
+// isDenied reports whether err means the caller may not read a region: no
+// permission, a credential the region does not accept, or a region that
+// turned out not to be enabled.
+func isDenied(err error) bool { return awserr.IsAuth(err) || awserr.IsOptIn(err) }
 
 // errorReason is the short reason shown in the coverage: the AWS error code
 // and message when there is one.

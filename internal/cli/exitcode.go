@@ -4,8 +4,7 @@ import (
 	"context"
 	"errors"
 
-	"github.com/aws/smithy-go"
-
+	"github.com/keyleak/keyleak/internal/awserr"
 	"github.com/keyleak/keyleak/respond"
 )
 
@@ -33,15 +32,6 @@ type (
 // usageErrorf builds a UsageError.
 func usageErrorf(format string, args ...any) error { return respond.Usagef(format, args...) }
 
-// authCodes are the AWS error codes that mean "who you are" or "what you may
-// do" is the problem, in every protocol's spelling.
-var authCodes = map[string]bool{
-	"AccessDenied": true, "AccessDeniedException": true, "UnauthorizedOperation": true,
-	"InvalidClientTokenId": true, "UnrecognizedClientException": true, "AuthFailure": true,
-	"ExpiredToken": true, "ExpiredTokenException": true, "SignatureDoesNotMatch": true,
-	"InvalidAccessKeyId": true, "MissingAuthenticationToken": true,
-}
-
 // exitCode maps an error to the exit-code table.
 func exitCode(err error) int {
 	if err == nil {
@@ -50,7 +40,6 @@ func exitCode(err error) int {
 	var usage *UsageError
 	var partial *PartialError
 	var auth *AuthError
-	var apiErr smithy.APIError
 	switch {
 	case errors.Is(err, context.Canceled):
 		return ExitCancelled
@@ -60,7 +49,7 @@ func exitCode(err error) int {
 		return ExitAuth
 	case errors.As(err, &partial):
 		return ExitPartial
-	case errors.As(err, &apiErr) && authCodes[apiErr.ErrorCode()]:
+	case awserr.IsAuth(err):
 		return ExitAuth
 	}
 	if c, ok := codeOf(err); ok {
