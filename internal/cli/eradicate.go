@@ -7,9 +7,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/keyleak/keyleak/assess"
-	"github.com/keyleak/keyleak/internal/awsapi"
 	"github.com/keyleak/keyleak/internal/caseview"
 	"github.com/keyleak/keyleak/playbook"
+	"github.com/keyleak/keyleak/resource"
 )
 
 // eradicateOptions are the flags of `keyleak eradicate`.
@@ -92,7 +92,7 @@ func eradicateRun(ctx context.Context, f *Factory, o *eradicateOptions) error {
 		return usageErrorf("case %s has no findings: run keyleak investigate --key %s first", c.Dir(), o.Key)
 	}
 	// The state may have changed since the investigation: check it again.
-	inv := inventoryClients(clients)
+	inv := resource.NewClients(clients)
 	resources, err := assess.Inventory(ctx, inv, findings.Resources)
 	if err != nil {
 		return fmt.Errorf("check resources: %w", err)
@@ -141,14 +141,4 @@ func eradicateRun(ctx context.Context, f *Factory, o *eradicateOptions) error {
 		fmt.Fprintln(f.IO.Out, "Nothing to remove: every resource the attacker created is gone.")
 	}
 	return playbookError(runErr)
-}
-
-// inventoryClients are the clients the live checks of resources use.
-func inventoryClients(clients *awsapi.Clients) assess.Clients {
-	return assess.Clients{
-		IAM:    clients.IAM(),
-		EC2:    func(r string) assess.EC2API { return clients.EC2(r) },
-		Lambda: func(r string) assess.LambdaAPI { return clients.Lambda(r) },
-		S3:     func(r string) assess.S3API { return clients.S3(r) },
-	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/keyleak/keyleak/internal/awssim"
 	"github.com/keyleak/keyleak/internal/tui"
 	"github.com/keyleak/keyleak/playbook"
+	"github.com/keyleak/keyleak/resource"
 	"github.com/keyleak/keyleak/trail"
 )
 
@@ -100,7 +101,7 @@ func RunbookBackend(ctx context.Context, clients *awsapi.Clients, now func() tim
 		STS:            clients.STS(""),
 		Regions:        clients.EC2(""),
 		CloudTrail:     func(region string) cloudtrail.LookupEventsAPIClient { return clients.CloudTrail(region) },
-		Inventory:      inventoryClients(clients),
+		Inventory:      resource.NewClients(clients),
 		Eradicate: playbook.EradicateClients{
 			IAM:    clients.IAM(),
 			EC2:    func(region string) playbook.EradicateEC2 { return clients.EC2(region) },

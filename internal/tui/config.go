@@ -19,6 +19,7 @@ import (
 
 	"github.com/keyleak/keyleak/assess"
 	"github.com/keyleak/keyleak/playbook"
+	"github.com/keyleak/keyleak/resource"
 	"github.com/keyleak/keyleak/trail"
 )
 
@@ -77,7 +78,7 @@ type Backend struct {
 	// CloudTrail returns a region's client; its SDK retries must be off
 	// (the sweep retries and counts throttles itself).
 	CloudTrail func(region string) cloudtrail.LookupEventsAPIClient
-	Inventory  assess.Clients
+	Inventory  resource.Clients
 	Eradicate  playbook.EradicateClients
 	Store      Store
 }
