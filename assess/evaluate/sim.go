@@ -8,13 +8,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/guardduty"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
-	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
 	"github.com/keyleak/keyleak/assess"
 	"github.com/keyleak/keyleak/internal/awsapi"
 	"github.com/keyleak/keyleak/internal/awssim"
-	"github.com/keyleak/keyleak/playbook"
 	"github.com/keyleak/keyleak/resource"
 	"github.com/keyleak/keyleak/trail"
 )
@@ -95,15 +92,6 @@ func (r *ScenarioRun) Config(region string) aws.Config { return r.Server.Config(
 // CLI builds them: for the inventory and for eradication.
 func (r *ScenarioRun) Clients() resource.Clients {
 	return resource.NewClients(awsapi.NewClients(r.Config("us-east-1")))
-}
-
-// EradicateClients are the responder's clients for the eradicate step.
-func (r *ScenarioRun) EradicateClients() playbook.EradicateClients {
-	return playbook.EradicateClients{
-		IAM:    iam.NewFromConfig(r.Config("us-east-1")),
-		EC2:    func(region string) playbook.EradicateEC2 { return ec2.NewFromConfig(r.Config(region)) },
-		Lambda: func(region string) playbook.EradicateLambda { return lambda.NewFromConfig(r.Config(region)) },
-	}
 }
 
 // GuardDutyClient returns the responder's GuardDuty client of a region.

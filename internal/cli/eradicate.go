@@ -118,11 +118,7 @@ func eradicateRun(ctx context.Context, f *Factory, o *eradicateOptions) error {
 		opts = append(opts, playbook.WithProgress(func(p playbook.Progress) { printProgress(f.IO.ErrOut, p) }))
 	}
 	r := playbook.NewRunner(c, clients.IAM(), clients.STS(""), opts...)
-	sum, runErr := r.Eradicate(ctx, targets, playbook.EradicateClients{
-		IAM:    clients.IAM(),
-		EC2:    func(region string) playbook.EradicateEC2 { return clients.EC2(region) },
-		Lambda: func(region string) playbook.EradicateLambda { return clients.Lambda(region) },
-	})
+	sum, runErr := r.Eradicate(ctx, targets, inv)
 	if o.Apply {
 		// What is left, for the report and the next run.
 		if after, err := assess.Inventory(ctx, inv, findings.Resources); err == nil {

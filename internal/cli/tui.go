@@ -101,13 +101,8 @@ func RunbookBackend(ctx context.Context, clients *awsapi.Clients, now func() tim
 		STS:            clients.STS(""),
 		Regions:        clients.EC2(""),
 		CloudTrail:     func(region string) cloudtrail.LookupEventsAPIClient { return clients.CloudTrail(region) },
-		Inventory:      resource.NewClients(clients),
-		Eradicate: playbook.EradicateClients{
-			IAM:    clients.IAM(),
-			EC2:    func(region string) playbook.EradicateEC2 { return clients.EC2(region) },
-			Lambda: func(region string) playbook.EradicateLambda { return clients.Lambda(region) },
-		},
-		Store: caseStore{clients: clients, now: now},
+		Resources:      resource.NewClients(clients),
+		Store:          caseStore{clients: clients, now: now},
 	}, nil
 }
 

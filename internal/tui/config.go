@@ -78,9 +78,10 @@ type Backend struct {
 	// CloudTrail returns a region's client; its SDK retries must be off
 	// (the sweep retries and counts throttles itself).
 	CloudTrail func(region string) cloudtrail.LookupEventsAPIClient
-	Inventory  resource.Clients
-	Eradicate  playbook.EradicateClients
-	Store      Store
+	// Resources are the clients the live checks and the removal of
+	// resources use.
+	Resources resource.Clients
+	Store     Store
 }
 
 // Store keeps what the runbook learns in the case directory, the same way

@@ -22,7 +22,7 @@ type inventoryDoneMsg struct {
 func (s *session) inventory(resources []assess.Resource) tea.Cmd {
 	be := s.be
 	return s.start("inventory", func(ctx context.Context, send func(tea.Msg)) {
-		out, err := assess.Inventory(ctx, be.Inventory, resources)
+		out, err := assess.Inventory(ctx, be.Resources, resources)
 		send(inventoryDoneMsg{resources: out, err: err})
 	})
 }
@@ -44,21 +44,13 @@ func (s *session) eradicate(targets []playbook.Target) tea.Cmd {
 			playbook.WithClock(cfg.Now),
 			playbook.WithConfirm(confirmer(job, send)),
 			playbook.WithProgress(func(p playbook.Progress) { send(runProgressMsg{job: job, p: p}) }))
-		sum, err := r.Eradicate(ctx, targets, be.Eradicate)
+		sum, err := r.Eradicate(ctx, targets, be.Resources)
 		send(eradicateDoneMsg{sum: sum, err: err})
 	})
 }
 
 // removable tells whether the eradicate step knows how to remove a type.
-func removable(typ string) bool {
-	switch typ {
-	case playbook.TargetInstance, playbook.TargetSpotRequest, playbook.TargetKeyPair, playbook.TargetSecurityGroup,
-		playbook.TargetIngressRule, playbook.TargetFunction, playbook.TargetUser, playbook.TargetAccessKey,
-		playbook.TargetLoginProfile, playbook.TargetRole:
-		return true
-	}
-	return false
-}
+func removable(typ string) bool { return playbook.Removable(typ) }
 
 // resourcesView is the checklist of what the keys created: live state,
 // selection, and removal with a confirmation for each resource.
