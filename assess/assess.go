@@ -7,11 +7,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/keyleak/keyleak/resource"
 	"github.com/keyleak/keyleak/trail"
 )
 
-// Verdict says whose call an event was.
-type Verdict string
+// Verdict says whose call an event was. It is resource.Verdict, so that a
+// resource carries the verdict on the call that made it.
+type Verdict = resource.Verdict
 
 // Verdicts.
 const (

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/keyleak/keyleak/assess"
+	"github.com/keyleak/keyleak/resource"
 	"github.com/keyleak/keyleak/trail"
 )
 
@@ -98,7 +99,7 @@ func TestAssessInfersLeakAndSeparatesWorkload(t *testing.T) {
 	if len(a.Keys) != 2 || a.Keys[1].Owner != assess.Attacker {
 		t.Errorf("key owners %+v, want the session owned by the attacker", a.Keys)
 	}
-	if len(a.Resources) != 1 || a.Resources[0].Type != assess.TypeUser || a.Resources[0].ID != "backup-admin" || a.Resources[0].Verdict != assess.Attacker {
+	if len(a.Resources) != 1 || a.Resources[0].Type != resource.TypeUser || a.Resources[0].ID != "backup-admin" || a.Resources[0].Verdict != assess.Attacker {
 		t.Errorf("resources %+v, want the backdoor user", a.Resources)
 	}
 	if ea := verdict(t, a, attacker[1]); ea.Severity != assess.SeverityHigh || ea.Flags[0] != "persist.create-user" || ea.Technique != "T1136.003" {

@@ -19,6 +19,7 @@ import (
 	"github.com/keyleak/keyleak/assess/evaluate"
 	"github.com/keyleak/keyleak/internal/awssim"
 	"github.com/keyleak/keyleak/playbook"
+	"github.com/keyleak/keyleak/resource"
 )
 
 // TestEradicateScenario removes what the attacker of github-push created,
@@ -57,7 +58,7 @@ func TestEradicateScenario(t *testing.T) {
 	}
 
 	// Dry run: the plan, and nothing changed.
-	sum, err := newRunner(playbook.WithDryRun(true)).Eradicate(ctx, targets, run.EradicateClients())
+	sum, err := newRunner(playbook.WithDryRun(true)).Eradicate(ctx, targets, run.Clients())
 	if err != nil {
 		t.Fatalf("dry run: %v", err)
 	}
@@ -96,7 +97,7 @@ func TestEradicateScenario(t *testing.T) {
 	}
 
 	// Without a confirmation nothing destructive happens.
-	sum, err = newRunner().Eradicate(ctx, targets, run.EradicateClients())
+	sum, err = newRunner().Eradicate(ctx, targets, run.Clients())
 	if err != nil {
 		t.Fatalf("unconfirmed run: %v", err)
 	}
@@ -112,7 +113,7 @@ func TestEradicateScenario(t *testing.T) {
 		asked = append(asked, s.Title)
 		return true, nil
 	}
-	sum, err = newRunner(playbook.WithConfirm(confirm)).Eradicate(ctx, targets, run.EradicateClients())
+	sum, err = newRunner(playbook.WithConfirm(confirm)).Eradicate(ctx, targets, run.Clients())
 	if err != nil {
 		t.Fatalf("eradicate: %v", err)
 	}
@@ -172,7 +173,7 @@ func TestEradicateScenario(t *testing.T) {
 
 	// Again: nothing is asked or done twice.
 	asked = nil
-	sum, err = newRunner(playbook.WithConfirm(confirm)).Eradicate(ctx, targets, run.EradicateClients())
+	sum, err = newRunner(playbook.WithConfirm(confirm)).Eradicate(ctx, targets, run.Clients())
 	if err != nil {
 		t.Fatalf("re-run: %v", err)
 	}
@@ -188,9 +189,9 @@ func TestEradicateScenario(t *testing.T) {
 
 func TestSelectTargets(t *testing.T) {
 	all := []playbook.Target{
-		{Type: playbook.TargetKeyPair, ID: "aws-mgmt-key", Region: "us-east-1"},
-		{Type: playbook.TargetKeyPair, ID: "aws-mgmt-key", Region: "eu-west-1"},
-		{Type: playbook.TargetInstance, ID: "i-0123", Region: "us-east-1"},
+		{Type: resource.TypeKeyPair, ID: "aws-mgmt-key", Region: "us-east-1"},
+		{Type: resource.TypeKeyPair, ID: "aws-mgmt-key", Region: "eu-west-1"},
+		{Type: resource.TypeInstance, ID: "i-0123", Region: "us-east-1"},
 	}
 	got, err := playbook.SelectTargets(all, []string{"i-0123", "AWS::EC2::KeyPair|eu-west-1|aws-mgmt-key", "i-0123"})
 	if err != nil || len(got) != 2 || got[0].ID != "i-0123" || got[1].Region != "eu-west-1" {
@@ -203,7 +204,7 @@ func TestSelectTargets(t *testing.T) {
 	if _, err := playbook.SelectTargets(all, []string{"i-nope"}); !errors.As(err, &usage) || !strings.Contains(err.Error(), "i-0123") {
 		t.Errorf("unknown name: %v", err)
 	}
-	if playbook.Removable("AWS::S3::Bucket") || !playbook.Removable(playbook.TargetUser) {
+	if playbook.Removable("AWS::S3::Bucket") || !playbook.Removable(resource.TypeUser) {
 		t.Error("Removable")
 	}
 }
@@ -276,13 +277,13 @@ func TestEradicateEveryKind(t *testing.T) {
 	sgID := aws.ToString(sg.GroupId)
 
 	targets := []playbook.Target{
-		{Type: playbook.TargetRole, ID: "ops-backdoor", Region: "us-east-1"},
-		{Type: playbook.TargetUser, ID: "svc-sync", Region: "us-east-1"},
-		{Type: playbook.TargetAccessKey, ID: aws.ToString(key.AccessKey.AccessKeyId), Region: "us-east-1", Details: map[string]string{"userName": "alice"}},
-		{Type: playbook.TargetLoginProfile, ID: "alice", Region: "us-east-1", Details: map[string]string{"userName": "alice"}},
-		{Type: playbook.TargetIngressRule, ID: "sgr-1", Region: region, Details: map[string]string{"groupId": sgID, "protocol": "tcp", "fromPort": "22", "toPort": "22", "cidr": "0.0.0.0/0"}},
-		{Type: playbook.TargetKeyPair, ID: "ops", Region: region},
-		{Type: playbook.TargetInstance, ID: instanceID, Region: region},
+		{Type: resource.TypeRole, ID: "ops-backdoor", Region: "us-east-1"},
+		{Type: resource.TypeUser, ID: "svc-sync", Region: "us-east-1"},
+		{Type: resource.TypeAccessKey, ID: aws.ToString(key.AccessKey.AccessKeyId), Region: "us-east-1", Details: map[string]string{"userName": "alice"}},
+		{Type: resource.TypeLoginProfile, ID: "alice", Region: "us-east-1", Details: map[string]string{"userName": "alice"}},
+		{Type: resource.TypeIngressRule, ID: "sgr-1", Region: region, Details: map[string]string{"groupId": sgID, "protocol": "tcp", "fromPort": "22", "toPort": "22", "cidr": "0.0.0.0/0"}},
+		{Type: resource.TypeKeyPair, ID: "ops", Region: region},
+		{Type: resource.TypeInstance, ID: instanceID, Region: region},
 	}
 	c, err := playbook.CreateCase(t.TempDir(), leaked.AccessKeyID, time.Now())
 	if err != nil {
@@ -299,10 +300,10 @@ func TestEradicateEveryKind(t *testing.T) {
 	rc := srv.Config(*resp, region)
 	must(ec2.NewFromConfig(rc).TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{instanceID}}))
 
-	clients := playbook.EradicateClients{
+	clients := resource.Clients{
 		IAM:    iam.NewFromConfig(rc),
-		EC2:    func(r string) playbook.EradicateEC2 { return ec2.NewFromConfig(srv.Config(*resp, r)) },
-		Lambda: func(r string) playbook.EradicateLambda { return lambda.NewFromConfig(srv.Config(*resp, r)) },
+		EC2:    func(r string) resource.EC2 { return ec2.NewFromConfig(srv.Config(*resp, r)) },
+		Lambda: func(r string) resource.Lambda { return lambda.NewFromConfig(srv.Config(*resp, r)) },
 	}
 	yes := playbook.WithConfirm(func(context.Context, playbook.Step, []playbook.Action) (bool, error) { return true, nil })
 	sum, err := playbook.NewRunner(c, iam.NewFromConfig(rc), sts.NewFromConfig(rc), yes, playbook.WithResponderKeyID(resp.AccessKeyID)).

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"testing"
 	"time"
+
+	"github.com/keyleak/keyleak/resource"
 )
 
 func TestStepsDeclared(t *testing.T) {
@@ -114,7 +116,7 @@ func TestDeclaredCallsCoverActualCalls(t *testing.T) {
 	// fake account has none of; its calls are checked against the simulator
 	// in eradicate_test.go.
 	onlyEradicate := map[string]bool{}
-	for _, a := range eradicateCalls {
+	for _, a := range resource.Calls(true) {
 		onlyEradicate[a] = true
 	}
 	for _, s := range Steps() {

@@ -68,11 +68,7 @@ func (e *Engine) Eradicate(ctx context.Context, c *playbook.Case, req EradicateR
 			return nil, playbookError(err)
 		}
 	}
-	sum, runErr := r.Eradicate(ctx, targets, playbook.EradicateClients{
-		IAM:    clients.IAM(),
-		EC2:    func(region string) playbook.EradicateEC2 { return clients.EC2(region) },
-		Lambda: func(region string) playbook.EradicateLambda { return clients.Lambda(region) },
-	})
+	sum, runErr := r.Eradicate(ctx, targets, inventoryClients(clients))
 	if !req.DryRun {
 		if _, err := e.refreshResources(ctx, c); err != nil && runErr == nil {
 			runErr = err

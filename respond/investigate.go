@@ -14,6 +14,7 @@ import (
 	"github.com/keyleak/keyleak/internal/awsapi"
 	"github.com/keyleak/keyleak/internal/casefile"
 	"github.com/keyleak/keyleak/playbook"
+	"github.com/keyleak/keyleak/resource"
 	"github.com/keyleak/keyleak/trail"
 )
 
@@ -234,12 +235,6 @@ func (e *Engine) Reassess(ctx context.Context, c *playbook.Case, online bool) (*
 	return e.assess(ctx, c, clients, nil, nil, inv, catalog, o.LeakedAt, false)
 }
 
-// inventoryClients are the clients the live checks of resources use.
-func inventoryClients(clients *awsapi.Clients) assess.Clients {
-	return assess.Clients{
-		IAM:    clients.IAM(),
-		EC2:    func(r string) assess.EC2API { return clients.EC2(r) },
-		Lambda: func(r string) assess.LambdaAPI { return clients.Lambda(r) },
-		S3:     func(r string) assess.S3API { return clients.S3(r) },
-	}
-}
+// inventoryClients are the clients the live checks and removals of
+// resources use.
+func inventoryClients(clients *awsapi.Clients) resource.Clients { return resource.NewClients(clients) }

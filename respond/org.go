@@ -19,6 +19,7 @@ import (
 	"github.com/keyleak/keyleak/assess"
 	"github.com/keyleak/keyleak/internal/awsapi"
 	"github.com/keyleak/keyleak/playbook"
+	"github.com/keyleak/keyleak/resource"
 	"github.com/keyleak/keyleak/trail"
 )
 
@@ -205,7 +206,7 @@ func newKeyAccounts(access *orgAccess, home string, inv *trail.Investigation) *k
 // the reason. A nil k checks all with clients.
 func (k *keyAccounts) inventory(ctx context.Context, clients *awsapi.Clients, resources []assess.Resource) ([]assess.Resource, error) {
 	if k == nil {
-		return assess.Inventory(ctx, inventoryClients(clients), resources)
+		return assess.Inventory(ctx, resource.NewClients(clients), resources)
 	}
 	byAccount := map[string][]int{}
 	for i, r := range resources {
@@ -229,7 +230,7 @@ func (k *keyAccounts) inventory(ctx context.Context, clients *awsapi.Clients, re
 			}
 			continue
 		}
-		checked, err := assess.Inventory(ctx, inventoryClients(c), group)
+		checked, err := assess.Inventory(ctx, resource.NewClients(c), group)
 		if err != nil {
 			return nil, fmt.Errorf("check resources in account %s: %w", acct, err)
 		}

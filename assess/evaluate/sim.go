@@ -8,13 +8,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/guardduty"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
-	"github.com/aws/aws-sdk-go-v2/service/lambda"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/keyleak/keyleak/assess"
+	"github.com/keyleak/keyleak/internal/awsapi"
 	"github.com/keyleak/keyleak/internal/awssim"
-	"github.com/keyleak/keyleak/playbook"
+	"github.com/keyleak/keyleak/resource"
 	"github.com/keyleak/keyleak/trail"
 )
 
@@ -90,23 +88,10 @@ func (r *ScenarioRun) sweep(ctx context.Context) error {
 // Config is the responder's aws.Config for a region of the simulator.
 func (r *ScenarioRun) Config(region string) aws.Config { return r.Server.Config(r.Responder, region) }
 
-// Clients are the responder's inventory clients.
-func (r *ScenarioRun) Clients() assess.Clients {
-	return assess.Clients{
-		IAM:    iam.NewFromConfig(r.Config("us-east-1")),
-		EC2:    func(region string) assess.EC2API { return ec2.NewFromConfig(r.Config(region)) },
-		Lambda: func(region string) assess.LambdaAPI { return lambda.NewFromConfig(r.Config(region)) },
-		S3:     func(region string) assess.S3API { return s3.NewFromConfig(r.Config(region)) },
-	}
-}
-
-// EradicateClients are the responder's clients for the eradicate step.
-func (r *ScenarioRun) EradicateClients() playbook.EradicateClients {
-	return playbook.EradicateClients{
-		IAM:    iam.NewFromConfig(r.Config("us-east-1")),
-		EC2:    func(region string) playbook.EradicateEC2 { return ec2.NewFromConfig(r.Config(region)) },
-		Lambda: func(region string) playbook.EradicateLambda { return lambda.NewFromConfig(r.Config(region)) },
-	}
+// Clients are the responder's clients for the resources, built as the
+// CLI builds them: for the inventory and for eradication.
+func (r *ScenarioRun) Clients() resource.Clients {
+	return resource.NewClients(awsapi.NewClients(r.Config("us-east-1")))
 }
 
 // GuardDutyClient returns the responder's GuardDuty client of a region.

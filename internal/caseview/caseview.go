@@ -23,6 +23,7 @@ import (
 	"github.com/keyleak/keyleak/internal/casefile"
 	"github.com/keyleak/keyleak/playbook"
 	"github.com/keyleak/keyleak/report"
+	"github.com/keyleak/keyleak/resource"
 	"github.com/keyleak/keyleak/trail"
 )
 
@@ -263,19 +264,12 @@ func noteMilestone(e playbook.Entry, c *report.Case) {
 // account (keychains, git-secrets); the report makes them on its own.
 var standingAdvice = map[string]bool{"keychain": true, "git-secrets": true}
 
-// removalCalls names the call that removes each kind of resource, for the
-// report's removal column.
-var removalCalls = map[string]string{
-	playbook.TargetInstance:      "ec2:TerminateInstances",
-	playbook.TargetSpotRequest:   "ec2:CancelSpotInstanceRequests",
-	playbook.TargetKeyPair:       "ec2:DeleteKeyPair",
-	playbook.TargetSecurityGroup: "ec2:DeleteSecurityGroup",
-	playbook.TargetIngressRule:   "ec2:RevokeSecurityGroupIngress",
-	playbook.TargetFunction:      "lambda:DeleteFunction",
-	playbook.TargetUser:          "iam:DeleteUser (after its keys, password, policies and groups)",
-	playbook.TargetAccessKey:     "iam:DeleteAccessKey",
-	playbook.TargetLoginProfile:  "iam:DeleteLoginProfile",
-	playbook.TargetRole:          "iam:DeleteRole (after its policies)",
+// removalOf names the call that removes a resource, for the report's
+// removal column: its kind's RemovedBy, "" for kinds keyleak leaves to the
+// responder.
+func removalOf(typ string) string {
+	k, _ := resource.Lookup(typ)
+	return k.RemovedBy
 }
 
 // applyFindings fills the leak, resources and GuardDuty from findings.json
@@ -299,7 +293,7 @@ func applyFindings(m *report.Model, f *assess.Findings, entries []playbook.Entry
 	}
 	for _, r := range f.Resources {
 		rr := report.Resource{Type: r.Type, ID: r.ID, Region: r.Region, CreatedAt: r.CreatedAt, CreatedBy: r.CreatedBy,
-			CreatedByEvent: r.EventID, Removal: removalCalls[r.Type], Note: r.StateReason}
+			CreatedByEvent: r.EventID, Removal: removalOf(r.Type), Note: r.StateReason}
 		switch r.State {
 		case "present":
 			rr.State = report.StatePresent
@@ -307,7 +301,7 @@ func applyFindings(m *report.Model, f *assess.Findings, entries []playbook.Entry
 			rr.State = report.StateGone
 			// An ingress rule goes with its group when keyleak deletes that.
 			ids := []string{r.ID}
-			if g := r.Details["groupId"]; g != "" && r.Type == playbook.TargetIngressRule {
+			if g := r.Details["groupId"]; g != "" && r.Type == resource.TypeIngressRule {
 				ids = append(ids, g)
 			}
 			for id, at := range removedAt {

@@ -14,6 +14,7 @@ import (
 	"github.com/keyleak/keyleak/assess"
 	"github.com/keyleak/keyleak/audit"
 	"github.com/keyleak/keyleak/playbook"
+	"github.com/keyleak/keyleak/resource"
 	"github.com/keyleak/keyleak/rotate"
 	"github.com/keyleak/keyleak/trail"
 )
@@ -31,10 +32,6 @@ func requiredActions() []string {
 		{"ec2", reflect.TypeFor[trail.RegionsAPI]()},
 		{"cloudtrail", reflect.TypeFor[cloudtrail.LookupEventsAPIClient]()},
 		{"s3", reflect.TypeFor[trail.S3API]()},
-		{"ec2", reflect.TypeFor[assess.EC2API]()},
-		{"iam", reflect.TypeFor[assess.IAMAPI]()},
-		{"lambda", reflect.TypeFor[assess.LambdaAPI]()},
-		{"s3", reflect.TypeFor[assess.S3API]()},
 		{"guardduty", reflect.TypeFor[assess.GuardDutyAPI]()},
 		{"iam", reflect.TypeFor[rotate.IAM]()},
 		{"secretsmanager", reflect.TypeFor[rotate.SecretsAPI]()},
@@ -43,6 +40,20 @@ func requiredActions() []string {
 		{"sts", reflect.TypeFor[stscreds.AssumeRoleAPIClient]()},
 		{"athena", reflect.TypeFor[trail.AthenaAPI]()},
 		{"cloudtrail", reflect.TypeFor[trail.LakeAPI]()},
+	}
+	// The resource kinds' clients: each field of resource.Clients is one
+	// service's interface (or a per-region factory of it).
+	rc := reflect.TypeFor[resource.Clients]()
+	for i := range rc.NumField() {
+		f := rc.Field(i)
+		iface := f.Type
+		if iface.Kind() == reflect.Func {
+			iface = iface.Out(0)
+		}
+		seams = append(seams, struct {
+			service string
+			iface   reflect.Type
+		}{strings.ToLower(f.Name), iface})
 	}
 	// S3's API calls and IAM actions differ in name.
 	s3Actions := map[string]string{"ListObjectsV2": "ListBucket", "GetObject": "GetObject", "HeadBucket": "ListBucket"}

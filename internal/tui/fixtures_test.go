@@ -14,6 +14,7 @@ import (
 	"github.com/keyleak/keyleak/assess"
 	"github.com/keyleak/keyleak/internal/awsapi"
 	"github.com/keyleak/keyleak/playbook"
+	"github.com/keyleak/keyleak/resource"
 	"github.com/keyleak/keyleak/respond"
 	"github.com/keyleak/keyleak/trail"
 )
@@ -193,11 +194,11 @@ func fixtureAssessment(inv *trail.Investigation) *assess.Assessment {
 		a.Events = append(a.Events, ea)
 	}
 	a.Resources = []assess.Resource{
-		{Type: assess.TypeUser, ID: "backup-admin", Region: "us-east-1", CreatedBy: fixtureKey, Verdict: assess.Attacker, State: assess.StatePresent},
-		{Type: assess.TypeAccessKey, ID: backdoorKey, Region: "us-east-1", CreatedBy: fixtureKey, Verdict: assess.Attacker, State: assess.StatePresent, Details: map[string]string{"userName": "backup-admin"}},
-		{Type: assess.TypeInstance, ID: "i-0308a115966f85d9d", Region: "eu-west-1", CreatedBy: sessionKey, Verdict: assess.Attacker, State: assess.StateGone},
-		{Type: assess.TypeBucket, ID: "acme-exfil-2", Region: "us-east-1", CreatedBy: sessionKey, Verdict: assess.Attacker, State: assess.StateUnknown},
-		{Type: assess.TypeKeyPair, ID: "deploy-2025", Region: "us-east-1", CreatedBy: fixtureKey, Verdict: assess.Legitimate, State: assess.StatePresent},
+		{Type: resource.TypeUser, ID: "backup-admin", Region: "us-east-1", CreatedBy: fixtureKey, Verdict: assess.Attacker, State: assess.StatePresent},
+		{Type: resource.TypeAccessKey, ID: backdoorKey, Region: "us-east-1", CreatedBy: fixtureKey, Verdict: assess.Attacker, State: assess.StatePresent, Details: map[string]string{"userName": "backup-admin"}},
+		{Type: resource.TypeInstance, ID: "i-0308a115966f85d9d", Region: "eu-west-1", CreatedBy: sessionKey, Verdict: assess.Attacker, State: assess.StateGone},
+		{Type: resource.TypeBucket, ID: "acme-exfil-2", Region: "us-east-1", CreatedBy: sessionKey, Verdict: assess.Attacker, State: assess.StateUnknown},
+		{Type: resource.TypeKeyPair, ID: "deploy-2025", Region: "us-east-1", CreatedBy: fixtureKey, Verdict: assess.Legitimate, State: assess.StatePresent},
 	}
 	return a
 }

@@ -61,15 +61,7 @@ func (s *session) eradicate(targets []playbook.Target) tea.Cmd {
 }
 
 // removable tells whether the eradicate step knows how to remove a type.
-func removable(typ string) bool {
-	switch typ {
-	case playbook.TargetInstance, playbook.TargetSpotRequest, playbook.TargetKeyPair, playbook.TargetSecurityGroup,
-		playbook.TargetIngressRule, playbook.TargetFunction, playbook.TargetUser, playbook.TargetAccessKey,
-		playbook.TargetLoginProfile, playbook.TargetRole:
-		return true
-	}
-	return false
-}
+func removable(typ string) bool { return playbook.Removable(typ) }
 
 // resourcesView is the checklist of what the keys created: live state,
 // selection, and removal with a confirmation for each resource.
