@@ -59,8 +59,8 @@ again on the same case resumes and never does anything twice.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.Output = g.output
-			if err := playbook.ValidateKeyID(o.Key); err != nil {
-				return &UsageError{Err: err}
+			if err := checkKey(f.IO.ErrOut, o.Key); err != nil {
+				return err
 			}
 			if runF != nil {
 				return runF(cmd.Context(), o)

@@ -40,8 +40,8 @@ undone. Run keyleak investigate first: eradication works from its findings.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.Output = g.output
-			if err := playbook.ValidateKeyID(o.Key); err != nil {
-				return &UsageError{Err: err}
+			if err := checkKey(f.IO.ErrOut, o.Key); err != nil {
+				return err
 			}
 			if o.Apply && o.Yes && len(o.Only) == 0 {
 				return usageErrorf("--yes needs an explicit --only list of the resources to remove: removal cannot be undone")

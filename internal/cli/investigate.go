@@ -16,7 +16,6 @@ import (
 
 	"github.com/keyleak/keyleak/assess"
 	"github.com/keyleak/keyleak/internal/casefile"
-	"github.com/keyleak/keyleak/playbook"
 	"github.com/keyleak/keyleak/respond"
 	"github.com/keyleak/keyleak/trail"
 )
@@ -110,8 +109,8 @@ for older events or data events, point --logs at the trail's log files.
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.Output = g.output
-			if err := playbook.ValidateKeyID(o.Key); err != nil {
-				return &UsageError{Err: err}
+			if err := checkKey(f.IO.ErrOut, o.Key); err != nil {
+				return err
 			}
 			if runF != nil {
 				return runF(cmd.Context(), o)
