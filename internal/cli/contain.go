@@ -124,10 +124,12 @@ func containRun(ctx context.Context, f *Factory, o *containOptions) error {
 	} else if f.IO.StdinTTY {
 		h.Confirm = terminalConfirm(f.IO)
 	}
-	if o.Output == outputText {
+	if o.Output == outputText && !o.DryRun {
+		// A dry run's plan is the summary itself: printing it as progress
+		// too would show it twice.
 		h.Progress = func(p playbook.Progress) { printProgress(f.IO.ErrOut, p) }
-		h.Note = func(s string) { fmt.Fprintf(f.IO.ErrOut, "» %s\n", s) }
 	}
+	h.Note = func(s string) { fmt.Fprintf(f.IO.ErrOut, "» %s\n", s) }
 	res, runErr := e.Contain(ctx, c, respond.ContainRequest{
 		Steps: o.steps(), DryRun: o.DryRun, Force: o.Force, Org: o.Org, RoleName: o.RoleName,
 	}, h)
@@ -140,6 +142,14 @@ func containRun(ctx context.Context, f *Factory, o *containOptions) error {
 		}
 		if err != nil {
 			return err
+		}
+		if o.Output == outputText {
+			switch {
+			case o.DryRun:
+				fmt.Fprintln(f.IO.Out, "Next: run it again without --dry-run to make these calls (with --yes where there is no terminal).")
+			case runErr == nil:
+				fmt.Fprintf(f.IO.Out, "Next: keyleak investigate --key %s --case %s\n", o.Key, res.Case)
+			}
 		}
 	}
 	return runErr
