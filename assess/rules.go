@@ -492,6 +492,20 @@ func (c *Catalog) Match(e *trail.Event) []*Rule {
 	return out
 }
 
+// Named returns the single-event rules that name the event: eventName is
+// one of their names and eventSource one of their sources (or they give
+// none). They recognise the event even when their other conditions (a
+// request parameter, an error code) make one particular call not match.
+func (c *Catalog) Named(source, name string) []Rule {
+	var out []Rule
+	for _, r := range c.byName[name] {
+		if len(r.Match.Source) == 0 || slices.Contains(r.Match.Source, source) {
+			out = append(out, *r)
+		}
+	}
+	return out
+}
+
 // sortRules orders rules most severe first, then by ID.
 func sortRules(rs []*Rule) {
 	sort.SliceStable(rs, func(i, j int) bool {

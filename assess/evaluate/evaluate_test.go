@@ -3,6 +3,7 @@ package evaluate_test
 import (
 	"bytes"
 	"context"
+	"os"
 	"strings"
 	"testing"
 
@@ -163,6 +164,65 @@ func TestReportWrite(t *testing.T) {
 	for _, want := range []string{"aws.persistence.iam-create-admin-user", "Panther rule tests", "OTRF lab breach", "precision 1.00 recall 1.00"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, b.String())
+		}
+	}
+}
+
+// TestCatalogsNameCloudTrailEvents checks the public catalogs' lists hold
+// only names CloudTrail writes (the same lists the rules are checked
+// against), so that coverage is measured against events that can occur.
+func TestCatalogsNameCloudTrailEvents(t *testing.T) {
+	valid := map[string]bool{}
+	for _, f := range []string{"../testdata/eventnames.txt", "../testdata/cloudtrail-only.txt"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			line, _, _ = strings.Cut(line, "#")
+			fields := strings.Fields(line)
+			for _, n := range fields[min(1, len(fields)):] {
+				valid[fields[0]+":"+n] = true
+			}
+		}
+	}
+	cats, err := evaluate.LoadCatalogs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cats) < 7 {
+		t.Fatalf("%d catalogs, want 7", len(cats))
+	}
+	for _, c := range cats {
+		if c.Title == "" || !strings.HasPrefix(c.URL, "https://") || len(c.Pairs) == 0 {
+			t.Errorf("catalog %s: title %q, url %q, %d pairs", c.Key, c.Title, c.URL, len(c.Pairs))
+		}
+		for _, p := range c.Pairs {
+			if !valid[p.String()] {
+				t.Errorf("catalog %s names %s, which is no event CloudTrail writes", c.Key, p)
+			}
+		}
+	}
+}
+
+func TestCoverageCountsRecognisedEvents(t *testing.T) {
+	cat, _ := assess.BuiltinCatalog()
+	cov, err := evaluate.EvalCoverage(cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	td, ok := cov.Row(evaluate.TrailDiscover)
+	if !ok || td.Named < 300 {
+		t.Fatalf("TrailDiscover row %+v", td)
+	}
+	for _, r := range append(cov.Sources, cov.Sets...) {
+		if r.Recognised+len(r.Missing) != r.Named {
+			t.Errorf("%s: %d recognised + %d missing != %d named", r.Set, r.Recognised, len(r.Missing), r.Named)
+		}
+	}
+	for _, set := range []string{evaluate.SetTwoOrMore, evaluate.SetWild, evaluate.SetAll} {
+		if _, ok := cov.Row(set); !ok {
+			t.Errorf("no row for %s", set)
 		}
 	}
 }
