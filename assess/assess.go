@@ -68,7 +68,8 @@ type EventAssessment struct {
 	Score       int      `json:"score"`
 	Severity    Severity `json:"severity"`            // of the most severe flag; info without flags
 	Flags       []string `json:"flags"`               // rule IDs, most severe first
-	Category    string   `json:"category,omitempty"`  // of the most severe flag
+	Tactic      string   `json:"tactic,omitempty"`    // ATT&CK tactic of the most severe flag
+	Category    string   `json:"category,omitempty"`  // keyleak's category of the most severe flag
 	Technique   string   `json:"technique,omitempty"` // of the most severe flag
 	Reasons     []string `json:"reasons"`
 }
@@ -434,9 +435,9 @@ func (a *Assessment) judge(e *trail.Event, rules []*Rule, links map[string]trail
 	}
 	top := topRule(rules)
 	if top != nil {
-		ea.Severity, ea.Category, ea.Technique = top.Severity, top.Category, top.Technique
+		ea.Severity, ea.Tactic, ea.Category, ea.Technique = top.Severity, top.Tactic, top.Category, top.Technique
 	} else if len(rules) > 0 {
-		ea.Category = rules[0].Category
+		ea.Tactic, ea.Category = rules[0].Tactic, rules[0].Category
 	}
 	reason := func(format string, args ...any) { ea.Reasons = append(ea.Reasons, fmt.Sprintf(format, args...)) }
 

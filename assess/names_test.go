@@ -143,7 +143,7 @@ func TestNameCheckCatchesMisspelling(t *testing.T) {
       source: s3.amazonaws.com
       name: PutEncryptionConfiguration
   - id: site.lambda-unversioned
-    category: persistence
+    category: execution
     severity: high
     technique: T1648
     explanation: x
@@ -154,7 +154,7 @@ func TestNameCheckCatchesMisspelling(t *testing.T) {
   - id: site.wrong-service
     category: impact
     severity: high
-    technique: T1484
+    technique: T1485
     explanation: x
     action: x
     match:

@@ -31,6 +31,7 @@ type EventResult struct {
 	Verdict   Verdict  `json:"verdict"`
 	Score     int      `json:"score"`
 	Severity  Severity `json:"severity"`
+	Tactic    string   `json:"tactic,omitempty"`
 	Category  string   `json:"category,omitempty"`
 	Technique string   `json:"technique,omitempty"`
 	Reasons   []string `json:"reasons"`
@@ -77,7 +78,7 @@ func (a *Assessment) Result(inv *trail.Investigation, gd *GuardDutyResult) Resul
 			ea, _ = a.Event(s.EventID)
 		}
 		out.Events = append(out.Events, EventResult{EventSummary: s, Verdict: ea.Verdict, Score: ea.Score,
-			Severity: ea.Severity, Category: ea.Category, Technique: ea.Technique, Reasons: ea.Reasons})
+			Severity: ea.Severity, Tactic: ea.Tactic, Category: ea.Category, Technique: ea.Technique, Reasons: ea.Reasons})
 	}
 	return out
 }

@@ -62,8 +62,14 @@ func (s Severity) Rank() int {
 // Rule is one entry of the rule catalog: what it matches, and what the
 // responder should know and do when it does.
 type Rule struct {
-	ID       string   `yaml:"id" json:"id"`
-	Category string   `yaml:"category" json:"category"` // discovery, persistence, privilege-escalation, ...
+	ID string `yaml:"id" json:"id"`
+	// Tactic is the ATT&CK tactic the matched call serves, as a slug of
+	// Tactics (impact, credential-access, ...); reports group by it. Signal
+	// rules have none.
+	Tactic string `yaml:"tactic" json:"tactic,omitempty"`
+	// Category is keyleak's label within the tactic: the tactic's own slug,
+	// or one of keyleak's (resource-hijacking, llm-jacking, ...).
+	Category string   `yaml:"category" json:"category"`
 	Severity Severity `yaml:"severity" json:"severity"`
 	// Technique is the MITRE ATT&CK technique, e.g. T1136.003.
 	Technique   string `yaml:"technique" json:"technique"`
@@ -77,6 +83,9 @@ type Rule struct {
 	// who made a call: "quarantine" (AWS attached its quarantine policy,
 	// so AWS saw the key in public). They weigh nothing in verdicts.
 	Signal string `yaml:"signal,omitempty" json:"signal,omitempty"`
+	// Sources cites the public detection catalogs that name the rule's
+	// events: a catalog's key (SourceCatalogs) and its entries that do.
+	Sources map[string][]string `yaml:"sources,omitempty" json:"sources,omitempty"`
 	// Panther names the panther-analysis rules this rule corresponds to;
 	// `keyleak eval` measures agreement with their expected results.
 	Panther []string `yaml:"panther,omitempty" json:"-"`
@@ -161,12 +170,25 @@ var deniedCodes = []string{"AccessDenied", "AccessDeniedException", "Unauthorize
 // of permission.
 func IsDenied(code string) bool { return slices.Contains(deniedCodes, code) }
 
-// Categories a rule may have: ATT&CK tactics in lower-case hyphenated form,
-// and keyleak's own resource-hijacking, llm-jacking (both ATT&CK impact),
-// tooling (a known attacker tool) and detection (someone detected the leak).
-var categories = []string{"discovery", "persistence", "privilege-escalation", "defense-evasion",
-	"credential-access", "execution", "lateral-movement", "initial-access", "exfiltration", "impact",
-	"resource-hijacking", "llm-jacking", "tooling", "detection"}
+// Categories a rule may have: a tactic's slug, or one of keyleak's own
+// labels within a tactic: resource-hijacking, llm-jacking and
+// messaging-abuse (impact: the account's services used on its bill),
+// ransomware (impact), tooling (a known attacker tool, whatever it calls),
+// threat-actor (an indicator public research attributes to a named group)
+// and detection (signals that someone detected the leak).
+var categories = []string{"resource-hijacking", "llm-jacking", "messaging-abuse", "ransomware", "tooling",
+	"threat-actor", "detection"}
+
+// SourceCatalogs are the public detection catalogs rules cite, by key.
+var SourceCatalogs = map[string]struct{ Name, URL string }{
+	"traildiscover": {"TrailDiscover", "https://traildiscover.cloud/"},
+	"stratus":       {"Stratus Red Team", "https://stratus-red-team.cloud/attack-techniques/AWS/"},
+	"sigma":         {"Sigma", "https://github.com/SigmaHQ/sigma/tree/master/rules/cloud/aws/cloudtrail"},
+	"elastic":       {"Elastic detection rules", "https://github.com/elastic/detection-rules/tree/main/rules/integrations/aws"},
+	"panther":       {"Panther", "https://github.com/panther-labs/panther-analysis/tree/develop/rules/aws_cloudtrail_rules"},
+	"invictus":      {"Invictus IR AWS CloudTrail cheat sheet", "https://github.com/invictus-ir/aws-cheatsheet"},
+	"aws-irp":       {"AWS incident response playbook IRP-CredCompromise", "https://github.com/aws-samples/aws-incident-response-playbooks/blob/main/playbooks/IRP-CredCompromise.md"},
+}
 
 // Catalog is a checked set of rules, indexed for matching.
 type Catalog struct {
@@ -307,8 +329,8 @@ func (r *Rule) compile() error {
 	if !ruleIDPattern.MatchString(r.ID) {
 		return errors.New("id must be lower-case letters, digits, dots and dashes")
 	}
-	if !slices.Contains(categories, r.Category) {
-		return fmt.Errorf("category %q, want one of %s", r.Category, strings.Join(categories, ", "))
+	if err := r.checkTactic(); err != nil {
+		return err
 	}
 	if r.Severity.Rank() < 0 {
 		return fmt.Errorf("severity %q, want critical, high, medium, low or info", r.Severity)
@@ -365,6 +387,48 @@ func (r *Rule) compile() error {
 	}
 	if m.notReq, err = compilePaths(m.NotRequest); err != nil {
 		return fmt.Errorf("notRequest: %w", err)
+	}
+	return nil
+}
+
+// checkTactic checks the rule's tactic, category, technique and sources.
+func (r *Rule) checkTactic() error {
+	var slugs []string
+	for _, t := range Tactics {
+		slugs = append(slugs, t.Slug)
+	}
+	if r.Tactic == "" && r.Signal == "" {
+		// Rules written before tactics were their own field said the
+		// tactic in the category; keyleak's impact labels say it too.
+		if slices.Contains(slugs, r.Category) {
+			r.Tactic = r.Category
+		} else if slices.Contains([]string{"resource-hijacking", "llm-jacking", "messaging-abuse", "ransomware"}, r.Category) {
+			r.Tactic = "impact"
+		}
+	}
+	if r.Signal == "" || r.Tactic != "" {
+		if _, ok := TacticOf(r.Tactic); !ok {
+			return fmt.Errorf("tactic %q, want one of %s", r.Tactic, strings.Join(slugs, ", "))
+		}
+	}
+	if !slices.Contains(categories, r.Category) && !slices.Contains(slugs, r.Category) {
+		return fmt.Errorf("category %q, want a tactic or one of %s", r.Category, strings.Join(categories, ", "))
+	}
+	if r.Technique != "" {
+		if !techniqueID.MatchString(r.Technique) {
+			return fmt.Errorf("technique %q, want an ATT&CK ID like T1098 or T1098.001", r.Technique)
+		}
+		if t, ok := TechniqueOf(r.Technique); ok && r.Tactic != "" && !slices.Contains(t.Tactics, r.Tactic) {
+			return fmt.Errorf("technique %s (%s) serves %s, not %s", t.ID, t.Name, strings.Join(t.Tactics, ", "), r.Tactic)
+		}
+	}
+	for k, refs := range r.Sources {
+		if _, ok := SourceCatalogs[k]; !ok {
+			return fmt.Errorf("source %q is no known catalog", k)
+		}
+		if len(refs) == 0 {
+			return fmt.Errorf("source %s: name the catalog's entries", k)
+		}
 	}
 	return nil
 }
