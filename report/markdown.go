@@ -509,20 +509,28 @@ func (md *mdWriter) activity() {
 	}
 	headers := []string{md.tr("att.api"), md.tr("att.calls"), md.tr("att.failed"), md.tr("att.regions"), md.tr("att.first"), md.tr("att.last")}
 	for i := 0; i < len(s.Activity); {
-		cat := s.Activity[i].Category
+		tactic := s.Activity[i].Tactic
 		j := i
 		calls := 0
 		var rows [][]string
-		for ; j < len(s.Activity) && s.Activity[j].Category == cat; j++ {
+		var cats []string // keyleak's categories within the tactic
+		for ; j < len(s.Activity) && s.Activity[j].Tactic == tactic; j++ {
 			a := s.Activity[j]
 			calls += a.Calls
+			if a.Category != "" && a.Category != tactic && !slices.Contains(cats, a.Category) {
+				cats = append(cats, a.Category)
+			}
 			regions := make([]string, len(a.Regions))
 			for k, r := range a.Regions {
 				regions[k] = md.region(r)
 			}
 			rows = append(rows, []string{code(a.API()), num(a.Calls), num(a.Failed), cell(strings.Join(regions, ", ")), ts(a.First), ts(a.Last)})
 		}
-		md.para(md.tr("att.heading", md.category(cat), md.plural("n.calls", calls)))
+		name := md.category(tactic)
+		if len(cats) > 0 {
+			name += ": " + cell(strings.Join(cats, ", "))
+		}
+		md.para(md.tr("att.heading", name, md.plural("n.calls", calls)))
 		md.table(headers, rows)
 		i = j
 	}

@@ -202,3 +202,40 @@ func TestNum(t *testing.T) {
 		}
 	}
 }
+
+// TestActivityGroupsByTactic checks attacker activity is grouped by the
+// ATT&CK tactic, with keyleak's categories shown within it, and that a case
+// written before tactics had their own field (tactic in the category) still
+// groups the same.
+func TestActivityGroupsByTactic(t *testing.T) {
+	ev := func(id, src, name, tactic, category string, min int) Event {
+		return Event{EventID: id, Time: at("11:00:00").Add(time.Duration(min) * time.Minute), Region: "us-east-1",
+			Source: src, Name: name, AccessKeyID: leakedKey, Verdict: VerdictAttacker, Severity: SeverityHigh,
+			Tactic: tactic, Category: category}
+	}
+	evs := []Event{
+		ev("e1", "ec2.amazonaws.com", "RunInstances", "impact", "resource-hijacking", 1),
+		ev("e2", "bedrock.amazonaws.com", "InvokeModel", "impact", "llm-jacking", 2),
+		ev("e3", "kms.amazonaws.com", "ScheduleKeyDeletion", "", "impact", 3),
+		ev("e4", "iam.amazonaws.com", "ListUsers", "discovery", "discovery", 0),
+	}
+	s := ComputeStats(slices.Values(evs))
+	var tactics []string
+	for _, a := range s.Activity {
+		if len(tactics) == 0 || tactics[len(tactics)-1] != a.Tactic {
+			tactics = append(tactics, a.Tactic)
+		}
+	}
+	if !slices.Equal(tactics, []string{"discovery", "impact"}) {
+		t.Errorf("activity tactics = %v, want discovery then impact", tactics)
+	}
+	if s.Tactics["impact"] != 3 || s.Categories["resource-hijacking"] != 1 {
+		t.Errorf("Tactics %v Categories %v", s.Tactics, s.Categories)
+	}
+	m := fixtureModel()
+	m.Events = slices.Values(evs)
+	out := markdown(t, m, "en")
+	if !strings.Contains(out, "### Impact: resource-hijacking, llm-jacking (3 calls)") {
+		t.Errorf("no Impact heading with its categories in:\n%s", out)
+	}
+}

@@ -208,8 +208,12 @@ type Event struct {
 	RuleID string `json:"ruleId,omitempty"`
 	// Technique is the MITRE ATT&CK technique, e.g. T1136.003.
 	Technique string `json:"technique,omitempty"`
-	// Category is the ATT&CK tactic in lower-case hyphenated form, e.g.
-	// persistence, discovery, privilege-escalation.
+	// Tactic is the ATT&CK tactic in lower-case hyphenated form, e.g.
+	// persistence, discovery, impact; the report groups by it.
+	Tactic string `json:"tactic,omitempty"`
+	// Category is keyleak's category within the tactic: the tactic again,
+	// or a label such as resource-hijacking or llm-jacking. Cases written
+	// before tactics had their own field hold the tactic here.
 	Category string `json:"category,omitempty"`
 	// Reason says in a few words why the verdict was given.
 	Reason string `json:"reason,omitempty"`

@@ -454,7 +454,7 @@ func judgedRow(e *trail.Event, judged map[string]assess.EventResult, assessed bo
 	row := eventRow(e)
 	if j, ok := judged[e.EventID]; ok {
 		row.Verdict, row.Severity = report.Verdict(j.Verdict), report.Severity(j.Severity)
-		row.Category, row.Technique = j.Category, j.Technique
+		row.Tactic, row.Category, row.Technique = j.Tactic, j.Category, j.Technique
 		row.Reason = strings.Join(j.Reasons, "; ")
 		if len(j.Flags) > 0 {
 			row.RuleID = j.Flags[0]
