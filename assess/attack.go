@@ -129,6 +129,7 @@ func init() {
 		{"T1580", "Cloud Infrastructure Discovery", []string{taDiscovery}},
 		{"T1583.001", "Acquire Infrastructure: Domains", []string{taResDev}},
 		{"T1584.002", "Compromise Infrastructure: DNS Server", []string{taResDev}},
+		{"T1613", "Container and Resource Discovery", []string{taDiscovery}},
 		{"T1619", "Cloud Storage Object Discovery", []string{taDiscovery}},
 		{"T1648", "Serverless Execution", []string{taExec}},
 		{"T1651", "Cloud Administration Command", []string{taExec}},

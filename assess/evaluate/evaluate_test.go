@@ -220,9 +220,16 @@ func TestCoverageCountsRecognisedEvents(t *testing.T) {
 			t.Errorf("%s: %d recognised + %d missing != %d named", r.Set, r.Recognised, len(r.Missing), r.Named)
 		}
 	}
+	// The bar: the events two or more catalogs name, and those
+	// TrailDiscover says were used in real attacks, are recognised.
 	for _, set := range []string{evaluate.SetTwoOrMore, evaluate.SetWild, evaluate.SetAll} {
-		if _, ok := cov.Row(set); !ok {
+		r, ok := cov.Row(set)
+		if !ok {
 			t.Errorf("no row for %s", set)
+			continue
+		}
+		if set != evaluate.SetAll && r.Percent() < 95 {
+			t.Errorf("%s: %d of %d recognised (%.1f%%), want 95%%; missing %v", set, r.Recognised, r.Named, r.Percent(), r.Missing)
 		}
 	}
 }
