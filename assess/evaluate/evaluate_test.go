@@ -3,7 +3,9 @@ package evaluate_test
 import (
 	"bytes"
 	"context"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -230,6 +232,52 @@ func TestCoverageCountsRecognisedEvents(t *testing.T) {
 		}
 		if set != evaluate.SetAll && r.Percent() < 95 {
 			t.Errorf("%s: %d of %d recognised (%.1f%%), want 95%%; missing %v", set, r.Recognised, r.Named, r.Percent(), r.Missing)
+		}
+	}
+}
+
+// TestRulesCiteTheCatalogsThatNameTheirEvents checks every rule's sources:
+// each catalog that names one of the rule's events is cited, with entries of
+// that catalog that name one of them, and no other catalog is.
+func TestRulesCiteTheCatalogsThatNameTheirEvents(t *testing.T) {
+	cat, _ := assess.BuiltinCatalog()
+	cats, err := evaluate.LoadCatalogs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range cat.Rules() {
+		if len(r.Match.Name) == 0 {
+			continue
+		}
+		want := map[string]map[string]bool{} // catalog -> its entries naming the rule's events
+		for _, c := range cats {
+			for _, p := range c.Pairs {
+				if slices.Contains(r.Match.Name, p.Name) && (len(r.Match.Source) == 0 || slices.Contains(r.Match.Source, p.Source)) {
+					if want[c.Key] == nil {
+						want[c.Key] = map[string]bool{}
+					}
+					for _, ref := range c.Refs[p] {
+						want[c.Key][ref] = true
+					}
+				}
+			}
+		}
+		for k, entries := range want {
+			got, ok := r.Sources[k]
+			if !ok {
+				t.Errorf("rule %s: %s names its events but is not cited (entries: %s)", r.ID, k, strings.Join(slices.Sorted(maps.Keys(entries)), ", "))
+				continue
+			}
+			for _, ref := range got {
+				if !entries[ref] {
+					t.Errorf("rule %s: %s entry %s names none of its events", r.ID, k, ref)
+				}
+			}
+		}
+		for k := range r.Sources {
+			if want[k] == nil {
+				t.Errorf("rule %s cites %s, which names none of its events", r.ID, k)
+			}
 		}
 	}
 }
