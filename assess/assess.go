@@ -95,7 +95,9 @@ type Assessment struct {
 	// Resources are the objects the key and its derived keys created, as
 	// the events tell; Inventory fills in their live state.
 	Resources []Resource `json:"resources"`
-	Counts    Counts     `json:"counts"`
+	// Actors are the threat-actor indicators that matched.
+	Actors []ActorMatch `json:"actors"`
+	Counts Counts       `json:"counts"`
 
 	catalog *Catalog
 	byID    map[string]int
@@ -244,6 +246,7 @@ func Assess(inv *trail.Investigation, opts Options) (*Assessment, error) {
 		a.Keys = append(a.Keys, ka)
 	}
 	a.Resources = a.extractResources(events)
+	a.Actors = actorMatches(events, order, matched, a.Events)
 	return a, nil
 }
 

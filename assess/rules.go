@@ -86,6 +86,9 @@ type Rule struct {
 	// Sources cites the public detection catalogs that name the rule's
 	// events: a catalog's key (SourceCatalogs) and its entries that do.
 	Sources map[string][]string `yaml:"sources,omitempty" json:"sources,omitempty"`
+	// Actor is set on rules made from the threat-actor catalog's
+	// indicators (actors/*.yaml): whose tradecraft the match resembles.
+	Actor *ActorRef `yaml:"-" json:"actor,omitempty"`
 	// Panther names the panther-analysis rules this rule corresponds to;
 	// `keyleak eval` measures agreement with their expected results.
 	Panther []string `yaml:"panther,omitempty" json:"-"`
@@ -127,10 +130,14 @@ type Match struct {
 }
 
 // Sequence is the condition of a rule over the events of one access key:
-// at least Count failed calls with one of the error codes within Window.
+// at least Count failed calls with one of the error codes within Window;
+// or, with All, calls of every one of the rule's match names (each call
+// meeting the rest of the match) within Window, in any order: a call
+// pattern such as an SES sending check.
 type Sequence struct {
 	Errors []string `yaml:"errors"` // default: the access-denied codes
 	Count  int      `yaml:"count"`
+	All    bool     `yaml:"all"`
 	Window string   `yaml:"window"` // a Go duration, e.g. 10m
 
 	window time.Duration
@@ -220,8 +227,9 @@ func (c *Catalog) Rule(id string) (Rule, bool) {
 // BuiltinCatalog returns the catalog embedded in keyleak.
 func BuiltinCatalog() (*Catalog, error) { return LoadCatalog() }
 
-// LoadCatalog reads the embedded rules and then every *.yaml and *.yml file
-// of the given directories (--rules DIR), in name order. A rule whose ID is
+// LoadCatalog reads the embedded rules and threat-actor indicators, then
+// every *.yaml and *.yml file of the given directories (--rules DIR), in
+// name order. A rule whose ID is
 // already defined replaces the earlier one, so a site can tune a built-in
 // rule as well as add its own. Errors name the file and the rule.
 func LoadCatalog(dirs ...string) (*Catalog, error) {
@@ -251,6 +259,23 @@ func LoadCatalog(dirs ...string) (*Catalog, error) {
 		}
 		if err := add("rules/"+e.Name(), b); err != nil {
 			return nil, err
+		}
+	}
+	actors, err := Actors()
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range actors {
+		rs, err := a.rules("actors")
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rs {
+			if _, ok := byID[r.ID]; ok {
+				return nil, fmt.Errorf("check actors: indicator %q is defined twice", r.ID)
+			}
+			order = append(order, r.ID)
+			byID[r.ID] = r
 		}
 	}
 	for _, dir := range dirs {
@@ -343,18 +368,24 @@ func (r *Rule) compile() error {
 	}
 	m := &r.Match
 	if s := r.Sequence; s != nil {
-		if s.Count < 2 {
-			return errors.New("sequence count must be at least 2")
-		}
 		d, err := time.ParseDuration(s.Window)
 		if err != nil || d <= 0 {
 			return fmt.Errorf("sequence window %q, want a duration like 10m", s.Window)
 		}
 		s.window = d
-		if len(s.Errors) == 0 {
-			s.Errors = deniedCodes
+		switch {
+		case s.All:
+			if len(m.Name) < 2 {
+				return errors.New("a sequence of all names needs at least two match names")
+			}
+		case s.Count < 2:
+			return errors.New("sequence count must be at least 2")
+		default:
+			if len(s.Errors) == 0 {
+				s.Errors = deniedCodes
+			}
+			return nil
 		}
-		return nil
 	}
 	if len(m.Name) == 0 && len(m.UserAgent) == 0 && len(m.Source) == 0 {
 		return errors.New("match needs a name, a source or a userAgent")
@@ -586,6 +617,12 @@ func (c *Catalog) matchSequences(events []*trail.Event) map[int][]*Rule {
 	out := map[int][]*Rule{}
 	for _, r := range c.seqs {
 		s := r.Sequence
+		if s.All {
+			for _, i := range matchAll(r, events) {
+				out[i] = append(out[i], r)
+			}
+			continue
+		}
 		var idx []int
 		for i, e := range events {
 			if slices.Contains(s.Errors, e.ErrorCode) {
@@ -608,5 +645,41 @@ func (c *Catalog) matchSequences(events []*trail.Event) map[int][]*Rule {
 			out[i] = append(out[i], r)
 		}
 	}
+	return out
+}
+
+// matchAll returns the indexes of events (in time order) that take part in
+// a window holding a call of each of the rule's names.
+func matchAll(r *Rule, events []*trail.Event) []int {
+	var idx []int
+	for i, e := range events {
+		if r.matches(e) {
+			idx = append(idx, i)
+		}
+	}
+	want := len(r.Match.Name)
+	hit := map[int]bool{}
+	names := map[string]int{} // calls of each name in the window
+	start := 0
+	for end := range idx {
+		names[events[idx[end]].EventName]++
+		for events[idx[end]].EventTime.Sub(events[idx[start]].EventTime) > r.Sequence.window {
+			n := events[idx[start]].EventName
+			if names[n]--; names[n] == 0 {
+				delete(names, n)
+			}
+			start++
+		}
+		if len(names) == want {
+			for k := start; k <= end; k++ {
+				hit[idx[k]] = true
+			}
+		}
+	}
+	out := make([]int, 0, len(hit))
+	for i := range hit {
+		out = append(out, i)
+	}
+	sort.Ints(out)
 	return out
 }
