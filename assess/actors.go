@@ -53,6 +53,7 @@ var indicatorKinds = []string{"user-agent", "user-name", "group-name", "account-
 type ActorRef struct {
 	ID         string   `json:"id"`
 	Name       string   `json:"name"`
+	Type       string   `json:"type"`
 	Aliases    []string `json:"aliases,omitempty"`
 	Indicator  string   `json:"indicator"`
 	Kind       string   `json:"kind"`
@@ -130,7 +131,7 @@ func (a Actor) rules(source string) ([]*Rule, error) {
 			Action:   fmt.Sprintf("Read the cited research on %s and check the account for the rest of its reported playbook.", a.Name),
 			Match:    ind.Match,
 			Sequence: ind.Sequence,
-			Actor: &ActorRef{ID: a.ID, Name: a.Name, Aliases: a.Aliases, Indicator: ind.ID, Kind: ind.Kind,
+			Actor: &ActorRef{ID: a.ID, Name: a.Name, Type: a.Type, Aliases: a.Aliases, Indicator: ind.ID, Kind: ind.Kind,
 				Reported: a.Reported, References: append(slices.Clone(a.References), ind.References...)},
 			source: source,
 		}

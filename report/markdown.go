@@ -32,6 +32,7 @@ func WriteMarkdown(w io.Writer, m *Model, lang string) error {
 	md.timeline()
 	md.actions()
 	md.activity()
+	md.actors()
 	md.keys()
 	md.resources()
 	md.guardDuty()
@@ -534,6 +535,30 @@ func (md *mdWriter) activity() {
 		md.table(headers, rows)
 		i = j
 	}
+}
+
+// actors lists the threat-actor indicators that matched, when any did.
+func (md *mdWriter) actors() {
+	if len(md.m.Actors) == 0 {
+		return
+	}
+	md.para(md.tr("h.actors"))
+	md.para(md.tr("actor.intro"))
+	rows := make([][]string, 0, len(md.m.Actors))
+	for _, a := range md.m.Actors {
+		name := a.Actor
+		if len(a.Aliases) > 0 {
+			name += " (" + strings.Join(a.Aliases, ", ") + ")"
+		}
+		refs := make([]string, len(a.References))
+		for i, r := range a.References {
+			refs[i] = "<" + r + ">"
+		}
+		rows = append(rows, []string{cell(name), cell(a.Explanation), code(a.Kind), num(a.Events), num(a.Attacker),
+			ts(a.First), ts(a.Last), cell(a.Reported) + "<br>" + strings.Join(refs, "<br>")})
+	}
+	md.table([]string{md.tr("actor.actor"), md.tr("actor.indicator"), md.tr("actor.kind"), md.tr("actor.calls"),
+		md.tr("actor.attacker"), md.tr("att.first"), md.tr("att.last"), md.tr("actor.research")}, rows)
 }
 
 func (md *mdWriter) keys() {

@@ -239,3 +239,42 @@ func TestActivityGroupsByTactic(t *testing.T) {
 		t.Errorf("no Impact heading with its categories in:\n%s", out)
 	}
 }
+
+// TestActorMatchesInEveryReport checks a threat-actor indicator match is
+// shown in the Markdown report, the JSON document and the workbook, and that
+// without one the Markdown report has no such section.
+func TestActorMatchesInEveryReport(t *testing.T) {
+	m := fixtureModel()
+	if strings.Contains(markdown(t, m, "en"), "Threat-actor indicators") {
+		t.Error("a threat-actor section without any match")
+	}
+	m.Actors = []ActorMatch{{Actor: "GUI-vil", Type: "group", Indicator: "s3-browser-iam", Kind: "user-agent",
+		Explanation: "IAM users were made with the S3 Browser desktop client.", Reported: "Permiso P0 Labs, 2023",
+		References: []string{"https://permiso.io/blog/s/unmasking-guivil-new-cloud-threat-actor"}, Events: 2, Attacker: 2,
+		First: at("10:20:00"), Last: at("10:21:00")}}
+	for _, lang := range Languages {
+		out := markdown(t, m, lang)
+		if !strings.Contains(out, "GUI-vil") || !strings.Contains(out, "https://permiso.io/blog/s/unmasking-guivil-new-cloud-threat-actor") {
+			t.Errorf("%s: the actor match is not in the report", lang)
+		}
+	}
+	var buf bytes.Buffer
+	if err := WriteJSON(&buf, m); err != nil {
+		t.Fatal(err)
+	}
+	d, err := ReadJSON(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Actors) != 1 || d.Actors[0].Actor != "GUI-vil" || d.Actors[0].Events != 2 {
+		t.Errorf("JSON actors = %+v", d.Actors)
+	}
+	f, _ := writeWorkbook(t, m, XLSXOptions{})
+	found := false
+	for label, v := range summaryValues(t, f) {
+		found = found || (strings.HasPrefix(label, "GUI-vil: ") && strings.Contains(v, "2 calls"))
+	}
+	if !found {
+		t.Error("the workbook's summary does not show the actor match")
+	}
+}

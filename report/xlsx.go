@@ -690,6 +690,13 @@ func (x *xlsxWriter) writeSummary() error {
 			line(cat, s.Categories[cat])
 		}
 	}
+	if len(x.m.Actors) > 0 {
+		section("Threat-actor indicators (resemblance to reported tradecraft, not attribution)")
+		for _, a := range x.m.Actors {
+			line(a.Actor+": "+a.Explanation, fmt.Sprintf("%d calls (%d judged the attacker's); reported by %s: %s",
+				a.Events, a.Attacker, a.Reported, strings.Join(a.References, " ")))
+		}
+	}
 	section("Not covered")
 	line("Data events", "LookupEvents returns management events only; S3 object, Lambda invoke and other data events are not in it")
 	var missing []string

@@ -311,7 +311,8 @@ var removalCalls = map[string]string{
 	playbook.TargetRole:          "iam:DeleteRole (after its policies)",
 }
 
-// applyFindings fills the leak, resources and GuardDuty from findings.json
+// applyFindings fills the leak, resources, threat-actor indicators and
+// GuardDuty from findings.json
 // and returns the judged events by ID (findings hold the attacker and
 // unclear ones; the rest were judged legitimate).
 func applyFindings(m *report.Model, f *assess.Findings, entries []playbook.Entry) map[string]assess.EventResult {
@@ -355,6 +356,12 @@ func applyFindings(m *report.Model, f *assess.Findings, entries []playbook.Entry
 			rr.State = report.StateUnknown
 		}
 		m.Resources = append(m.Resources, rr)
+	}
+	for _, a := range f.Actors {
+		m.Actors = append(m.Actors, report.ActorMatch{Actor: a.Actor.Name, Type: a.Actor.Type, Aliases: a.Actor.Aliases,
+			Indicator: a.Actor.Indicator, Kind: a.Actor.Kind, Explanation: a.Explaining, Reported: a.Actor.Reported,
+			References: a.Actor.References, Events: a.Events, Attacker: a.Attacker, First: a.First, Last: a.Last,
+			EventIDs: a.EventIDs})
 	}
 	if f.GuardDuty != nil {
 		m.GuardDuty.Checked = true
