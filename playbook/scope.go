@@ -36,6 +36,9 @@ type Access struct {
 	Summary  string      `json:"summary"` // one plain sentence
 	Services []string    `json:"services,omitempty"`
 	Policies []PolicyRef `json:"policies"`
+	// Escalation are the published privilege-escalation paths the
+	// policies grant: how the key could raise itself above Level.
+	Escalation []EscalationPath `json:"escalation,omitempty"`
 }
 
 // PolicyRef is one policy that applies to the owner.
@@ -362,6 +365,17 @@ func ClassifyAccess(policies []PolicyRef) *Access {
 	}
 	if a.Level == AccessWrite || a.Level == AccessAdministrator || a.Level == AccessIAMWrite {
 		a.Services = sortedKeys(writes)
+	}
+	if a.Level != AccessAdministrator {
+		// An administrator has nothing to escalate to.
+		a.Escalation = EscalationPaths(policies)
+		if len(a.Escalation) > 0 {
+			ids := make([]string, 0, len(a.Escalation))
+			for _, p := range a.Escalation {
+				ids = append(ids, p.ID)
+			}
+			a.Summary += fmt.Sprintf("; and it may make itself administrator: %d published escalation path(s) are open (%s)", len(ids), strings.Join(ids, ", "))
+		}
 	}
 	return a
 }
