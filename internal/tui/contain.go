@@ -339,3 +339,15 @@ func callLines(st styles, p *confirmMsg, width int) []string {
 	}
 	return lines
 }
+
+func (v *containView) confirming() bool { return v.pending != nil }
+
+// Esc declines a pending confirmation.
+func (v *containView) Esc() (bool, tea.Cmd) {
+	if v.pending == nil {
+		return false, nil
+	}
+	v.pending.reply <- false
+	v.pending = nil
+	return true, nil
+}

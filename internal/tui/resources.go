@@ -318,3 +318,20 @@ func (v *resourcesView) View() string {
 	lines = append(lines, st.dim.Render("space: select · D: remove selected, asking for each · enter: next"))
 	return block(lines, v.w, v.h)
 }
+
+func (v *resourcesView) confirming() bool { return v.pending != nil }
+
+// Esc stops the removal loop: the resource asked about is kept, and so are
+// the ones not yet asked about; what was removed stays removed (and
+// journaled).
+func (v *resourcesView) Esc() (bool, tea.Cmd) {
+	if v.pending == nil && !v.s.busy("eradicate") {
+		return false, nil
+	}
+	v.s.stop("eradicate")
+	if v.pending != nil {
+		v.pending.reply <- false
+		v.pending = nil
+	}
+	return true, nil
+}
