@@ -4,7 +4,10 @@
 GO       ?= go
 BIN      := bin/keyleak
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
-LDFLAGS  := -s -w -X github.com/keyleak/keyleak/internal/cli.Version=$(VERSION)
+COMMIT   ?= $(shell git rev-parse HEAD 2>/dev/null)
+DATE     ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+LDFLAGS  := -s -w -X github.com/keyleak/keyleak/internal/cli.Version=$(VERSION) \
+	-X github.com/keyleak/keyleak/internal/cli.Commit=$(COMMIT) -X github.com/keyleak/keyleak/internal/cli.Date=$(DATE)
 
 .PHONY: all build test lint bench eval demo e2e tidy-check clean
 

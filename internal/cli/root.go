@@ -110,7 +110,7 @@ Start with 'keyleak demo' to see it against a simulated account.`,
 		return &UsageError{Err: err}
 	})
 	root.AddCommand(
-		newCmdVersion(f),
+		newCmdVersion(f, g),
 		newCmdContain(f, g),
 		newCmdInvestigate(f, g),
 		newCmdReport(f, g),
