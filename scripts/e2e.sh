@@ -98,4 +98,47 @@ for f in journal.jsonl events.jsonl findings.json report.xlsx report.md report.j
 	[[ -s "${cases[0]}/$f" ]] || fail "the case lacks $f"
 done
 "$bin" case verify "${cases[0]}" >/dev/null || fail "the case journal does not verify"
+tmux kill-session -t "$session" 2>/dev/null || true
+
+# At 80x24 the step list collapses into the header; Esc stops the removal
+# loop after its first question; leaving names the case.
+rm -rf "$work/cases"
+tmux new-session -d -s "$session" -x 80 -y 24 \
+	"cd '$work' && '$bin' demo --dir '$work/cases' --tick 200ms; echo KEYLEAK-EXIT=\$?; sleep 600"
+wait_for "a valid access key ID"
+keys Enter
+wait_for "step 1/8 Identify"
+keys Enter
+wait_for "enter: start"
+keys Enter
+wait_for "Y (shift+y): make these calls"
+keys y
+wait_for "press shift+Y"
+keys Y
+wait_for "until this policy is in place"
+keys Y
+wait_for "enter: go on to the investigation"
+keys Enter
+wait_for "sweep complete"
+keys Enter
+wait_for "step 4/8 Assess"
+keys Tab
+wait_for "still present"
+keys D
+wait_for "Y (shift+y): remove it"
+keys Escape
+wait_for "removal stopped (esc)"
+keys q
+wait_for "KEYLEAK-EXIT=0"
+wait_for "Case $work/cases/keyleak-case-"
+tmux kill-session -t "$session" 2>/dev/null || true
+
+# At 60x20 the key entry and the first step still fit, with the step named.
+tmux new-session -d -s "$session" -x 60 -y 20 \
+	"cd '$work' && '$bin' demo --dir '$work/cases60' --tick 200ms; echo KEYLEAK-EXIT=\$?; sleep 600"
+wait_for "a valid access key ID"
+keys Enter
+wait_for "step 1/8 Identify"
+keys q
+wait_for "KEYLEAK-EXIT=0"
 echo "e2e: passed"

@@ -128,8 +128,11 @@ type Model struct {
 	// interrupted is set when the responder left with ctrl+c rather than
 	// quitting: the program's exit code says so (130).
 	interrupted bool
-	status      string
-	err         error
+	// notice is a one-key hint shown in the status line, over the
+	// attacker feed, until the next key.
+	notice string
+	status string
+	err    error
 
 	entry   *keyEntry
 	screens [numSteps]screen
@@ -234,6 +237,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 
 func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 	km := m.s.km
+	m.notice = ""
 	if m.quitting {
 		// A second ctrl+c leaves at once, for work that will not stop.
 		if key.Matches(msg, km.ForceQuit) {
@@ -284,7 +288,7 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 		return m.goTo(m.cur - 1)
 	case msg.String() == "y":
 		if c, ok := sc.(confirmer2); ok && c.confirming() {
-			m.status = "y alone does not confirm: press shift+Y (capital Y) to make these calls, or n to decline"
+			m.notice = "y alone does not confirm: press shift+Y (capital Y) to make these calls, or n to decline"
 			return nil
 		}
 	case key.Matches(msg, km.Quit):
@@ -575,6 +579,9 @@ func (m *Model) sidebar(h int) string {
 
 func (m *Model) statusLine(w int) string {
 	st := m.s.st
+	if m.notice != "" {
+		return st.warn.Render(fit(m.notice, w))
+	}
 	if m.s.cfg.Attacker != nil && m.state == stateRunbook {
 		line := m.attack.line()
 		if m.status != "" && m.quitting {
