@@ -139,13 +139,27 @@ Start with 'keyleak demo' to see it against a simulated account.`,
 		return runbookRun(cmd, f, rb)
 	}
 	for _, c := range root.Commands() {
-		wrapArgs(c)
+		usageErrors(c)
 	}
 	return root
 }
 
-// wrapArgs turns cobra's argument errors into usage errors.
-func wrapArgs(c *cobra.Command) {
+// usageErrors makes cobra's complaints about a command line usage errors:
+// bad arguments, missing required flags, broken flag groups, and an unknown
+// subcommand of a command that only groups others. Cobra returns most of
+// them as untyped errors, which would exit 1.
+func usageErrors(c *cobra.Command) {
+	if c.HasSubCommands() && !c.Runnable() {
+		// Cobra shows the help of a group and exits 0 whatever follows it
+		// ("keyleak sim nosuch"); only the group alone should.
+		c.Args = func(cmd *cobra.Command, a []string) error {
+			if len(a) > 0 {
+				return fmt.Errorf("unknown command %q for %q", a[0], cmd.CommandPath())
+			}
+			return nil
+		}
+		c.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
+	}
 	if c.Args != nil {
 		args := c.Args
 		c.Args = func(cmd *cobra.Command, a []string) error {
@@ -155,7 +169,29 @@ func wrapArgs(c *cobra.Command) {
 			return nil
 		}
 	}
+	if c.Runnable() {
+		// Cobra checks required flags and flag groups right after the
+		// pre-run hook, with errors of no type; checked here first, they
+		// are usage errors, and cobra's own check then passes.
+		pre, preE := c.PreRun, c.PreRunE
+		c.PreRun = nil
+		c.PreRunE = func(cmd *cobra.Command, a []string) error {
+			if err := cmd.ValidateRequiredFlags(); err != nil {
+				return &UsageError{Err: err}
+			}
+			if err := cmd.ValidateFlagGroups(); err != nil {
+				return &UsageError{Err: err}
+			}
+			switch {
+			case preE != nil:
+				return preE(cmd, a)
+			case pre != nil:
+				pre(cmd, a)
+			}
+			return nil
+		}
+	}
 	for _, sub := range c.Commands() {
-		wrapArgs(sub)
+		usageErrors(sub)
 	}
 }

@@ -5,11 +5,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/smithy-go"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/keyleak/keyleak/internal/awsapi"
 )
@@ -47,6 +50,12 @@ func TestUsageErrorsExit2(t *testing.T) {
 		{"--no-such-flag"},
 		{"-o", "yaml", "version"},
 		{"version", "extra"},
+		{"contain", "--no-such-flag"},
+		{"contain"}, // required flag(s) "key" not set
+		{"report"},  // required flag(s) "case" not set
+		{"sim", "no-such-command"},
+		{"case", "no-such-command"},
+		{"case", "verify"},
 	} {
 		code, out, errOut := run(t, args...)
 		if code != ExitUsage {
@@ -58,6 +67,33 @@ func TestUsageErrorsExit2(t *testing.T) {
 		if strings.Count(strings.TrimSpace(errOut), "\n") > 0 {
 			t.Errorf("%v: want one line on stderr, got %q", args, errOut)
 		}
+	}
+}
+
+// TestMissingRequiredFlagsExit2 walks the command tree: every command run
+// without one of its required flags is a usage error.
+func TestMissingRequiredFlagsExit2(t *testing.T) {
+	var walk func(c *cobra.Command)
+	checked := 0
+	walk = func(c *cobra.Command) {
+		c.Flags().VisitAll(func(fl *pflag.Flag) {
+			if _, required := fl.Annotations[cobra.BashCompOneRequiredFlag]; !required {
+				return
+			}
+			checked++
+			args := strings.Fields(c.CommandPath())[1:]
+			code, out, errOut := run(t, args...)
+			if code != ExitUsage || out != "" || !strings.Contains(errOut, fl.Name) {
+				t.Errorf("%v without --%s: exit %d, stdout %q, stderr %q; want %d and a sentence naming the flag", args, fl.Name, code, out, errOut, ExitUsage)
+			}
+		})
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(NewCmdRoot(NewFactory(&IOStreams{In: strings.NewReader(""), Out: io.Discard, ErrOut: io.Discard})))
+	if checked == 0 {
+		t.Fatal("no command has a required flag; the walk is broken")
 	}
 }
 
