@@ -6,6 +6,8 @@ import (
 	"fmt"
 
 	"github.com/aws/smithy-go"
+
+	"github.com/keyleak/keyleak/internal/awsapi"
 )
 
 // Exit codes: the one table every command maps its outcome to.
@@ -59,13 +61,14 @@ func exitCode(err error) int {
 	var usage *UsageError
 	var partial *PartialError
 	var auth *AuthError
+	var noCreds *awsapi.NoCredentialsError
 	var apiErr smithy.APIError
 	switch {
 	case errors.Is(err, context.Canceled):
 		return ExitCancelled
 	case errors.As(err, &usage):
 		return ExitUsage
-	case errors.As(err, &auth):
+	case errors.As(err, &auth), errors.As(err, &noCreds):
 		return ExitAuth
 	case errors.As(err, &partial):
 		return ExitPartial

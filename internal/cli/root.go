@@ -13,6 +13,8 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/keyleak/keyleak/internal/awsapi"
 )
 
 // Main runs keyleak with the process's arguments and streams and returns the
@@ -46,6 +48,12 @@ func Run(ctx context.Context, args []string, io *IOStreams) int {
 // message is the one sentence the user sees for an error.
 func message(err error, code int) string {
 	msg := err.Error()
+	// However deep a command wrapped it (inside an SDK operation error, say),
+	// "no credentials" needs no more than its own sentence.
+	var noCreds *awsapi.NoCredentialsError
+	if code == ExitAuth && errors.As(err, &noCreds) {
+		msg = noCreds.Error()
+	}
 	switch code {
 	case ExitCancelled:
 		return "interrupted; what was done so far is kept in the case journal, and re-running the same command resumes."

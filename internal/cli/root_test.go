@@ -6,6 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 
@@ -97,6 +100,61 @@ func TestMissingRequiredFlagsExit2(t *testing.T) {
 	}
 }
 
+// TestNoCredentialsExit4 runs contain where there are no AWS credentials at
+// all: no AWS_* variables, an empty home, and instance metadata that is not
+// there. It must fail with the auth exit code and one sentence, with none of
+// the SDK's own log lines or wording, on either stream or on the process's
+// stderr (where the SDK's default logger writes).
+func TestNoCredentialsExit4(t *testing.T) {
+	for _, kv := range os.Environ() {
+		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "AWS_") {
+			t.Setenv(k, "")
+			os.Unsetenv(k)
+		}
+	}
+	t.Setenv("HOME", t.TempDir())
+	// A test must never reach a real instance's metadata: a stand-in on
+	// loopback answers as the metadata address of a machine that is no
+	// EC2 instance often does.
+	noMetadata := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPut {
+			http.Error(w, "forbidden", http.StatusForbidden) // the SDK falls back to IMDSv1 and logs a warning
+			return
+		}
+		http.NotFound(w, r)
+	}))
+	defer noMetadata.Close()
+	t.Setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", noMetadata.URL)
+
+	stderr, err := os.CreateTemp(t.TempDir(), "stderr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stderr.Close()
+	saved := os.Stderr
+	os.Stderr = stderr
+	code, out, errOut := run(t, "contain", "--key", "AKIAIOSFODNN7EXAMPLE", "--dry-run", "--dir", t.TempDir())
+	os.Stderr = saved
+	process, err := os.ReadFile(stderr.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	if code != ExitAuth {
+		t.Errorf("exit %d, want %d (stderr %q)", code, ExitAuth, errOut)
+	}
+	if lines := strings.Split(strings.TrimSpace(errOut), "\n"); len(lines) != 1 || !strings.Contains(errOut, "no AWS credentials") {
+		t.Errorf("stderr %q: want one sentence saying there are no credentials", errOut)
+	}
+	for name, s := range map[string]string{"stdout": out, "stderr": errOut, "process stderr": string(process)} {
+		for _, bad := range []string{"SDK", "IMDS", "ec2imds"} {
+			if strings.Contains(s, bad) {
+				t.Errorf("%s has %q: %q", name, bad, s)
+			}
+		}
+	}
+}
+
 func TestExitCodeTable(t *testing.T) {
 	denied := &smithy.GenericAPIError{Code: "AccessDenied", Message: "no"}
 	tests := []struct {
@@ -108,6 +166,7 @@ func TestExitCodeTable(t *testing.T) {
 		{usageErrorf("bad key"), ExitUsage},
 		{&PartialError{Err: errors.New("eu-west-1 failed")}, ExitPartial},
 		{&AuthError{Err: errors.New("no credentials")}, ExitAuth},
+		{fmt.Errorf("get caller identity: %w", &awsapi.NoCredentialsError{Err: errors.New("no EC2 IMDS role found")}), ExitAuth},
 		{fmt.Errorf("update access key: %w", denied), ExitAuth},
 		{fmt.Errorf("run: %w", context.Canceled), ExitCancelled},
 		{&smithy.GenericAPIError{Code: "Throttling"}, ExitError},
