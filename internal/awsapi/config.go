@@ -43,6 +43,10 @@ type Options struct {
 	// that pace and retry themselves (the CloudTrail sweep) make clients with
 	// their own retryer instead.
 	MaxAttempts int
+	// MaxRetryWait caps the wait before each retry of a call (0 leaves the
+	// SDK's 20 s). Only a simulator warrants a short one: there injected
+	// server errors then cost milliseconds instead of seconds.
+	MaxRetryWait time.Duration
 	// TokenPrompt reads an MFA code for role profiles with mfa_serial. Nil
 	// prompts on the terminal (stderr and /dev/tty), never on stdout.
 	TokenPrompt func() (string, error)
@@ -82,7 +86,12 @@ func Load(ctx context.Context, o Options) (aws.Config, error) {
 		config.WithLogger(logging.Nop{}),
 		config.WithEC2RoleCredentialOptions(func(o *ec2rolecreds.Options) { o.Client = metadata }),
 		config.WithRetryer(func() aws.Retryer {
-			return retry.NewStandard(func(so *retry.StandardOptions) { so.MaxAttempts = attempts })
+			return retry.NewStandard(func(so *retry.StandardOptions) {
+				so.MaxAttempts = attempts
+				if o.MaxRetryWait > 0 {
+					so.MaxBackoff = o.MaxRetryWait
+				}
+			})
 		}),
 		config.WithAssumeRoleCredentialOptions(func(ao *stscreds.AssumeRoleOptions) {
 			ao.TokenProvider = prompt

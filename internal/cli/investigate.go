@@ -183,6 +183,7 @@ func investigateRun(ctx context.Context, f *Factory, o *investigateOptions) erro
 		trail.WithProgress(progress.update),
 		trail.WithLimiterRate(rate.Limit(o.LookupRate), max(1, int(o.LookupRate/2))),
 	}
+	opts = append(opts, f.retryOptions()...)
 	var inv *trail.Investigation
 	var runErr error
 	var enabled []string // regions GuardDuty is searched in

@@ -114,6 +114,8 @@ Start with 'keyleak demo' to see it against a simulated account.`,
 	pf.StringVar(&f.AWSOptions.Region, "region", "", "AWS region for regional calls (default: profile's, or us-east-1)")
 	pf.StringVar(&f.AWSOptions.EndpointURL, "endpoint-url", "", "send every AWS call to this URL (e.g. a simulator); AWS_ENDPOINT_URL works too")
 	pf.VarP(&g.output, "output", "o", "output format: text or json")
+	pf.DurationVar(&f.AWSOptions.MaxRetryWait, "retry-wait", 0, "wait before retrying a failed AWS call: the SDK waits at most this, the CloudTrail sweep starts at it and doubles up to 16 times it (default: up to 20 s; 500 ms doubling)")
+	_ = pf.MarkHidden("retry-wait") // for simulators: they fail on purpose and answer at once
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return &UsageError{Err: err}
 	})
