@@ -7,8 +7,8 @@ import (
 	"testing"
 
 	"github.com/keyleak/keyleak/assess"
-	"github.com/keyleak/keyleak/assess/evaluate"
 	"github.com/keyleak/keyleak/internal/awssim"
+	"github.com/keyleak/keyleak/internal/evaluate"
 )
 
 func TestStratusKeyRunTechniquesFlagged(t *testing.T) {
