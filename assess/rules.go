@@ -29,7 +29,7 @@ var builtinRules embed.FS
 // writes, taken from the AWS SDK's service models (botocore's, which the AWS
 // CLI ships; BOTOCORE_DATA is its data directory). Regenerate when a rule
 // names a new service:
-//go:generate sh -c "go run ./internal/gennames -botocore \"$BOTOCORE_DATA\" -o testdata/eventnames.txt rules/*.yaml evaluate/data/catalogs/*.txt testdata/cloudtrail-only.txt"
+//go:generate sh -c "go run ./internal/gennames -botocore \"$BOTOCORE_DATA\" -o testdata/eventnames.txt rules/*.yaml ../internal/evaluate/data/catalogs/*.txt testdata/cloudtrail-only.txt"
 
 // Severity is how much a rule's match matters to the responder.
 type Severity string

@@ -39,6 +39,8 @@ type InvestigateRequest struct {
 	// and 1, AWS's quota).
 	LookupRate  rate.Limit
 	LookupBurst int
+	// Options are extra collector options (the command's --retry-wait).
+	Options []trail.Option
 	// WrapCloudTrail, when set, wraps each region's LookupEvents client.
 	WrapCloudTrail func(region string, c cloudtrail.LookupEventsAPIClient) cloudtrail.LookupEventsAPIClient
 }
@@ -109,6 +111,7 @@ func (e *Engine) Investigate(ctx context.Context, c *playbook.Case, req Investig
 	if h.Source != nil {
 		opts = append(opts, trail.WithProgress(h.Source))
 	}
+	opts = append(opts, req.Options...)
 	src, keyClients, err := req.Source.open(ctx, clients, key, req.Regions, opts, req.WrapCloudTrail, h)
 	if err != nil {
 		return nil, err

@@ -8,7 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/keyleak/keyleak/assess"
-	"github.com/keyleak/keyleak/assess/evaluate"
+	"github.com/keyleak/keyleak/internal/evaluate"
 )
 
 // evalOptions are the flags of `keyleak eval`.

@@ -185,6 +185,7 @@ func investigateRun(ctx context.Context, f *Factory, o *investigateOptions) erro
 	}
 	req.Since, req.Until, req.Offline = since, until, o.Offline
 	req.LookupRate, req.LookupBurst = rate.Limit(o.LookupRate), max(1, int(o.LookupRate/2))
+	req.Options = f.retryOptions()
 	src := req.Source
 	e := f.Engine()
 	if !o.Offline || src.Kind() != "logs" {

@@ -9,7 +9,7 @@
 // It reads only local files:
 //
 //	go run ./assess/internal/gennames -botocore "$(python3 -c 'import botocore,os;print(os.path.dirname(botocore.__file__))')/data" \
-//	    -o assess/testdata/eventnames.txt assess/rules/*.yaml assess/evaluate/data/catalogs/*.txt
+//	    -o assess/testdata/eventnames.txt assess/rules/*.yaml internal/evaluate/data/catalogs/*.txt
 //
 // The files given as arguments are scanned for eventSource names
 // (xyz.amazonaws.com); only those services are written, to keep the output

@@ -6,8 +6,8 @@ Writes one <source>.txt per catalog into the output directory, for
 network) and copies names, not rule text.
 
     go run ./assess/internal/gennames -all -botocore "$BOTOCORE_DATA" -o /tmp/all-names.txt
-    python3 assess/evaluate/data/catalogs/extract.py --clones DIR --names /tmp/all-names.txt \
-        --cloudtrail-only assess/testdata/cloudtrail-only.txt --out assess/evaluate/data/catalogs
+    python3 internal/evaluate/data/catalogs/extract.py --clones DIR --names /tmp/all-names.txt \
+        --cloudtrail-only assess/testdata/cloudtrail-only.txt --out internal/evaluate/data/catalogs
 
 DIR holds one bare or normal clone per repository, named owner+name
 (adanalvarez+TrailDiscover, DataDog+stratus-red-team, SigmaHQ+sigma,

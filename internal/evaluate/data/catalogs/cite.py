@@ -6,7 +6,7 @@ rules or catalogs; TestRulesCiteTheCatalogsThatNameTheirEvents checks the
 result. Needs PyYAML; rewrites assess/rules/*.yaml in place.
 """
 import glob, os, re, collections, yaml
-CAT = 'assess/evaluate/data/catalogs'
+CAT = 'internal/evaluate/data/catalogs'
 ORDER = ['traildiscover', 'stratus', 'sigma', 'elastic', 'panther', 'invictus', 'aws-irp']
 refs = {k: collections.defaultdict(set) for k in ORDER}
 for k in ORDER:

@@ -10,8 +10,8 @@ import (
 	"testing"
 
 	"github.com/keyleak/keyleak/assess"
-	"github.com/keyleak/keyleak/assess/evaluate"
 	"github.com/keyleak/keyleak/internal/awssim"
+	"github.com/keyleak/keyleak/internal/evaluate"
 )
 
 func TestStratusKeyRunTechniquesFlagged(t *testing.T) {
@@ -175,7 +175,7 @@ func TestReportWrite(t *testing.T) {
 // against), so that coverage is measured against events that can occur.
 func TestCatalogsNameCloudTrailEvents(t *testing.T) {
 	valid := map[string]bool{}
-	for _, f := range []string{"../testdata/eventnames.txt", "../testdata/cloudtrail-only.txt"} {
+	for _, f := range []string{"../../assess/testdata/eventnames.txt", "../../assess/testdata/cloudtrail-only.txt"} {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
