@@ -55,6 +55,13 @@ type LoginProfileAPI interface {
 	DeleteLoginProfile(ctx context.Context, params *iam.DeleteLoginProfileInput, optFns ...func(*iam.Options)) (*iam.DeleteLoginProfileOutput, error)
 }
 
+// PrincipalAPI reads users and roles: whether a user the attacker made is
+// still the one it made, and what a role's trust policy admits.
+type PrincipalAPI interface {
+	GetUser(ctx context.Context, params *iam.GetUserInput, optFns ...func(*iam.Options)) (*iam.GetUserOutput, error)
+	GetRole(ctx context.Context, params *iam.GetRoleInput, optFns ...func(*iam.Options)) (*iam.GetRoleOutput, error)
+}
+
 // PolicySimulator is the preflight's one call.
 type PolicySimulator interface {
 	SimulatePrincipalPolicy(ctx context.Context, params *iam.SimulatePrincipalPolicyInput, optFns ...func(*iam.Options)) (*iam.SimulatePrincipalPolicyOutput, error)
@@ -67,6 +74,7 @@ type IAM interface {
 	RevokeAPI
 	LoginProfileAPI
 	PolicySimulator
+	PrincipalAPI
 }
 
 var (
@@ -168,6 +176,13 @@ type recorder struct {
 
 // record makes one journaled AWS call.
 func record[In, Out any](ctx context.Context, r *recorder, service, action string, in In, call func() (Out, error)) (Out, error) {
+	return recordAs(ctx, r, service, action, in, call, nil)
+}
+
+// recordAs is record with the response journaled as keep returns it (nil:
+// whole), for reads whose answers are bulky and kept elsewhere (CloudTrail
+// pages).
+func recordAs[In, Out any](ctx context.Context, r *recorder, service, action string, in In, call func() (Out, error), keep func(Out) any) (Out, error) {
 	name := service + ":" + action
 	cc := callFrom(ctx)
 	var zero Out
@@ -186,9 +201,12 @@ func record[In, Out any](ctx context.Context, r *recorder, service, action strin
 		if cc.action != nil {
 			e.ActionID = cc.action.ID
 		}
-		if err != nil {
+		switch {
+		case err != nil:
 			e.Error = errorInfo(err)
-		} else {
+		case keep != nil:
+			e.Response = keep(out)
+		default:
 			e.Response = out
 		}
 		if _, jerr := r.j.Append(e); jerr != nil && err == nil {
@@ -309,6 +327,14 @@ func (s journaledIAM) SimulatePrincipalPolicy(ctx context.Context, in *iam.Simul
 	return record(ctx, s.r, "iam", "SimulatePrincipalPolicy", in, func() (*iam.SimulatePrincipalPolicyOutput, error) {
 		return s.c.SimulatePrincipalPolicy(ctx, in, o...)
 	})
+}
+
+func (s journaledIAM) GetUser(ctx context.Context, in *iam.GetUserInput, o ...func(*iam.Options)) (*iam.GetUserOutput, error) {
+	return record(ctx, s.r, "iam", "GetUser", in, func() (*iam.GetUserOutput, error) { return s.c.GetUser(ctx, in, o...) })
+}
+
+func (s journaledIAM) GetRole(ctx context.Context, in *iam.GetRoleInput, o ...func(*iam.Options)) (*iam.GetRoleOutput, error) {
+	return record(ctx, s.r, "iam", "GetRole", in, func() (*iam.GetRoleOutput, error) { return s.c.GetRole(ctx, in, o...) })
 }
 
 // isNotFound reports whether err is IAM's NoSuchEntity.

@@ -45,6 +45,7 @@ type fakeKey struct {
 }
 
 type fakeUser struct {
+	created  time.Time
 	inline   map[string]string
 	attached []string
 	groups   []string
@@ -432,6 +433,34 @@ func (f *fakeAWS) DeleteRolePolicy(ctx context.Context, in *iam.DeleteRolePolicy
 	defer f.mu.Unlock()
 	delete(f.roles[aws.ToString(in.RoleName)], aws.ToString(in.PolicyName))
 	return &iam.DeleteRolePolicyOutput{}, nil
+}
+
+func (f *fakeAWS) GetUser(ctx context.Context, in *iam.GetUserInput, _ ...func(*iam.Options)) (*iam.GetUserOutput, error) {
+	if err := f.enter("iam:GetUser"); err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	u, err := f.user(aws.ToString(in.UserName))
+	if err != nil {
+		return nil, err
+	}
+	return &iam.GetUserOutput{User: &types.User{UserName: in.UserName, CreateDate: aws.Time(u.created)}}, nil
+}
+
+// GetRole answers with the role's trust policy, kept as its inline policy
+// "trust" (the fake has no other place for it).
+func (f *fakeAWS) GetRole(ctx context.Context, in *iam.GetRoleInput, _ ...func(*iam.Options)) (*iam.GetRoleOutput, error) {
+	if err := f.enter("iam:GetRole"); err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r, ok := f.roles[aws.ToString(in.RoleName)]
+	if !ok {
+		return nil, apiErr("NoSuchEntity", "no role")
+	}
+	return &iam.GetRoleOutput{Role: &types.Role{RoleName: in.RoleName, AssumeRolePolicyDocument: aws.String(url.QueryEscape(r["trust"]))}}, nil
 }
 
 func (f *fakeAWS) GetLoginProfile(ctx context.Context, in *iam.GetLoginProfileInput, _ ...func(*iam.Options)) (*iam.GetLoginProfileOutput, error) {

@@ -26,6 +26,8 @@ type Runner struct {
 	progress       func(Progress)
 	force          bool
 	responderKeyID string
+	trail          *TrailClients
+	leakedAt       time.Time
 }
 
 // Option configures a Runner.
@@ -98,12 +100,14 @@ type prepared struct {
 }
 
 func (r *Runner) newState(roles []string) *State {
-	st := &State{KeyID: r.c.Meta().KeyID, Force: r.force, Roles: roles, now: r.now}
+	st := &State{KeyID: r.c.Meta().KeyID, Force: r.force, Roles: roles, now: r.now,
+		trail: r.trail, leakedAt: r.leakedAt, minted: newDiscovery()}
 	st.Responder.KeyID = r.responderKeyID
 	if !r.dryRun {
 		st.journal = r.c.Journal()
 	}
 	rec := &recorder{j: st.journal, now: st.Now, state: st}
+	st.rec = rec
 	st.IAM = journaledIAM{c: r.iam, r: rec}
 	st.STS = journaledSTS{c: r.sts, r: rec}
 	return st
@@ -139,6 +143,9 @@ func (r *Runner) run(ctx context.Context, ids []string, roles []string) (*Summar
 	}
 	st := r.newState(roles)
 	sum := &Summary{Case: r.c.Dir(), KeyID: st.KeyID, DryRun: r.dryRun}
+	for _, s := range steps {
+		st.wantCreds = st.wantCreds || s.ID == StepContain || s.ID == StepContainMinted
+	}
 
 	ctx0 := ctx
 	ctx, cancel := context.WithCancel(ctx)
@@ -222,6 +229,9 @@ func (r *Runner) run(ctx context.Context, ids []string, roles []string) (*Summar
 	if runErr == nil && firstFail != nil {
 		firstFail.Done = changed
 		runErr = firstFail
+	}
+	if runErr == nil {
+		runErr = mintedError(st, changed)
 	}
 	cancel()
 	wg.Wait()
@@ -561,6 +571,9 @@ func (r *Runner) readBack(ctx context.Context, st *State) {
 		}()
 	}
 	wg.Wait()
+	if st.wantCreds {
+		st.live.creds = readBackMinted(ctx, r.iam, st)
+	}
 }
 
 func (r *Runner) fillSummary(sum *Summary, st *State) {
@@ -587,6 +600,10 @@ func (r *Runner) fillSummary(sum *Summary, st *State) {
 	}
 	if st.live.revokeRead {
 		sum.RevokedBefore = st.live.revokedBefore
+	}
+	sum.Credentials = st.live.creds
+	if st.trail != nil {
+		sum.MintedSearch = st.minted.result()
 	}
 	sum.ReadAt = st.Now()
 	sum.Warnings = st.Warnings()

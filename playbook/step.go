@@ -13,6 +13,8 @@ const (
 	StepPreflight           = "preflight"
 	StepContain             = "contain"
 	StepRevokeSessions      = "revoke-sessions"
+	StepContainMinted       = "contain-minted"
+	StepRemoveMintedLogins  = "remove-minted-passwords"
 	StepScope               = "scope"
 	StepDeactivateOtherKeys = "deactivate-other-keys"
 	StepRemovePassword      = "remove-console-password"
@@ -102,6 +104,8 @@ func Steps() []Step {
 		preflightStep(),
 		containStep(),
 		revokeSessionsStep(),
+		containMintedStep(),
+		removeMintedPasswordsStep(),
 		scopeStep(),
 		deactivateOtherKeysStep(),
 		removePasswordStep(),
