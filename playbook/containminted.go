@@ -208,7 +208,7 @@ func planMinted(ctx context.Context, st *State) ([]Action, error) {
 				t.roleSess[name] = c.Issued
 			}
 			t.roleARN[name] = c.Role
-			t.sessionOf[name] = append(t.sessionOf[name], c.Session)
+			t.sessionOf[name] = append(t.sessionOf[name], "session "+c.Session+" ("+c.ID+")")
 		case CredTrustPolicy:
 			t.trust = append(t.trust, c)
 		case CredMFADevice:
@@ -313,7 +313,7 @@ func planTargets(ctx context.Context, st *State, t mintedTargets) ([]Action, err
 			if err != nil {
 				return err
 			}
-			a := denyAllAction(name, now, c)
+			a := denyAllAction(name, st.Now().Truncate(time.Second), c)
 			if found {
 				a = denyAllAction(name, since, c)
 				a.InPlace = true

@@ -220,7 +220,11 @@ func (d *discovery) search(ctx context.Context, st *State) error {
 		return err
 	}
 	until := st.Now()
-	opts := append([]trail.Option{trail.WithWindow(until.Add(-trail.LookbackLimit), until), trail.WithOnEvent(d.add)}, tc.Options...)
+	// Containment gives up on a region sooner than an investigation: a
+	// region that keeps failing is reported (the run ends partial and says
+	// to run again) rather than holding the summary back for half a minute.
+	opts := append([]trail.Option{trail.WithWindow(until.Add(-trail.LookbackLimit), until), trail.WithOnEvent(d.add),
+		trail.WithMaxAttempts(4), trail.WithBackoff(250*time.Millisecond, 2*time.Second)}, tc.Options...)
 	client := func(region string) cloudtrail.LookupEventsAPIClient {
 		return journaledLookup{c: tc.CloudTrail(region), r: st.rec, region: region}
 	}

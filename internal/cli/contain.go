@@ -7,12 +7,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/spf13/cobra"
+	"golang.org/x/time/rate"
 
 	"github.com/keyleak/keyleak/internal/awsapi"
 	"github.com/keyleak/keyleak/internal/caseview"
@@ -38,6 +41,11 @@ type containOptions struct {
 	// in other accounts of the organization.
 	Org      bool
 	RoleName string
+	// LeakedAt, when given, leaves alone what the key minted before it.
+	LeakedAt string
+	// LookupRate paces CloudTrail LookupEvents per region while looking
+	// for what the key minted (AWS allows 2 a second).
+	LookupRate float64
 }
 
 func newCmdContain(f *Factory, g *globalFlags) *cobra.Command {
@@ -55,6 +63,10 @@ func newCmdContainWith(f *Factory, g *globalFlags, runF func(context.Context, *c
   2. contain   iam UpdateAccessKey --status Inactive (never deleted by default:
                an inactive key can be reactivated if something legitimate breaks)
   3. revoke    an inline policy denying every session token issued before now
+  4. minted    what the key and its sessions made, found in CloudTrail (IAM and
+               global STS in us-east-1, regional STS everywhere) and stopped
+               as it is found: keys deactivated, users it created denied
+               everything, role sessions revoked, console passwords removed
 
 Every AWS call is journaled in the case directory first. Running the command
 again on the same case resumes and never does anything twice.`,
@@ -83,6 +95,9 @@ again on the same case resumes and never does anything twice.`,
 	fl.StringVar(&o.Parent, "dir", ".", "where new case directories are made")
 	fl.BoolVar(&o.Org, "org", false, "work across the key's AWS organization: contain in the key's account, revoke its role sessions in every account they reach")
 	fl.StringVar(&o.RoleName, "role-name", defaultOrgRole, "with --org: the role assumed in accounts other than yours")
+	fl.StringVar(&o.LeakedAt, "leaked-at", "", "when the key leaked (RFC 3339 or duration ago): what it minted before is listed and left alone (default: everything it minted)")
+	fl.Float64Var(&o.LookupRate, "lookup-rate", 2, "LookupEvents requests per second per region (AWS allows 2)")
+	_ = fl.MarkHidden("lookup-rate")
 	_ = cmd.MarkFlagRequired("key")
 	return cmd
 }
@@ -110,6 +125,16 @@ func containRun(ctx context.Context, f *Factory, o *containOptions) error {
 	if !o.Yes && !o.DryRun && !f.IO.StdinTTY {
 		return usageErrorf("contain changes your AWS account and there is no terminal to confirm on: run it with --yes, or with --dry-run to see the plan")
 	}
+	var leakedAt time.Time
+	if o.LeakedAt != "" {
+		var err error
+		if leakedAt, err = parseWhen(o.LeakedAt, f.Now()); err != nil {
+			return usageErrorf("--leaked-at: %w", err)
+		}
+	}
+	if o.LookupRate <= 0 {
+		return usageErrorf("--lookup-rate must be more than 0")
+	}
 	clients, err := f.Clients(ctx)
 	if err != nil {
 		return err
@@ -136,7 +161,9 @@ func containRun(ctx context.Context, f *Factory, o *containOptions) error {
 		playbook.WithDryRun(o.DryRun),
 		playbook.WithForce(o.Force),
 		playbook.WithClock(f.Now),
+		playbook.WithLeakedAt(leakedAt),
 	}
+
 	if o.Yes {
 		opts = append(opts, playbook.WithConfirm(func(context.Context, playbook.Step, []playbook.Action) (bool, error) { return true, nil }))
 	} else if f.IO.StdinTTY {
@@ -145,7 +172,13 @@ func containRun(ctx context.Context, f *Factory, o *containOptions) error {
 	if o.Output == outputText {
 		opts = append(opts, playbook.WithProgress(func(p playbook.Progress) { printProgress(f.IO.ErrOut, p) }))
 	}
-	r := playbook.NewRunner(c, clients.IAM(), clients.STS(""), opts...)
+	// The key's own account is searched for what it minted; the org's
+	// other accounts get their role sessions revoked below.
+	r := playbook.NewRunner(c, clients.IAM(), clients.STS(""), append(slices.Clone(opts), playbook.WithTrail(playbook.TrailClients{
+		Regions:    clients.EC2("us-east-1"),
+		CloudTrail: func(region string) cloudtrail.LookupEventsAPIClient { return clients.CloudTrail(region) },
+		Options:    []trail.Option{trail.WithLimiterRate(rate.Limit(o.LookupRate), 1)},
+	}))...)
 	sum, runErr := r.Run(ctx, o.steps()...)
 	if sum != nil && !sum.DryRun {
 		if err := saveSummary(c, sum); err != nil {
@@ -380,6 +413,9 @@ func renderContainText(sum *playbook.Summary) string {
 	}
 	for _, w := range sum.Warnings {
 		fmt.Fprintf(&b, "warning: %s\n", w)
+	}
+	if creds := renderAttackerCredentials(sum); creds != "" {
+		b.WriteString("\n" + creds)
 	}
 	switch {
 	case sum.DryRun:
