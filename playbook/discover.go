@@ -219,6 +219,12 @@ func (d *discovery) search(ctx context.Context, st *State) error {
 		d.finish(nil, err)
 		return err
 	}
+	select {
+	case <-st.containEnded:
+	case <-ctx.Done():
+		d.finish(nil, ctx.Err())
+		return ctx.Err()
+	}
 	until := st.Now()
 	// Containment gives up on a region sooner than an investigation: a
 	// region that keeps failing is reported (the run ends partial and says

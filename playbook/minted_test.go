@@ -310,3 +310,26 @@ func TestContainMintedWithoutTrail(t *testing.T) {
 		t.Errorf("warnings %v", sum.Warnings)
 	}
 }
+
+// TestMintedSearchWaitsForTheKey checks that the CloudTrail lookups start
+// only once the key is off: they would crowd the deactivation's round trip.
+func TestMintedSearchWaitsForTheKey(t *testing.T) {
+	f := newFake()
+	tc := mintedAccount(t, f)
+	c := newCase(t)
+	if _, err := newRunner(c, f, yesToAll, WithTrail(tc)).Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	deactivated := false
+	for _, e := range journalEntries(t, c) {
+		switch {
+		case e.Kind == KindOutcome && e.Action == "iam:UpdateAccessKey" && e.Step == StepContain:
+			deactivated = true
+		case e.Kind == KindIntent && e.Action == "cloudtrail:LookupEvents" && !deactivated:
+			t.Fatalf("LookupEvents (entry %d) started before the key was deactivated", e.Seq)
+		}
+	}
+	if !deactivated {
+		t.Fatal("the key was not deactivated")
+	}
+}

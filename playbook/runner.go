@@ -101,7 +101,7 @@ type prepared struct {
 
 func (r *Runner) newState(roles []string) *State {
 	st := &State{KeyID: r.c.Meta().KeyID, Force: r.force, Roles: roles, now: r.now,
-		trail: r.trail, leakedAt: r.leakedAt, minted: newDiscovery()}
+		trail: r.trail, leakedAt: r.leakedAt, minted: newDiscovery(), containEnded: make(chan struct{})}
 	st.Responder.KeyID = r.responderKeyID
 	if !r.dryRun {
 		st.journal = r.c.Journal()
@@ -188,8 +188,20 @@ func (r *Runner) run(ctx context.Context, ids []string, roles []string) (*Summar
 		firstFail *PartialError // first read-only step that failed
 		runErr    error
 	)
+	// The search for what the key minted holds its CloudTrail lookups back
+	// until the key is off: dozens of journaled lookups starting with the
+	// deactivation's own round trip would delay it.
+	var containEnded sync.Once
+	endContain := func() { containEnded.Do(func() { close(st.containEnded) }) }
+	defer endContain()
+	if !slices.ContainsFunc(steps, func(s Step) bool { return s.ID == StepContain }) {
+		endContain()
+	}
 	for i, s := range steps {
 		sr, err := r.runStep(ctx, st, s, i == 0, prepares)
+		if s.ID == StepContain {
+			endContain()
+		}
 		sum.Steps = append(sum.Steps, sr)
 		if i == 0 && err == nil {
 			if !r.dryRun && st.Responder.Account != "" {

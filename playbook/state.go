@@ -115,6 +115,9 @@ type State struct {
 	leakedAt time.Time
 	minted   *discovery
 	refusals []string // credentials left working because stopping them would lock the responder out
+	// containEnded is closed when the contain step has ended, or at once
+	// when the run has none.
+	containEnded chan struct{}
 	// wantCreds asks the read-back for the attacker's credentials (runs
 	// that contain).
 	wantCreds bool
