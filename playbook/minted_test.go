@@ -166,6 +166,15 @@ func TestContainMinted(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
+	for _, s := range sum.Steps {
+		ids := map[string]bool{}
+		for _, a := range s.Actions {
+			if ids[a.ID] {
+				t.Errorf("step %s lists action %s twice", s.ID, a.ID)
+			}
+			ids[a.ID] = true
+		}
+	}
 	if f.status(backdoorKey) != "Inactive" || f.status(aliceKey) != "Inactive" || f.status(testKey) != "Inactive" {
 		t.Errorf("keys: backdoor %s, alice's %s, leaked %s", f.status(backdoorKey), f.status(aliceKey), f.status(testKey))
 	}

@@ -303,7 +303,7 @@ func (r *Runner) runStep(ctx context.Context, st *State, s Step, first bool, pre
 	var (
 		statuses []string
 		declined string
-		handled  = map[string]bool{} // ID and description of the actions of earlier rounds
+		handled  = map[string]bool{} // IDs, and IDs with descriptions, of the actions of earlier rounds
 	)
 	for {
 		var actions []Action
@@ -315,10 +315,12 @@ func (r *Runner) runStep(ctx context.Context, st *State, s Step, first bool, pre
 		}
 		fresh := actions[:0:0]
 		for _, a := range actions {
-			if k := a.ID + "\x00" + a.Description; !handled[k] {
-				handled[k] = true
-				fresh = append(fresh, a)
+			k := a.ID + "\x00" + a.Description
+			if handled[k] || (a.InPlace && handled[a.ID]) {
+				continue // an earlier round made it, or found it in place
 			}
+			handled[k], handled[a.ID] = true, true
+			fresh = append(fresh, a)
 		}
 		status, why, err := r.runActions(ctx, sctx, st, s, &sr, fresh)
 		if err != nil {
