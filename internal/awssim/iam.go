@@ -72,6 +72,7 @@ func iamOps() map[string]handler {
 		"ListMFADevices":         iamListMFADevices,
 		"DeactivateMFADevice":    iamDeactivateMFADevice,
 		"DeleteVirtualMFADevice": iamDeleteVirtualMFADevice,
+		"ListVirtualMFADevices":  iamListVirtualMFADevices,
 
 		"GenerateCredentialReport": iamGenerateCredentialReport,
 		"GetCredentialReport":      iamGetCredentialReport,

@@ -173,3 +173,34 @@ func iamDeleteVirtualMFADevice(s *Sim, c *Call) (*Result, error) {
 	delete(devs, serial)
 	return res, nil
 }
+
+// iamListVirtualMFADevices lists the account's virtual MFA devices, with
+// the user of each assigned one; AssignmentStatus filters (Assigned,
+// Unassigned, Any).
+func iamListVirtualMFADevices(s *Sim, c *Call) (*Result, error) {
+	res := &Result{Request: iamRequest(c, "AssignmentStatus")}
+	want := c.Params["AssignmentStatus"]
+	switch want {
+	case "", "Any", "Assigned", "Unassigned":
+	default:
+		return res, errValidation("1 validation error detected: Value '%s' at 'assignmentStatus' failed to satisfy constraint: Member must satisfy enum value set: [Unassigned, Any, Assigned]", want)
+	}
+	var devs []*MFADevice
+	for _, d := range s.mfaDevices() {
+		if want == "Assigned" && d.User == "" || want == "Unassigned" && d.User != "" {
+			continue
+		}
+		devs = append(devs, d)
+	}
+	sort.Slice(devs, func(i, j int) bool { return devs[i].Serial < devs[j].Serial })
+	var items []*Node
+	for _, d := range devs {
+		n := elem("", el("SerialNumber", d.Serial))
+		if d.User != "" {
+			n.Kids = append(n.Kids, elem("User", el("UserName", d.User)), el("EnableDate", isoTime(d.Enabled)))
+		}
+		items = append(items, n)
+	}
+	res.XML = []*Node{members("VirtualMFADevices", "member", items), el("IsTruncated", "false")}
+	return res, nil
+}

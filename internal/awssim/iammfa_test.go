@@ -57,6 +57,10 @@ func TestIAMTrustPolicyAndMFA(t *testing.T) {
 	if len(list.MFADevices) != 1 || aws.ToString(list.MFADevices[0].SerialNumber) != serial {
 		t.Errorf("ListMFADevices = %+v", list.MFADevices)
 	}
+	virt := must(c.ListVirtualMFADevices(ctx, &iam.ListVirtualMFADevicesInput{}))(t)
+	if len(virt.VirtualMFADevices) != 1 || virt.VirtualMFADevices[0].User == nil || aws.ToString(virt.VirtualMFADevices[0].User.UserName) != "alice" {
+		t.Errorf("ListVirtualMFADevices = %+v", virt.VirtualMFADevices)
+	}
 	_, err = c.DeleteVirtualMFADevice(ctx, &iam.DeleteVirtualMFADeviceInput{SerialNumber: aws.String(serial)})
 	wantCode(t, err, "DeleteConflict")
 	must(c.DeactivateMFADevice(ctx, &iam.DeactivateMFADeviceInput{UserName: aws.String("alice"), SerialNumber: aws.String(serial)}))(t)
