@@ -62,6 +62,16 @@ type PrincipalAPI interface {
 	GetRole(ctx context.Context, params *iam.GetRoleInput, optFns ...func(*iam.Options)) (*iam.GetRoleOutput, error)
 }
 
+// RevertAPI undoes what an attacker changed so that no key is needed to
+// come back: a role's trust policy, and MFA devices.
+type RevertAPI interface {
+	UpdateAssumeRolePolicy(ctx context.Context, params *iam.UpdateAssumeRolePolicyInput, optFns ...func(*iam.Options)) (*iam.UpdateAssumeRolePolicyOutput, error)
+	ListMFADevices(ctx context.Context, params *iam.ListMFADevicesInput, optFns ...func(*iam.Options)) (*iam.ListMFADevicesOutput, error)
+	ListVirtualMFADevices(ctx context.Context, params *iam.ListVirtualMFADevicesInput, optFns ...func(*iam.Options)) (*iam.ListVirtualMFADevicesOutput, error)
+	DeactivateMFADevice(ctx context.Context, params *iam.DeactivateMFADeviceInput, optFns ...func(*iam.Options)) (*iam.DeactivateMFADeviceOutput, error)
+	DeleteVirtualMFADevice(ctx context.Context, params *iam.DeleteVirtualMFADeviceInput, optFns ...func(*iam.Options)) (*iam.DeleteVirtualMFADeviceOutput, error)
+}
+
 // PolicySimulator is the preflight's one call.
 type PolicySimulator interface {
 	SimulatePrincipalPolicy(ctx context.Context, params *iam.SimulatePrincipalPolicyInput, optFns ...func(*iam.Options)) (*iam.SimulatePrincipalPolicyOutput, error)
@@ -75,6 +85,7 @@ type IAM interface {
 	LoginProfileAPI
 	PolicySimulator
 	PrincipalAPI
+	RevertAPI
 }
 
 var (
@@ -335,6 +346,26 @@ func (s journaledIAM) GetUser(ctx context.Context, in *iam.GetUserInput, o ...fu
 
 func (s journaledIAM) GetRole(ctx context.Context, in *iam.GetRoleInput, o ...func(*iam.Options)) (*iam.GetRoleOutput, error) {
 	return record(ctx, s.r, "iam", "GetRole", in, func() (*iam.GetRoleOutput, error) { return s.c.GetRole(ctx, in, o...) })
+}
+
+func (s journaledIAM) UpdateAssumeRolePolicy(ctx context.Context, in *iam.UpdateAssumeRolePolicyInput, o ...func(*iam.Options)) (*iam.UpdateAssumeRolePolicyOutput, error) {
+	return record(ctx, s.r, "iam", "UpdateAssumeRolePolicy", in, func() (*iam.UpdateAssumeRolePolicyOutput, error) { return s.c.UpdateAssumeRolePolicy(ctx, in, o...) })
+}
+
+func (s journaledIAM) ListMFADevices(ctx context.Context, in *iam.ListMFADevicesInput, o ...func(*iam.Options)) (*iam.ListMFADevicesOutput, error) {
+	return record(ctx, s.r, "iam", "ListMFADevices", in, func() (*iam.ListMFADevicesOutput, error) { return s.c.ListMFADevices(ctx, in, o...) })
+}
+
+func (s journaledIAM) ListVirtualMFADevices(ctx context.Context, in *iam.ListVirtualMFADevicesInput, o ...func(*iam.Options)) (*iam.ListVirtualMFADevicesOutput, error) {
+	return record(ctx, s.r, "iam", "ListVirtualMFADevices", in, func() (*iam.ListVirtualMFADevicesOutput, error) { return s.c.ListVirtualMFADevices(ctx, in, o...) })
+}
+
+func (s journaledIAM) DeactivateMFADevice(ctx context.Context, in *iam.DeactivateMFADeviceInput, o ...func(*iam.Options)) (*iam.DeactivateMFADeviceOutput, error) {
+	return record(ctx, s.r, "iam", "DeactivateMFADevice", in, func() (*iam.DeactivateMFADeviceOutput, error) { return s.c.DeactivateMFADevice(ctx, in, o...) })
+}
+
+func (s journaledIAM) DeleteVirtualMFADevice(ctx context.Context, in *iam.DeleteVirtualMFADeviceInput, o ...func(*iam.Options)) (*iam.DeleteVirtualMFADeviceOutput, error) {
+	return record(ctx, s.r, "iam", "DeleteVirtualMFADevice", in, func() (*iam.DeleteVirtualMFADeviceOutput, error) { return s.c.DeleteVirtualMFADevice(ctx, in, o...) })
 }
 
 // isNotFound reports whether err is IAM's NoSuchEntity.

@@ -213,13 +213,8 @@ func planMinted(ctx context.Context, st *State) ([]Action, error) {
 			t.trust = append(t.trust, c)
 		case CredMFADevice:
 			if d.once("mfa|" + c.Key()) {
-				user := c.User
-				if user == "" {
-					user = "USER"
-				}
-				st.Warn("MFA device %s was registered by %s at %s (%s): remove it "+
-					"(aws iam deactivate-mfa-device --user-name %s --serial-number %s; aws iam delete-virtual-mfa-device --serial-number %s)",
-					c.ID, c.Parent, c.Issued.Format(time.RFC3339), c.Via, user, c.ID, c.ID)
+				st.Warn("MFA device %s was registered by %s with %s at %s: step %s deactivates and deletes it when you confirm",
+					c.ID, c.Parent, c.Via, c.Issued.Format(time.RFC3339), StepRevertMinted)
 			}
 		case CredIdentityCenter:
 			if d.once("sso-change|" + c.Key()) {
@@ -382,8 +377,7 @@ func planTargets(ctx context.Context, st *State, t mintedTargets) ([]Action, err
 			}
 			if len(still) > 0 && st.minted.once("trust|"+c.Key()) {
 				st.Warn("the trust policy of role %s was changed by %s with %s at %s and admits %s: anyone there can assume the role; "+
-					"restore the policy it had (aws iam get-role --role-name %s; aws iam update-assume-role-policy --role-name %s --policy-document file://trust.json)",
-					c.ID, c.Parent, c.Via, c.Issued.Format(time.RFC3339), strings.Join(still, ", "), c.ID, c.ID)
+					"step %s takes them out when you confirm", c.ID, c.Parent, c.Via, c.Issued.Format(time.RFC3339), strings.Join(still, ", "), StepRevertMinted)
 			}
 			return nil
 		})

@@ -63,7 +63,8 @@ func mintedAccount(t *testing.T, f *fakeAWS) TrailClients {
 	f.users["alice"] = &fakeUser{created: t0.AddDate(-1, 0, 0), inline: map[string]string{}}
 	f.keys[backdoorKey] = &fakeKey{user: "backup-admin", status: "Active", created: at.Add(2 * time.Second)}
 	f.keys[aliceKey] = &fakeKey{user: "alice", status: "Active", created: at.Add(3 * time.Second)}
-	f.roles["etl-runner"] = map[string]string{"trust": `{"Statement":[{"Effect":"Allow","Principal":{"AWS":"` + outsider + `"},"Action":"sts:AssumeRole"}]}`}
+	f.roles["etl-runner"] = map[string]string{"trust": `{"Statement":[{"Effect":"Allow","Principal":{"AWS":["arn:aws:iam::123456789012:user/data-pipeline","` + outsider + `"]},"Action":"sts:AssumeRole"}]}`}
+	f.mfa["arn:aws:iam::123456789012:mfa/bk"] = "alice"
 	exp := func(d time.Duration) string { return t0.Add(d).Format(time.RFC3339) }
 	ct := trailtest.NewCloudTrail()
 	add := func(region string, b []byte) {
@@ -87,6 +88,11 @@ func mintedAccount(t *testing.T, f *fakeAWS) TrailClients {
 		map[string]any{"roleName": "etl-runner", "policyDocument": f.roles["etl-runner"]["trust"]}, nil))
 	add(use1, ctRecord(t, "e08", testKey, "ci-deploy", "iam", "CreateVirtualMFADevice", use1, at.Add(8*time.Second), map[string]any{"virtualMFADeviceName": "bk"},
 		map[string]any{"virtualMFADevice": map[string]any{"serialNumber": "arn:aws:iam::123456789012:mfa/bk"}}))
+	add(use1, ctRecord(t, "e08b", testKey, "ci-deploy", "iam", "EnableMFADevice", use1, at.Add(8*time.Second+500*time.Millisecond),
+		map[string]any{"userName": "alice", "serialNumber": "arn:aws:iam::123456789012:mfa/bk"}, nil))
+	// A hardware device, since removed by someone: not a virtual device.
+	add(use1, ctRecord(t, "e08c", testKey, "ci-deploy", "iam", "EnableMFADevice", use1, at.Add(8*time.Second+700*time.Millisecond),
+		map[string]any{"userName": "backup-admin", "serialNumber": "GAHT00000001"}, nil))
 	// A regional STS endpoint: the role session is logged in eu-west-2.
 	add("eu-west-2", ctRecord(t, "e09", testKey, "ci-deploy", "sts", "AssumeRole", "eu-west-2", at.Add(9*time.Second),
 		map[string]any{"roleArn": etlRole, "roleSessionName": "etl"},
@@ -153,7 +159,8 @@ func TestContainMinted(t *testing.T) {
 	}
 	all := strings.Join(planned, "\n")
 	for _, want := range []string{backdoorKey, aliceKey, "--user-name backup-admin --policy-name keyleak-deny-all",
-		"PutRolePolicy --role-name etl-runner", "DeleteLoginProfile --user-name backup-admin"} {
+		"PutRolePolicy --role-name etl-runner", "DeleteLoginProfile --user-name backup-admin",
+		"UpdateAssumeRolePolicy --role-name etl-runner", "DeactivateMFADevice --user-name alice", "DeleteVirtualMFADevice"} {
 		if !strings.Contains(all, want) {
 			t.Errorf("dry run plan lacks %q:\n%s", want, all)
 		}
@@ -190,10 +197,16 @@ func TestContainMinted(t *testing.T) {
 	if f.inlineDoc("alice", RevokePolicyName) != "" {
 		t.Error("alice's sessions revoked though the attacker holds none")
 	}
+	if trust := f.roles["etl-runner"]["trust"]; strings.Contains(trust, outsider) || !strings.Contains(trust, "user/data-pipeline") {
+		t.Errorf("etl-runner's trust policy after the revert: %s", trust)
+	}
+	if len(f.mfa) != 0 {
+		t.Errorf("MFA devices left: %v", f.mfa)
+	}
 	want := map[string]string{
 		testKey: CredInactive, backdoorKey: CredInactive, aliceKey: CredInactive,
 		botSession: CredDenied, fedSession: CredDenied, roleSession: CredDenied, backdoorSess: CredDenied, oldRole: CredExpired,
-		"backup-admin": CredDenied, "etl-runner": CredWorking, "arn:aws:iam::123456789012:mfa/bk": CredUnknown,
+		"backup-admin": CredDenied, "etl-runner": CredReverted, "arn:aws:iam::123456789012:mfa/bk": CredDeleted, "GAHT00000001": CredDeleted,
 	}
 	for id, state := range want {
 		if got := credByID(sum, id); got.State != state {
@@ -235,7 +248,7 @@ func TestContainMinted(t *testing.T) {
 	if w := writes(f)[before:]; len(w) > 0 {
 		t.Errorf("second run wrote: %v", w)
 	}
-	for _, id := range []string{StepContainMinted, StepRemoveMintedLogins} {
+	for _, id := range []string{StepContainMinted, StepRemoveMintedLogins, StepRevertMinted} {
 		if s := stepStatus(sum, id); s != StatusAlreadyDone {
 			t.Errorf("second run: %s %s", id, s)
 		}

@@ -24,6 +24,7 @@ type userLive struct {
 	keysRead      bool
 	password      bool
 	passwordRead  bool
+	mfa           map[string]bool // serials of the MFA devices enabled for the user
 	err           error
 }
 
@@ -50,7 +51,12 @@ func readBackMinted(ctx context.Context, api IAM, st *State) []AttackerCredentia
 	}
 	users := map[string]*userLive{}
 	roles := map[string]*roleLive{}
-	needKeys, needRevoke, needPassword := map[string]bool{}, map[string]bool{}, map[string]bool{}
+	var (
+		mfa      map[string]string // virtual MFA device -> the user it is enabled for
+		mfaErr   error
+		needsMFA bool
+	)
+	needKeys, needRevoke, needPassword, needMFA := map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]bool{}
 	for _, c := range creds {
 		switch c.Kind {
 		case CredAccessKey:
@@ -72,6 +78,11 @@ func readBackMinted(ctx context.Context, api IAM, st *State) []AttackerCredentia
 			}
 		case CredTrustPolicy:
 			roles[c.ID] = &roleLive{}
+		case CredMFADevice:
+			needsMFA = true
+			if c.User != "" {
+				users[c.User], needMFA[c.User] = &userLive{}, true
+			}
 		}
 	}
 	g, gctx := errgroup.WithContext(ctx)
@@ -89,7 +100,7 @@ func readBackMinted(ctx context.Context, api IAM, st *State) []AttackerCredentia
 			}
 			var (
 				wg   sync.WaitGroup
-				errs = make([]error, 4)
+				errs = make([]error, 5)
 			)
 			wg.Add(1)
 			go func() {
@@ -144,6 +155,21 @@ func readBackMinted(ctx context.Context, api IAM, st *State) []AttackerCredentia
 					}
 				}()
 			}
+			if needMFA[name] {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					out, err := api.ListMFADevices(gctx, &iam.ListMFADevicesInput{UserName: aws.String(name)})
+					if err != nil {
+						errs[4] = fmt.Errorf("list MFA devices of %s: %w", name, err)
+						return
+					}
+					u.mfa = map[string]bool{}
+					for _, d := range out.MFADevices {
+						u.mfa[aws.ToString(d.SerialNumber)] = true
+					}
+				}()
+			}
 			wg.Wait()
 			u.err = errors.Join(errs...)
 			return nil
@@ -174,9 +200,19 @@ func readBackMinted(ctx context.Context, api IAM, st *State) []AttackerCredentia
 			return nil
 		})
 	}
+	if needsMFA {
+		g.Go(func() error {
+			mfa, mfaErr = listVirtualMFA(gctx, api)
+			return nil
+		})
+	}
 	_ = g.Wait() // the goroutines record their errors per user and role
 	now := st.Now()
 	for i := range creds {
+		if c := &creds[i]; c.Kind == CredMFADevice {
+			mfaStateOf(c, users[c.User], mfa, mfaErr)
+			continue
+		}
 		liveStateOf(&creds[i], st, users, roles, now)
 	}
 	return creds
@@ -337,13 +373,6 @@ func liveStateOf(c *AttackerCredential, st *State, users map[string]*userLive, r
 			set(CredWorking, fmt.Sprintf("the trust policy admits %s: restore it (aws iam update-assume-role-policy --role-name %s --policy-document file://trust.json)",
 				strings.Join(still, ", "), c.ID))
 		}
-	case CredMFADevice:
-		user := c.User
-		if user == "" {
-			user = "USER"
-		}
-		set(CredUnknown, fmt.Sprintf("keyleak does not read MFA devices: check and remove it (aws iam list-mfa-devices --user-name %s; aws iam deactivate-mfa-device --user-name %s --serial-number %s; aws iam delete-virtual-mfa-device --serial-number %s)",
-			user, user, c.ID, c.ID))
 	case CredIdentityCenter:
 		set(CredWorking, "no IAM policy reaches IAM Identity Center: undo the change there and delete the sessions of the users it touched")
 	default:
@@ -351,5 +380,30 @@ func liveStateOf(c *AttackerCredential, st *State, users map[string]*userLive, r
 	}
 	if c.BeforeLeak && c.State == CredWorking {
 		c.Note = "made before the leak: left alone"
+	}
+}
+
+// mfaStateOf sets the state of an MFA device of the attacker's from the
+// account's virtual MFA devices and, for a device that is not one (a
+// hardware device), the devices enabled for its user.
+func mfaStateOf(c *AttackerCredential, u *userLive, virtual map[string]string, err error) {
+	user, exists := virtual[c.ID]
+	if !exists && u != nil && u.mfa[c.ID] {
+		user, exists = c.User, true
+	}
+	switch {
+	case err != nil:
+		c.State, c.Note = CredUnknown, err.Error()
+	case !exists && u != nil && u.err != nil:
+		c.State, c.Note = CredUnknown, u.err.Error()
+	case !exists:
+		c.State, c.Note = CredDeleted, ""
+	case user != "":
+		c.State = CredWorking
+		c.Note = fmt.Sprintf("enabled for %s: deactivate and delete it (aws iam deactivate-mfa-device --user-name %s --serial-number %s; aws iam delete-virtual-mfa-device --serial-number %s)",
+			user, user, c.ID, c.ID)
+	default:
+		c.State = CredInactive
+		c.Note = fmt.Sprintf("enabled for no user: delete it (aws iam delete-virtual-mfa-device --serial-number %s)", c.ID)
 	}
 }

@@ -15,6 +15,7 @@ const (
 	StepRevokeSessions      = "revoke-sessions"
 	StepContainMinted       = "contain-minted"
 	StepRemoveMintedLogins  = "remove-minted-passwords"
+	StepRevertMinted        = "revert-minted-changes"
 	StepScope               = "scope"
 	StepDeactivateOtherKeys = "deactivate-other-keys"
 	StepRemovePassword      = "remove-console-password"
@@ -106,6 +107,7 @@ func Steps() []Step {
 		revokeSessionsStep(),
 		containMintedStep(),
 		removeMintedPasswordsStep(),
+		revertMintedStep(),
 		scopeStep(),
 		deactivateOtherKeysStep(),
 		removePasswordStep(),

@@ -32,7 +32,7 @@ func TestStepsDeclared(t *testing.T) {
 	if Steps()[0].ID != StepIdentify {
 		t.Error("identify is not the first step")
 	}
-	if got := DefaultSteps(); !slices.Equal(got, []string{StepIdentify, StepContain, StepRevokeSessions, StepContainMinted, StepRemoveMintedLogins, StepScope}) {
+	if got := DefaultSteps(); !slices.Equal(got, []string{StepIdentify, StepContain, StepRevokeSessions, StepContainMinted, StepRemoveMintedLogins, StepRevertMinted, StepScope}) {
 		t.Errorf("DefaultSteps = %v", got)
 	}
 }
