@@ -51,7 +51,8 @@ type discovery struct {
 	creds    []AttackerCredential
 	index    map[string]int // Key -> index in creds
 	events   int
-	consumed int // creds a Plan has seen
+	seenIn   map[string]map[string]bool // access key ID -> regions where it made a call
+	consumed int                        // creds a Plan has seen
 	started  bool
 	done     bool
 	err      error
@@ -60,7 +61,7 @@ type discovery struct {
 }
 
 func newDiscovery() *discovery {
-	return &discovery{wake: make(chan struct{}), index: map[string]int{}, warned: map[string]bool{}}
+	return &discovery{wake: make(chan struct{}), index: map[string]int{}, warned: map[string]bool{}, seenIn: map[string]map[string]bool{}}
 }
 
 // signal wakes whoever waits for news. Called with mu held.
@@ -74,6 +75,12 @@ func (d *discovery) add(e trail.Event) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.events++
+	if k := e.UserIdentity.AccessKeyID; k != "" && e.Region != "" {
+		if d.seenIn[k] == nil {
+			d.seenIn[k] = map[string]bool{}
+		}
+		d.seenIn[k][e.Region] = true
+	}
 	for _, c := range credentialsOf(&e, d.account) {
 		if i, ok := d.index[c.Key()]; ok {
 			// The same credential changed again (a trust policy updated
@@ -124,6 +131,19 @@ func (d *discovery) all() []AttackerCredential {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return append([]AttackerCredential(nil), d.creds...)
+}
+
+// regionsOf returns the regions where CloudTrail shows a call of the key,
+// sorted.
+func (d *discovery) regionsOf(key string) []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var out []string
+	for r := range d.seenIn[key] {
+		out = append(out, r)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // next blocks until a credential no Plan has seen is found (true), or the

@@ -59,6 +59,9 @@ type AttackerCredential struct {
 	Region  string    `json:"region,omitempty"`
 	Issued  time.Time `json:"issued,omitzero"`
 	Expires time.Time `json:"expires,omitzero"`
+	// SeenIn are the regions where CloudTrail shows a call made with it
+	// (access keys and sessions): where a watch for further use looks.
+	SeenIn []string `json:"seenIn,omitempty"`
 	// BeforeLeak marks what was made before the leak time the responder
 	// gave: listed, never touched.
 	BeforeLeak bool `json:"beforeLeak,omitempty"`

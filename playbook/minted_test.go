@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -215,6 +216,12 @@ func TestContainMinted(t *testing.T) {
 	}
 	if c := credByID(sum, roleSession); c.DeniedSince.IsZero() || c.Kind != CredRoleSession || c.Session != "etl" || c.Region != "eu-west-2" {
 		t.Errorf("role session %+v", c)
+	}
+	if got := credByID(sum, roleSession).SeenIn; !slices.Equal(got, []string{"us-east-1"}) {
+		t.Errorf("role session seen in %v, want us-east-1", got)
+	}
+	if got := credByID(sum, testKey).SeenIn; !slices.Equal(got, []string{"eu-west-2", "us-east-1"}) {
+		t.Errorf("leaked key seen in %v", got)
 	}
 	if sum.Credentials[0].ID != testKey {
 		t.Errorf("the leaked key is not listed first: %+v", sum.Credentials[0])

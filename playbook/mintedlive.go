@@ -209,6 +209,9 @@ func readBackMinted(ctx context.Context, api IAM, st *State) []AttackerCredentia
 	_ = g.Wait() // the goroutines record their errors per user and role
 	now := st.Now()
 	for i := range creds {
+		if st.trail != nil {
+			creds[i].SeenIn = st.minted.regionsOf(creds[i].ID)
+		}
 		if c := &creds[i]; c.Kind == CredMFADevice {
 			mfaStateOf(c, users[c.User], mfa, mfaErr)
 			continue
