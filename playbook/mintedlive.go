@@ -310,7 +310,7 @@ func liveStateOf(c *AttackerCredential, st *State, users map[string]*userLive, r
 		case expired():
 			set(CredExpired, "")
 		case c.Account != "":
-			set(CredUnknown, "a session of a role in account "+c.Account+": contain with --org to revoke and read it there")
+			set(CredUnknown, "a session of a role in account "+c.Account+", not read from this account: keyleak contain --org revokes the role's sessions there")
 		case strings.Contains(c.Role, ":role/aws-service-role/"):
 			set(CredWorking, "a service-linked role: AWS allows no policy on it; it works until "+c.Expires.Format(time.RFC3339))
 		case strings.HasPrefix(name, "AWSReservedSSO_"):
