@@ -92,6 +92,7 @@ type State struct {
 	// revoke-sessions
 	RevokedBefore time.Time // the time the user's revoke policy now denies before
 	revokeFound   time.Time // the existing policy's time, read in Prepare
+	revokePlanned time.Time // the time this run's revoke-sessions plans to put
 
 	// scope
 	Keys       []KeyInfo
