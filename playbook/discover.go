@@ -250,7 +250,7 @@ func (d *discovery) search(ctx context.Context, st *State) error {
 	// region that keeps failing is reported (the run ends partial and says
 	// to run again) rather than holding the summary back for half a minute.
 	opts := append([]trail.Option{trail.WithWindow(until.Add(-trail.LookbackLimit), until), trail.WithOnEvent(d.add),
-		trail.WithMaxAttempts(4), trail.WithBackoff(250*time.Millisecond, 2*time.Second)}, tc.Options...)
+		trail.WithMaxAttempts(3), trail.WithBackoff(250*time.Millisecond, 2*time.Second)}, tc.Options...)
 	client := func(region string) cloudtrail.LookupEventsAPIClient {
 		return journaledLookup{c: tc.CloudTrail(region), r: st.rec, region: region}
 	}

@@ -56,14 +56,14 @@ func simScenario(t *testing.T, name string, opts ...awssim.Option) (*awssim.Serv
 }
 
 func TestContainAgainstSimulator(t *testing.T) {
-	srv, leaked := simScenario(t, "github-push")
+	srv, leaked := simScenario(t, "github-push", awssim.WithLookupRate(100, 100))
 	responder := srv.Sim.Responder()
 	env := awsEnv(t, srv.URL, responder.AccessKeyID, responder.Secret)
 	dir := t.TempDir()
 
 	// A dry run changes nothing.
 	before := srv.Sim.Truth()
-	code, out, errOut := run(t, "contain", "--key", leaked.AccessKeyID, "--dry-run", "--dir", dir)
+	code, out, errOut := run(t, "contain", "--key", leaked.AccessKeyID, "--dry-run", "--dir", dir, "--lookup-rate", "50")
 	if code != ExitOK {
 		t.Fatalf("dry run exit %d: %s", code, errOut)
 	}
@@ -82,7 +82,7 @@ func TestContainAgainstSimulator(t *testing.T) {
 		t.Errorf("no terminal, no --yes: exit %d, %q", code, errOut)
 	}
 
-	code, out, errOut = run(t, "contain", "--key", leaked.AccessKeyID, "--yes", "--dir", dir, "-o", "json")
+	code, out, errOut = run(t, "contain", "--key", leaked.AccessKeyID, "--yes", "--dir", dir, "-o", "json", "--lookup-rate", "50")
 	if code != ExitOK {
 		t.Fatalf("contain exit %d: %s\n%s", code, errOut, out)
 	}
@@ -136,7 +136,7 @@ func TestContainAgainstSimulator(t *testing.T) {
 
 	// A second run changes nothing and exits 0.
 	before = srv.Sim.Truth()
-	code, out, errOut = run(t, "contain", "--key", leaked.AccessKeyID, "--yes", "--dir", dir)
+	code, out, errOut = run(t, "contain", "--key", leaked.AccessKeyID, "--yes", "--dir", dir, "--lookup-rate", "50")
 	if code != ExitOK || !strings.Contains(out, "Already contained") {
 		t.Errorf("second run: exit %d\n%s\n%s", code, out, errOut)
 	}
