@@ -61,6 +61,8 @@ bench-summary:
 define BENCH_SUMMARY_AWK
 BEGIN {
 	title["ContainLatency"] = "contain: time until the leaked key is Inactive, 100 ms added to every request (goal: round-trips <= 3)"
+	title["ContainAllCredentials/github-push"] = "contain, github-push: time until the last attacker credential is refused, 100 ms added to every request (goal: s-to-last-refused <= 5)"
+	title["ContainAllCredentials/session-persistence"] = "contain, session-persistence: time until the last attacker credential is refused, 100 ms added to every request (goal: s-to-last-refused <= 5)"
 	title["InvestigateVsAWSCLI"] = "investigate: keyleak vs the LookupEvents throttle floor vs a per-region AWS CLI loop (goal: x-floor <= 1.15)"
 	title["ScanLogsVsGzip"] = "log files: trail.ScanLogs vs gzip -dc, same files, same parallelism (MB = 10^6 bytes)"
 	title["WriteXLSX"] = "report: the Excel workbook"
