@@ -24,20 +24,24 @@ const (
 // a region of the API sweep, or a set of log files (one region of an S3
 // layout, or "files" for logs outside it).
 type SourceStatus struct {
-	Name      string        `json:"name"`
-	State     State         `json:"state"`
-	Err       string        `json:"error,omitempty"` // why, for StateError and StateDenied
-	Pages     int           `json:"pages"`           // LookupEvents pages received
-	Events    int           `json:"events"`          // events found (after de-duplication for logs)
-	Throttles int           `json:"throttles"`       // ThrottlingException answers
-	Retries   int           `json:"retries"`         // requests repeated after a throttle or 5xx
-	Lookups   int           `json:"lookups"`         // keys looked up in the region so far
-	Files     int           `json:"files,omitempty"` // log files in the set
-	Scanned   int           `json:"scanned,omitempty"`
-	Records   int           `json:"records,omitempty"` // records read from the set's files
-	Bytes     int64         `json:"bytes,omitempty"`   // bytes read from the set's files (compressed)
-	BadFiles  []FileError   `json:"badFiles,omitempty"`
-	Duration  time.Duration `json:"duration"`
+	Name      string      `json:"name"`
+	State     State       `json:"state"`
+	Err       string      `json:"error,omitempty"` // why, for StateError and StateDenied
+	Pages     int         `json:"pages"`           // LookupEvents pages received
+	Events    int         `json:"events"`          // events found (after de-duplication for logs)
+	Throttles int         `json:"throttles"`       // ThrottlingException answers
+	Retries   int         `json:"retries"`         // requests repeated after a throttle or 5xx
+	Lookups   int         `json:"lookups"`         // keys looked up in the region so far
+	Files     int         `json:"files,omitempty"` // log files in the set
+	Scanned   int         `json:"scanned,omitempty"`
+	Records   int         `json:"records,omitempty"` // records read from the set's files
+	Bytes     int64       `json:"bytes,omitempty"`   // bytes read from the set's files (compressed)
+	BadFiles  []FileError `json:"badFiles,omitempty"`
+	// Skipped names what was left out on purpose and why: files that are
+	// not regular files, records that are not JSON objects or are nested
+	// too deep. Unlike BadFiles, it is no failure of the read.
+	Skipped  []FileError   `json:"skipped,omitempty"`
+	Duration time.Duration `json:"duration"`
 }
 
 // FileError names a log file that could not be read to its end and why.

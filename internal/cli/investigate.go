@@ -285,6 +285,14 @@ func renderInvestigation(res trail.Result, caseDir string) string {
 	for _, r := range res.Regions {
 		fmt.Fprintf(&b, "%-16s %-12s %7d %6d %9d  %s\n", r.Region, r.Status, r.Events, r.Pages, r.Throttled, r.Error)
 	}
+	for _, r := range res.Regions {
+		for _, f := range r.BadFiles {
+			fmt.Fprintf(&b, "  unreadable: %s: %s\n", f.Path, f.Reason)
+		}
+		for _, f := range r.Skipped {
+			fmt.Fprintf(&b, "  skipped: %s: %s\n", f.Path, f.Reason)
+		}
+	}
 	if len(res.Keys) > 1 {
 		b.WriteString("\nCredentials derived from the key:\n")
 		for _, k := range res.Keys {
