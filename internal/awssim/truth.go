@@ -207,3 +207,22 @@ func (s *Sim) serveSim(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 	}
 }
+
+// Records returns every CloudTrail record of every account and region, as
+// LookupEvents returns them in CloudTrailEvent, oldest first.
+func (s *Sim) Records() []json.RawMessage {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var evs []*storedEvent
+	for _, a := range s.allAccounts() {
+		for _, r := range a.Regions {
+			evs = append(evs, a.regions[r.Name].Trail.events...)
+		}
+	}
+	sort.SliceStable(evs, func(i, j int) bool { return eventAfter(evs[j], evs[i]) })
+	out := make([]json.RawMessage, len(evs))
+	for i, e := range evs {
+		out[i] = e.Raw
+	}
+	return out
+}
