@@ -113,6 +113,35 @@ func ScanLogs(ctx context.Context, src LogSource, key string, opts ...Option) (*
 	return inv, nil
 }
 
+// ReadRecords calls fn with every record of the source's files within w,
+// file after file, for tools that need whole logs (the simulator's
+// replay): raw is valid only during the call. Records that are not JSON
+// objects or are nested too deep are left out; an unreadable file stops
+// the read with an error that names it.
+func ReadRecords(ctx context.Context, src LogSource, w Window, fn func(raw []byte) error) error {
+	files, err := src.List(ctx, w)
+	if err != nil {
+		return fmt.Errorf("read records: %w", err)
+	}
+	s := &logScan{cfg: newConfig(nil), src: src, window: w, sets: map[string]*setRun{}}
+	s.keys.Store(&keySet{byID: map[string]int{}})
+	for _, f := range files {
+		if f.Skip != "" {
+			continue
+		}
+		sf := &scanFile{LogFile: f, set: "files"}
+		s.sets[sf.set] = &setRun{}
+		sc := &fileScan{s: s, ctx: ctx, unit: "record", all: fn}
+		if err := s.read(ctx, sf, sc); err != nil {
+			return fmt.Errorf("read %s: %w", f.Path, err)
+		}
+		if sc.bad != "" {
+			return fmt.Errorf("read %s: %s", f.Path, sc.bad)
+		}
+	}
+	return nil
+}
+
 // coverage closes every set's status: err is the scan's.
 func (s *logScan) coverage(err error) Coverage {
 	cov := Coverage{}
@@ -391,6 +420,9 @@ type fileScan struct {
 	firstNot  int
 	deep      int // records nested deeper than maxDepth
 	firstDeep int
+	// all, when set, receives every record (ReadRecords).
+	all     func(raw []byte) error
+	counter *countingReader
 }
 
 // readers are the buffers a read needs, pooled: real trails hold many
@@ -419,7 +451,52 @@ func (s *logScan) scan(ctx context.Context, t scanTask) error {
 		sc.seen = map[uint64]struct{}{}
 	}
 	cr := &countingReader{}
-	err := func() error {
+	sc.counter = cr
+	err := s.read(ctx, f, sc)
+	if cerr := ctx.Err(); cerr != nil {
+		return cerr
+	}
+	if err == nil && sc.bad != "" {
+		err = errors.New(sc.bad)
+	}
+	s.mu.Lock()
+	set := s.sets[f.set]
+	f.busy = false
+	if first {
+		f.read = true
+		f.index = newKeyIndex(sc.seen)
+		set.status.Scanned++
+		set.status.Records += sc.records
+		if sc.notObj > 0 {
+			set.status.Skipped = append(set.status.Skipped, FileError{Path: f.Path,
+				Reason: fmt.Sprintf("%s left out: not a JSON object (first: %s %d)", count(sc.notObj, sc.unit), sc.unit, sc.firstNot)})
+		}
+		if sc.deep > 0 {
+			set.status.Skipped = append(set.status.Skipped, FileError{Path: f.Path,
+				Reason: fmt.Sprintf("%s left out: nested deeper than %d levels (first: %s %d)", count(sc.deep, sc.unit), maxDepth, sc.unit, sc.firstDeep)})
+		}
+	}
+	set.status.Bytes += cr.n
+	set.status.Events += sc.added
+	if err != nil && !f.bad {
+		f.bad = true
+		set.status.BadFiles = append(set.status.BadFiles, FileError{Path: f.Path, Reason: err.Error()})
+	}
+	set.status.State = StateRunning
+	set.last = s.cfg.clock.Now()
+	s.followUp(f)
+	s.mu.Unlock()
+	s.emit(set)
+	return nil
+}
+
+// read opens f and walks its records with sc.
+func (s *logScan) read(ctx context.Context, f *scanFile, sc *fileScan) error {
+	cr := sc.counter
+	if cr == nil {
+		cr = &countingReader{}
+	}
+	return func() error {
 		rd := readerPool.Get().(*readers)
 		defer func() {
 			rd.br.Reset(nil)
@@ -459,41 +536,6 @@ func (s *logScan) scan(ctx context.Context, t scanTask) error {
 		}
 		return read(r)
 	}()
-	if cerr := ctx.Err(); cerr != nil {
-		return cerr
-	}
-	if err == nil && sc.bad != "" {
-		err = errors.New(sc.bad)
-	}
-	s.mu.Lock()
-	set := s.sets[f.set]
-	f.busy = false
-	if first {
-		f.read = true
-		f.index = newKeyIndex(sc.seen)
-		set.status.Scanned++
-		set.status.Records += sc.records
-		if sc.notObj > 0 {
-			set.status.Skipped = append(set.status.Skipped, FileError{Path: f.Path,
-				Reason: fmt.Sprintf("%s left out: not a JSON object (first: %s %d)", count(sc.notObj, sc.unit), sc.unit, sc.firstNot)})
-		}
-		if sc.deep > 0 {
-			set.status.Skipped = append(set.status.Skipped, FileError{Path: f.Path,
-				Reason: fmt.Sprintf("%s left out: nested deeper than %d levels (first: %s %d)", count(sc.deep, sc.unit), maxDepth, sc.unit, sc.firstDeep)})
-		}
-	}
-	set.status.Bytes += cr.n
-	set.status.Events += sc.added
-	if err != nil && !f.bad {
-		f.bad = true
-		set.status.BadFiles = append(set.status.BadFiles, FileError{Path: f.Path, Reason: err.Error()})
-	}
-	set.status.State = StateRunning
-	set.last = s.cfg.clock.Now()
-	s.followUp(f)
-	s.mu.Unlock()
-	s.emit(set)
-	return nil
 }
 
 // count says "1 record", "3 lines".
@@ -676,6 +718,15 @@ func (sc *fileScan) record(raw []byte, depth int) error {
 	if len(raw) == 0 || raw[0] != '{' {
 		if sc.notObj++; sc.notObj == 1 {
 			sc.firstNot = sc.records
+		}
+		return sc.tick()
+	}
+	if sc.all != nil {
+		if depth > maxDepth {
+			return sc.tick()
+		}
+		if err := sc.all(raw); err != nil {
+			return err
 		}
 		return sc.tick()
 	}

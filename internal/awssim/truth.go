@@ -78,6 +78,9 @@ func (s *Sim) Truth() Truth {
 		}
 		t.DerivedKeys = append(t.DerivedKeys, tk)
 	}
+	if s.replayed && s.leaked != "" {
+		t.DerivedKeys = append(t.DerivedKeys, s.replayDerived(s.leaked)...)
+	}
 	for _, a := range s.allAccounts() {
 		t.Accounts = append(t.Accounts, a.ID)
 		for _, r := range a.Regions {
