@@ -75,18 +75,36 @@ func (c Coverage) Failed() bool {
 }
 
 // Summary is one sentence about what failed, for the CLI's error line; ""
-// when nothing did.
+// when nothing did. Sources that failed the same way are named together
+// ("denied (…): 3 sources: 111…, 222…, 333…"), so that an organization of
+// a thousand accounts, a hundred of them without the role, reads as one
+// part naming them, not a hundred.
 func (c Coverage) Summary() string {
 	var parts []string
+	groups := map[string][]string{}
+	var order []string
 	for _, s := range c.Sources {
 		switch {
 		case len(s.BadFiles) > 0:
 			parts = append(parts, fmt.Sprintf("%s: %d unreadable file(s)", s.Name, len(s.BadFiles)))
-		case s.Failed() && s.Err != "":
-			parts = append(parts, fmt.Sprintf("%s: %s (%s)", s.Name, s.State, s.Err))
 		case s.Failed():
-			parts = append(parts, fmt.Sprintf("%s: %s", s.Name, s.State))
+			why := string(s.State)
+			if s.Err != "" {
+				why = fmt.Sprintf("%s (%s)", s.State, s.Err)
+			}
+			if _, ok := groups[why]; !ok {
+				order = append(order, why)
+			}
+			groups[why] = append(groups[why], s.Name)
 		}
+	}
+	for _, why := range order {
+		names := groups[why]
+		if len(names) == 1 {
+			parts = append(parts, names[0]+": "+why)
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("%s: %d sources: %s", why, len(names), strings.Join(names, ", ")))
 	}
 	if len(parts) == 0 {
 		return ""
