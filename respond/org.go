@@ -18,6 +18,7 @@ import (
 
 	"github.com/keyleak/keyleak/assess"
 	"github.com/keyleak/keyleak/internal/awsapi"
+	"github.com/keyleak/keyleak/internal/awserr"
 	"github.com/keyleak/keyleak/playbook"
 	"github.com/keyleak/keyleak/resource"
 	"github.com/keyleak/keyleak/trail"
@@ -74,8 +75,14 @@ func (a *orgAccess) account(ctx context.Context, account string) (*awsapi.Client
 	})
 	cfg.Credentials = aws.NewCredentialsCache(prov)
 	if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
-		err = fmt.Errorf("account %s needs role %s assumable by %s (pass --role-name for another role): %w",
-			account, a.role, a.own, err)
+		// The sentence is the same for every account that lacks the role
+		// (the AWS error code, not its message with a request ID), so that
+		// the coverage names those accounts together.
+		why := awserr.Code(err)
+		if why == "" {
+			why = err.Error()
+		}
+		err = &accountError{err: err, msg: fmt.Sprintf("needs role %s assumable by %s (pass --role-name for another role): %s", a.role, a.own, why)}
 		a.errs[account] = err
 		return nil, err
 	}
@@ -293,3 +300,14 @@ func orgRevoke(ctx context.Context, access *orgAccess, keyClients *awsapi.Client
 	}
 	return sums, nil
 }
+
+// accountError is an account the responder cannot reach: one sentence
+// that says what access is needed, the same for every such account, with
+// the AWS error under it.
+type accountError struct {
+	err error
+	msg string
+}
+
+func (e *accountError) Error() string { return e.msg }
+func (e *accountError) Unwrap() error { return e.err }

@@ -25,6 +25,11 @@ type Source struct {
 	AthenaOutput    string
 	// Lake is a CloudTrail Lake event data store (ID or ARN).
 	Lake string
+	// SecurityLake reads Amazon Security Lake's CloudTrail table through
+	// Athena (AthenaWorkgroup or AthenaOutput), named SecurityLakeTable or
+	// by Security Lake's own name in the configured region.
+	SecurityLake      bool
+	SecurityLakeTable string
 	// Org follows the key across its organization through each account's
 	// LookupEvents, assuming RoleName in accounts other than the
 	// responder's.
@@ -36,7 +41,7 @@ type Source struct {
 
 // SourceKind names an investigation source for the front ends' menus.
 type SourceKind struct {
-	ID    string // "api", "logs", "s3", "athena", "lake", "org"
+	ID    string // "api", "logs", "s3", "athena", "security-lake", "lake", "org"
 	Title string
 	// Needs says what the responder must give ("" for nothing).
 	Needs string
@@ -50,6 +55,7 @@ func Sources() []SourceKind {
 		{ID: "logs", Title: "CloudTrail log files in a directory", Needs: "directory"},
 		{ID: "s3", Title: "CloudTrail log files in S3", Needs: "s3://bucket/prefix"},
 		{ID: "athena", Title: "an Athena table of the trail's logs", Needs: "table and workgroup or output location"},
+		{ID: "security-lake", Title: "Amazon Security Lake's CloudTrail table, through Athena", Needs: "workgroup or output location"},
 		{ID: "lake", Title: "a CloudTrail Lake event data store", Needs: "event data store ID or ARN"},
 		{ID: "org", Title: "LookupEvents across the key's organization", Needs: "role name in member accounts"},
 	}
@@ -64,6 +70,8 @@ func (s Source) Kind() string {
 		return "logs"
 	case s.Athena != "":
 		return "athena"
+	case s.SecurityLake:
+		return "security-lake"
 	case s.Lake != "":
 		return "lake"
 	case s.Org:
@@ -80,24 +88,33 @@ func (s Source) Local() bool { return s.Kind() == "logs" }
 // call.
 func (s Source) Validate() error {
 	set := 0
-	for _, on := range []bool{s.Logs != "", s.Athena != "", s.Lake != "", s.Org} {
+	for _, on := range []bool{s.Logs != "", s.Athena != "", s.SecurityLake, s.Lake != "", s.Org} {
 		if on {
 			set++
 		}
 	}
 	switch {
 	case set > 1:
-		return Usagef("choose one source of events: log files, an Athena table, a Lake store, or the organization")
-	case s.Athena == "" && (s.AthenaWorkgroup != "" || s.AthenaOutput != ""):
-		return Usagef("--athena-workgroup and --athena-output need --athena TABLE")
+		return Usagef("choose one source of events: log files, an Athena table, Security Lake, a Lake store, or the organization")
+	case s.SecurityLakeTable != "" && !s.SecurityLake:
+		return Usagef("--security-lake-table needs --security-lake")
+	case s.Athena == "" && !s.SecurityLake && (s.AthenaWorkgroup != "" || s.AthenaOutput != ""):
+		return Usagef("--athena-workgroup and --athena-output need --athena TABLE or --security-lake")
 	case s.Athena != "" && s.AthenaWorkgroup == "" && s.AthenaOutput == "":
 		return Usagef("--athena needs --athena-workgroup WG or --athena-output s3://bucket/prefix for the query results")
+	case s.SecurityLake && s.AthenaWorkgroup == "" && s.AthenaOutput == "":
+		return Usagef("--security-lake needs --athena-workgroup WG or --athena-output s3://bucket/prefix for the query results")
 	case s.AthenaOutput != "" && !strings.HasPrefix(s.AthenaOutput, "s3://"):
 		return Usagef("--athena-output must be an s3:// location, not %q", s.AthenaOutput)
 	}
 	if s.Athena != "" {
 		if err := s.athenaTable(nil).Check(); err != nil {
 			return &UsageError{Err: fmt.Errorf("--athena: %w", err)}
+		}
+	}
+	if s.SecurityLake && s.SecurityLakeTable != "" {
+		if err := s.securityLakeTable("", nil).Check(); err != nil {
+			return &UsageError{Err: fmt.Errorf("--security-lake-table: %w", err)}
 		}
 	}
 	if s.Lake != "" {
@@ -110,6 +127,10 @@ func (s Source) Validate() error {
 
 func (s Source) athenaTable(regions []string) trail.AthenaTable {
 	return trail.AthenaTable{Name: s.Athena, Workgroup: s.AthenaWorkgroup, OutputLocation: s.AthenaOutput, Regions: regions}
+}
+
+func (s Source) securityLakeTable(home string, regions []string) trail.SecurityLakeTable {
+	return trail.SecurityLakeTable{Name: s.SecurityLakeTable, Home: home, Workgroup: s.AthenaWorkgroup, OutputLocation: s.AthenaOutput, Regions: regions}
 }
 
 // sweeper is what every source is: it finds the key's events and those of
@@ -161,6 +182,15 @@ func (s Source) open(ctx context.Context, clients *awsapi.Clients, key string, r
 		return &openedSource{sweeper: logScan{src: src, opts: opts}}, clients, nil
 	case "athena":
 		return &openedSource{sweeper: trail.NewAthena(athena.NewFromConfig(clients.Config()), s.athenaTable(regions), opts...)}, clients, nil
+	case "security-lake":
+		// Security Lake's table is named after its rollup region: the
+		// configured one, where the queries run.
+		cfg := clients.Config()
+		table := s.securityLakeTable(cfg.Region, regions)
+		if err := table.Check(); err != nil {
+			return nil, clients, &UsageError{Err: fmt.Errorf("--security-lake: %w", err)}
+		}
+		return &openedSource{sweeper: trail.NewSecurityLake(athena.NewFromConfig(cfg), table, opts...)}, clients, nil
 	case "lake":
 		_, region, err := trail.EventDataStoreID(s.Lake)
 		if err != nil {
@@ -226,7 +256,7 @@ func (s Source) Sweep(ctx context.Context, clients *awsapi.Clients, key string, 
 		return nil, err
 	}
 	inv, err := src.Run(ctx, key)
-	if inv == nil && err != nil && (s.Athena != "" || s.Lake != "") {
+	if inv == nil && err != nil && (s.Athena != "" || s.SecurityLake || s.Lake != "") {
 		var usage *UsageError
 		if !errors.As(err, &usage) && !errors.Is(err, context.Canceled) {
 			err = &UsageError{Err: err}

@@ -170,65 +170,7 @@ func (a *Athena) query(ctx context.Context, r *queryRun, keys []string, w Window
 	if err != nil {
 		return nil, err
 	}
-	in := &athena.StartQueryExecutionInput{QueryString: aws.String(sql)}
-	if a.table.Workgroup != "" {
-		in.WorkGroup = aws.String(a.table.Workgroup)
-	}
-	if a.table.OutputLocation != "" {
-		in.ResultConfiguration = &athenatypes.ResultConfiguration{OutputLocation: aws.String(a.table.OutputLocation)}
-	}
-	start, err := a.api.StartQueryExecution(ctx, in)
-	if err != nil {
-		return nil, fmt.Errorf("start query: %w", err)
-	}
-	id := start.QueryExecutionId
-	if err := a.await(ctx, r, id); err != nil {
-		return nil, err
-	}
-	var events []Event
-	var columns []string
-	page := &athena.GetQueryResultsInput{QueryExecutionId: id, MaxResults: aws.Int32(athenaPageSize)}
-	for first := true; ; first = false {
-		out, err := a.api.GetQueryResults(ctx, page)
-		if err != nil {
-			return events, fmt.Errorf("get query results: %w", err)
-		}
-		r.status.Pages++
-		if out.ResultSet == nil {
-			return events, fmt.Errorf("get query results: the answer has no result set")
-		}
-		rows := out.ResultSet.Rows
-		if first {
-			if md := out.ResultSet.ResultSetMetadata; md != nil {
-				for _, c := range md.ColumnInfo {
-					columns = append(columns, strings.ToLower(aws.ToString(c.Name)))
-				}
-			}
-			// Athena answers a SELECT with the column names as its first row.
-			if len(rows) > 0 && isHeader(rows[0], columns) {
-				rows = rows[1:]
-			}
-		}
-		for _, row := range rows {
-			r.status.Records++
-			m := make(map[string]string, len(row.Data))
-			for i, d := range row.Data {
-				if i < len(columns) && d.VarCharValue != nil {
-					m[columns[i]] = *d.VarCharValue
-				}
-			}
-			e, err := rebuildRecord(m, athenaKind)
-			if err != nil {
-				continue // rebuildRecord makes JSON objects; nothing to lose here
-			}
-			events = append(events, e)
-		}
-		r.emit()
-		if aws.ToString(out.NextToken) == "" {
-			return events, nil
-		}
-		page.NextToken = out.NextToken
-	}
+	return a.run(ctx, r, sql, func(m map[string]string) (Event, error) { return rebuildRecord(m, athenaKind) })
 }
 
 // isHeader tells whether a row holds the column names.
@@ -773,9 +715,9 @@ func columnValue(k colKind, v string) (any, bool) {
 			r := map[string]any{}
 			for key, x := range it {
 				switch strings.ToLower(key) {
-				case "arn":
+				case "arn", "uid": // uid: OCSF's (Security Lake)
 					r["ARN"] = x
-				case "accountid":
+				case "accountid", "account_uid":
 					r["accountId"] = x
 				case "type":
 					r["type"] = x

@@ -557,21 +557,15 @@ func TestAthenaQueryFailureIsInTheCoverage(t *testing.T) {
 	}
 }
 
-// TestAthenaMoto runs the whole Athena flow against moto_server: start,
-// poll through QUEUED and RUNNING, page the results, pivot to the derived
-// keys with a second query. moto does not run SQL; it answers each query
-// with the next result set queued through its API, so the test queues what
-// Athena would answer: the leaked key's events, then the derived keys'.
-func TestAthenaMoto(t *testing.T) {
-	srv := mototest.Start(t)
-	ctx := context.Background()
-	post := func(path string, body any) {
+// motoPost returns a function that posts JSON to moto's API.
+func motoPost(t *testing.T, base string) func(path string, body any) {
+	return func(path string, body any) {
 		t.Helper()
 		b, err := json.Marshal(body)
 		if err != nil {
 			t.Fatal(err)
 		}
-		resp, err := http.Post(srv.URL+path, "application/json", bytes.NewReader(b))
+		resp, err := http.Post(base+path, "application/json", bytes.NewReader(b))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -580,6 +574,17 @@ func TestAthenaMoto(t *testing.T) {
 			t.Fatalf("POST %s: %s", path, resp.Status)
 		}
 	}
+}
+
+// TestAthenaMoto runs the whole Athena flow against moto_server: start,
+// poll through QUEUED and RUNNING, page the results, pivot to the derived
+// keys with a second query. moto does not run SQL; it answers each query
+// with the next result set queued through its API, so the test queues what
+// Athena would answer: the leaked key's events, then the derived keys'.
+func TestAthenaMoto(t *testing.T) {
+	srv := mototest.Start(t)
+	ctx := context.Background()
+	post := motoPost(t, srv.URL)
 	// Each query is QUEUED, then RUNNING, then SUCCEEDED, one state per
 	// GetQueryExecution, so that keyleak has to poll.
 	post("/moto-api/state-manager/set-transition", map[string]any{

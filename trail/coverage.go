@@ -24,20 +24,24 @@ const (
 // a region of the API sweep, or a set of log files (one region of an S3
 // layout, or "files" for logs outside it).
 type SourceStatus struct {
-	Name      string        `json:"name"`
-	State     State         `json:"state"`
-	Err       string        `json:"error,omitempty"` // why, for StateError and StateDenied
-	Pages     int           `json:"pages"`           // LookupEvents pages received
-	Events    int           `json:"events"`          // events found (after de-duplication for logs)
-	Throttles int           `json:"throttles"`       // ThrottlingException answers
-	Retries   int           `json:"retries"`         // requests repeated after a throttle or 5xx
-	Lookups   int           `json:"lookups"`         // keys looked up in the region so far
-	Files     int           `json:"files,omitempty"` // log files in the set
-	Scanned   int           `json:"scanned,omitempty"`
-	Records   int           `json:"records,omitempty"` // records read from the set's files
-	Bytes     int64         `json:"bytes,omitempty"`   // bytes read from the set's files (compressed)
-	BadFiles  []FileError   `json:"badFiles,omitempty"`
-	Duration  time.Duration `json:"duration"`
+	Name      string      `json:"name"`
+	State     State       `json:"state"`
+	Err       string      `json:"error,omitempty"` // why, for StateError and StateDenied
+	Pages     int         `json:"pages"`           // LookupEvents pages received
+	Events    int         `json:"events"`          // events found (after de-duplication for logs)
+	Throttles int         `json:"throttles"`       // ThrottlingException answers
+	Retries   int         `json:"retries"`         // requests repeated after a throttle or 5xx
+	Lookups   int         `json:"lookups"`         // keys looked up in the region so far
+	Files     int         `json:"files,omitempty"` // log files in the set
+	Scanned   int         `json:"scanned,omitempty"`
+	Records   int         `json:"records,omitempty"` // records read from the set's files
+	Bytes     int64       `json:"bytes,omitempty"`   // bytes read from the set's files (compressed)
+	BadFiles  []FileError `json:"badFiles,omitempty"`
+	// Skipped names what was left out on purpose and why: files that are
+	// not regular files, records that are not JSON objects or are nested
+	// too deep. Unlike BadFiles, it is no failure of the read.
+	Skipped  []FileError   `json:"skipped,omitempty"`
+	Duration time.Duration `json:"duration"`
 }
 
 // FileError names a log file that could not be read to its end and why.
@@ -71,18 +75,36 @@ func (c Coverage) Failed() bool {
 }
 
 // Summary is one sentence about what failed, for the CLI's error line; ""
-// when nothing did.
+// when nothing did. Sources that failed the same way are named together
+// ("denied (…): 3 sources: 111…, 222…, 333…"), so that an organization of
+// a thousand accounts, a hundred of them without the role, reads as one
+// part naming them, not a hundred.
 func (c Coverage) Summary() string {
 	var parts []string
+	groups := map[string][]string{}
+	var order []string
 	for _, s := range c.Sources {
 		switch {
 		case len(s.BadFiles) > 0:
 			parts = append(parts, fmt.Sprintf("%s: %d unreadable file(s)", s.Name, len(s.BadFiles)))
-		case s.Failed() && s.Err != "":
-			parts = append(parts, fmt.Sprintf("%s: %s (%s)", s.Name, s.State, s.Err))
 		case s.Failed():
-			parts = append(parts, fmt.Sprintf("%s: %s", s.Name, s.State))
+			why := string(s.State)
+			if s.Err != "" {
+				why = fmt.Sprintf("%s (%s)", s.State, s.Err)
+			}
+			if _, ok := groups[why]; !ok {
+				order = append(order, why)
+			}
+			groups[why] = append(groups[why], s.Name)
 		}
+	}
+	for _, why := range order {
+		names := groups[why]
+		if len(names) == 1 {
+			parts = append(parts, names[0]+": "+why)
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("%s: %d sources: %s", why, len(names), strings.Join(names, ", ")))
 	}
 	if len(parts) == 0 {
 		return ""

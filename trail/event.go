@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Event is one CloudTrail record. The typed fields are the ones keyleak
@@ -149,6 +150,11 @@ func scalar(raw json.RawMessage) string {
 	}
 	switch raw[0] {
 	case '"':
+		// Most strings have no escape: take them as they are, without a
+		// decoder (this runs for every field of every event parsed).
+		if n := len(raw); n >= 2 && raw[n-1] == '"' && bytes.IndexByte(raw[1:n-1], '\\') < 0 && bytes.IndexByte(raw[1:n-1], '"') < 0 && utf8.Valid(raw[1:n-1]) {
+			return string(raw[1 : n-1])
+		}
 		var s string
 		if json.Unmarshal(raw, &s) == nil {
 			return s
@@ -400,6 +406,8 @@ var timeLayouts = []string{
 	time.RFC1123Z,
 }
 
+var javaSpaces = strings.NewReplacer("\u202f", " ", "\u00a0", " ")
+
 // ParseTime reads the timestamp forms found in CloudTrail data: RFC 3339,
 // "2006-01-02 15:04:05[.frac]", dates alone, STS expirations such as
 // "Jul 30, 2024, 9:46:15 PM" (with or without the comma) and Unix seconds
@@ -411,7 +419,7 @@ func ParseTime(s string) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	// Newer Java date formatting puts a narrow no-break space before AM/PM.
-	s = strings.NewReplacer("\u202f", " ", "\u00a0", " ").Replace(s)
+	s = javaSpaces.Replace(s)
 	for _, l := range timeLayouts {
 		if t, err := time.ParseInLocation(l, s, time.UTC); err == nil {
 			return t.UTC(), true

@@ -2,40 +2,55 @@ package trail
 
 import (
 	"bytes"
+	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 )
 
-// framer cuts the elements of a JSON array out of a stream without decoding
-// them: it follows only strings (to ignore brackets inside them) and
-// bracket depth. json.Decoder.Decode into a json.RawMessage runs every byte
-// through the full JSON state machine twice (read, then skip) and was five
-// times slower than gzip; records that are not candidates need no more than
-// their boundaries. Candidates are validated when ParseRecord compacts
-// them, and a stream that ends inside a record is reported.
+// framer reads a stream of JSON documents without decoding them: it cuts
+// out the values the caller asks for (an object's field names, the elements
+// of an array) by following only strings (to ignore brackets inside them)
+// and bracket depth. json.Decoder.Decode into a json.RawMessage runs every
+// byte through the full JSON state machine twice (read, then skip) and was
+// five times slower than gzip; records that are not candidates need no more
+// than their boundaries. Candidates are validated when ParseRecord compacts
+// them, and a stream that ends inside a value is reported.
+//
+// Every value is bounded: one longer than max bytes ends the read with
+// errRecordTooLong, so a file that is not what it claims (one huge string,
+// a gzip bomb) cannot make the reader buffer it whole. json.Decoder buffers
+// whole tokens, and the document's other fields were decoded without a cap.
 type framer struct {
+	ctx    context.Context
 	r      io.Reader
 	buf    []byte
 	lo, hi int // buffered, unconsumed bytes: buf[lo:hi]
 	max    int
 	err    error // sticky read error, returned once the buffer is drained
-	first  bool
+	first  bool  // the next array element is the first
+	// depth is the deepest nesting of the last value read.
+	depth int
 }
 
-func newFramer(r io.Reader, size, maxSize int) *framer {
-	return &framer{r: r, buf: make([]byte, size), max: maxSize, first: true}
+func newFramer(ctx context.Context, r io.Reader, size, maxSize int) *framer {
+	return &framer{ctx: ctx, r: r, buf: make([]byte, size), max: maxSize}
 }
 
-// errRecordTooLong reports a record longer than the framer's limit.
+// errRecordTooLong reports a value longer than the framer's limit.
 var errRecordTooLong = errors.New("record too long")
 
 // fill reads more bytes, first moving the unconsumed ones to the front of
 // the buffer (positions kept relative to lo stay valid) and growing it when
-// it is full.
+// it is full. It checks for cancellation: a gzip bomb of whitespace takes
+// seconds to inflate, and Ctrl-C must stop it.
 func (f *framer) fill() error {
 	if f.err != nil {
-		return unexpected(f.err)
+		return f.err
+	}
+	if err := f.ctx.Err(); err != nil {
+		return err
 	}
 	if f.lo > 0 {
 		f.hi = copy(f.buf, f.buf[f.lo:f.hi])
@@ -54,14 +69,14 @@ func (f *framer) fill() error {
 	if err != nil {
 		f.err = err
 		if n == 0 {
-			return unexpected(err)
+			return err
 		}
 	}
 	return nil
 }
 
-// unexpected turns the end of the stream into an error: fill is called only
-// inside the array, which is not closed yet.
+// unexpected turns the end of the stream into an error, for reads inside a
+// value or an array that is not closed yet.
 func unexpected(err error) error {
 	if errors.Is(err, io.EOF) {
 		return io.ErrUnexpectedEOF
@@ -69,39 +84,99 @@ func unexpected(err error) error {
 	return err
 }
 
-// next returns the next element of the array, valid until the next call,
-// or nil after the closing bracket.
-func (f *framer) next() ([]byte, error) {
+// peek skips white space and returns the next byte without consuming it,
+// or io.EOF at the end of the stream.
+func (f *framer) peek() (byte, error) {
 	for {
 		for f.lo < f.hi && isSpace(f.buf[f.lo]) {
 			f.lo++
 		}
-		if f.lo == f.hi {
-			if err := f.fill(); err != nil {
-				return nil, err
-			}
-			continue
+		if f.lo < f.hi {
+			return f.buf[f.lo], nil
 		}
-		c := f.buf[f.lo]
-		if c == ']' {
-			f.lo++
-			return nil, nil
+		if err := f.fill(); err != nil {
+			return 0, err
 		}
-		if !f.first {
-			if c != ',' {
-				return nil, fmt.Errorf("invalid character %q after array element", c)
-			}
-			f.lo++
-			f.first = true
-			continue
+	}
+}
+
+// expect consumes c, the next byte after white space.
+func (f *framer) expect(c byte) error {
+	got, err := f.peek()
+	if err != nil {
+		return unexpected(err)
+	}
+	if got != c {
+		return fmt.Errorf("invalid character %q, want %q", got, c)
+	}
+	f.lo++
+	return nil
+}
+
+// name reads an object's field name and the colon after it.
+func (f *framer) name() (string, error) {
+	c, err := f.peek()
+	if err != nil {
+		return "", unexpected(err)
+	}
+	if c != '"' {
+		return "", fmt.Errorf("invalid character %q, want a field name", c)
+	}
+	raw, err := f.value()
+	if err != nil {
+		return "", err
+	}
+	var s string
+	if bytes.IndexByte(raw, '\\') < 0 {
+		s = string(raw[1 : len(raw)-1])
+	} else if err := json.Unmarshal(raw, &s); err != nil {
+		return "", fmt.Errorf("read field name: %w", err)
+	}
+	return s, f.expect(':')
+}
+
+// next returns the next element of an array whose '[' was consumed, valid
+// until the next call, or nil after the closing bracket.
+func (f *framer) next() ([]byte, error) {
+	c, err := f.peek()
+	if err != nil {
+		return nil, unexpected(err)
+	}
+	if c == ']' {
+		f.lo++
+		return nil, nil
+	}
+	if !f.first {
+		if c != ',' {
+			return nil, fmt.Errorf("invalid character %q after array element", c)
 		}
-		break
+		f.lo++
 	}
 	f.first = false
+	return f.value()
+}
+
+// array consumes the '[' of an array whose elements next will return.
+func (f *framer) array() error {
+	if err := f.expect('['); err != nil {
+		return err
+	}
+	f.first = true
+	return nil
+}
+
+// value returns the next JSON value (after white space), valid until the
+// next call. Scalars other than strings end at the first ',', ']' or '}'
+// after them, which is left unread; trailing white space is trimmed.
+func (f *framer) value() ([]byte, error) {
+	if _, err := f.peek(); err != nil {
+		return nil, unexpected(err)
+	}
 	// i is relative to lo, which fill may move. The inner loops skip runs
 	// of uninteresting bytes through a table: most of a record is string
 	// content.
 	i, depth, inStr := 0, 0, false
+	f.depth = 0
 	for {
 		b := f.buf[f.lo:f.hi]
 		for i < len(b) {
@@ -141,9 +216,10 @@ func (f *framer) next() ([]byte, error) {
 				i++
 			case '{', '[':
 				depth++
+				f.depth = max(f.depth, depth)
 				i++
 			case '}', ']':
-				if depth == 0 { // a scalar element ends at the array's end
+				if depth == 0 { // a scalar ends where its container does
 					return f.take(i), nil
 				}
 				depth--
@@ -159,7 +235,7 @@ func (f *framer) next() ([]byte, error) {
 			}
 		}
 		if err := f.fill(); err != nil {
-			return nil, err
+			return nil, unexpected(err)
 		}
 	}
 }
@@ -178,19 +254,5 @@ func (f *framer) take(n int) []byte {
 	f.lo += n
 	return bytes.TrimRight(v, " \t\r\n")
 }
-
-// rest returns the stream after what the framer consumed.
-func (f *framer) rest() io.Reader {
-	tail := bytes.NewReader(bytes.Clone(f.buf[f.lo:f.hi]))
-	if f.err != nil {
-		return io.MultiReader(tail, errReader{f.err})
-	}
-	return io.MultiReader(tail, f.r)
-}
-
-// errReader replays the read error the framer already received.
-type errReader struct{ err error }
-
-func (e errReader) Read([]byte) (int, error) { return 0, e.err }
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }

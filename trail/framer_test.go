@@ -1,6 +1,7 @@
 package trail
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -27,7 +28,10 @@ func TestFramerAgainstDecoder(t *testing.T) {
 		want = append(want, string(raw))
 	}
 	for size := 1; size <= len(doc); size++ {
-		f := newFramer(strings.NewReader(doc[1:]), size, 1<<20)
+		f := newFramer(context.Background(), strings.NewReader(doc), size, 1<<20)
+		if err := f.array(); err != nil {
+			t.Fatal(err)
+		}
 		var got []string
 		for {
 			v, err := f.next()
@@ -42,9 +46,12 @@ func TestFramerAgainstDecoder(t *testing.T) {
 		if strings.Join(got, "|") != strings.Join(want, "|") {
 			t.Fatalf("size %d:\n got %q\nwant %q", size, got, want)
 		}
-		rest, err := io.ReadAll(f.rest())
-		if err != nil || strings.TrimSpace(string(rest)) != `{"after":1}` {
+		rest, err := f.value()
+		if err != nil || string(rest) != `{"after":1}` {
 			t.Fatalf("size %d: rest %q, %v", size, rest, err)
+		}
+		if _, err := f.peek(); !errors.Is(err, io.EOF) {
+			t.Fatalf("size %d: after the end: %v", size, err)
 		}
 	}
 }
@@ -57,8 +64,8 @@ func TestFramerErrors(t *testing.T) {
 		"missing comma":    `{"a":1} {"b":2}]`,
 	}
 	for name, in := range cases {
-		f := newFramer(strings.NewReader(in), 4, 1<<20)
-		var err error
+		f := newFramer(context.Background(), strings.NewReader("["+in), 4, 1<<20)
+		err := f.array()
 		for err == nil {
 			var v []byte
 			v, err = f.next()
@@ -70,8 +77,26 @@ func TestFramerErrors(t *testing.T) {
 			t.Errorf("%s: err = %v, want unexpected EOF", name, err)
 		}
 	}
-	f := newFramer(strings.NewReader(`{"a":"`+strings.Repeat("x", 100)+`"}]`), 8, 64)
+	f := newFramer(context.Background(), strings.NewReader(`[{"a":"`+strings.Repeat("x", 100)+`"}]`), 8, 64)
+	if err := f.array(); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := f.next(); !errors.Is(err, errRecordTooLong) {
 		t.Errorf("long record: err = %v", err)
+	}
+	// Nothing, not even white space, is buffered past the limit, and a
+	// cancelled read stops.
+	f = newFramer(context.Background(), strings.NewReader(`[`+strings.Repeat(" ", 1000)+`1]`), 8, 64)
+	if err := f.array(); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := f.next(); err != nil || string(v) != "1" || len(f.buf) > 64 {
+		t.Errorf("after white space: %q, %v, buffer %d", v, err, len(f.buf))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	f = newFramer(ctx, strings.NewReader(`[1]`), 8, 64)
+	if err := f.array(); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled: err = %v", err)
 	}
 }

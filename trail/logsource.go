@@ -32,6 +32,9 @@ type LogSource interface {
 type LogFile struct {
 	Path string // file system path, or S3 object key
 	Size int64
+	// Skip says why the file is listed but not read (not a regular file:
+	// opening a FIFO blocks until someone writes to it); "" for files read.
+	Skip string
 }
 
 // isLogFile tells whether a name is a file of records keyleak reads:
@@ -180,6 +183,16 @@ func (d DirLogs) List(ctx context.Context, w Window) ([]LogFile, error) {
 		if err != nil {
 			return err
 		}
+		if info.Mode()&fs.ModeSymlink != 0 {
+			if info, err = os.Stat(p); err != nil {
+				out = append(out, LogFile{Path: p, Skip: fmt.Sprintf("broken link: %v", err)})
+				return nil
+			}
+		}
+		if !info.Mode().IsRegular() {
+			out = append(out, LogFile{Path: p, Skip: fmt.Sprintf("not a regular file (%s)", fileKind(info.Mode()))})
+			return nil
+		}
 		out = append(out, LogFile{Path: p, Size: info.Size()})
 		return nil
 	})
@@ -187,6 +200,21 @@ func (d DirLogs) List(ctx context.Context, w Window) ([]LogFile, error) {
 		return nil, fmt.Errorf("list log files in %s: %w", string(d), err)
 	}
 	return out, nil
+}
+
+// fileKind names what a file that is not a regular file is.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	case m.IsDir():
+		return "a directory"
+	}
+	return m.Type().String()
 }
 
 // Open opens a file of the tree.

@@ -29,6 +29,7 @@ type SourceResult struct {
 	Files     int         `json:"files,omitempty"`
 	Bytes     int64       `json:"bytes,omitempty"` // bytes read or scanned (log files, Athena)
 	BadFiles  []FileError `json:"badFiles,omitempty"`
+	Skipped   []FileError `json:"skipped,omitempty"` // left out on purpose: see SourceStatus.Skipped
 	Seconds   float64     `json:"seconds"`
 }
 
@@ -93,7 +94,7 @@ func (inv *Investigation) Result() Result {
 		r.Regions = append(r.Regions, SourceResult{
 			Region: s.Name, Status: s.State, Events: s.Events, Pages: s.Pages,
 			Throttled: s.Throttles, Retries: s.Retries, Error: s.Err,
-			Files: s.Files, Bytes: s.Bytes, BadFiles: s.BadFiles, Seconds: s.Duration.Seconds(),
+			Files: s.Files, Bytes: s.Bytes, BadFiles: s.BadFiles, Skipped: s.Skipped, Seconds: s.Duration.Seconds(),
 		})
 	}
 	for i := range inv.Events {

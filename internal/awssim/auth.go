@@ -19,6 +19,17 @@ func (s *Sim) authenticate(c *Call) *APIError {
 	if !cred.Temporary() && cred.Status != "Active" {
 		return errAuth(c.Service, invalid)
 	}
+	if c.sig != nil {
+		// A temporary key is valid only with its session token, a
+		// long-term one only without; then the signature must be made
+		// with the key's secret.
+		if c.sig.token != cred.SessionToken {
+			return errAuth(c.Service, invalid)
+		}
+		if !c.sig.verify(cred.Secret) {
+			return errSignature(c.Service)
+		}
+	}
 	if cred.Temporary() && !c.Time.Before(cred.Expires) {
 		return errf(403, "ExpiredToken", "The security token included in the request is expired")
 	}

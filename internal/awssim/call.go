@@ -31,6 +31,9 @@ type Call struct {
 	Identity map[string]any
 
 	cred *Credential // resolved caller, set by do
+	// sig is the request's SigV4 signature, checked against the caller's
+	// secret; nil for calls that did not come over HTTP.
+	sig *signedRequest
 }
 
 // Param returns a request parameter, "" when absent.
@@ -205,6 +208,21 @@ func errAuth(service, msg string) *APIError {
 		return errf(403, "UnrecognizedClientException", "%s", msg)
 	}
 	return errf(403, "InvalidClientTokenId", "%s", msg)
+}
+
+// errSignature is the answer to a request signed with a secret other than
+// its key's, in the code each service uses.
+func errSignature(service string) *APIError {
+	const msg = "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
+	switch service {
+	case "ec2":
+		return errf(401, "AuthFailure", "AWS was not able to validate the provided access credentials")
+	case "cloudtrail", "secretsmanager", "organizations":
+		return errf(400, "InvalidSignatureException", "%s", msg)
+	case "lambda", "guardduty":
+		return errf(403, "InvalidSignatureException", "%s", msg)
+	}
+	return errf(403, "SignatureDoesNotMatch", "%s", msg)
 }
 
 // errAccessDenied is the answer to an explicitly denied call, in the code the

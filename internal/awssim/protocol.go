@@ -160,6 +160,12 @@ func (s *Sim) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		UserAgent:   r.UserAgent(),
 		Params:      map[string]string{},
 	}
+	sig, ok := newSignedRequest(r, body)
+	if !ok {
+		writeError(w, proto, c.Service, errf(400, "IncompleteSignature", "The request signature does not conform to AWS standards."))
+		return
+	}
+	c.sig = sig
 	switch proto {
 	case "query", "ec2":
 		form, err := parseForm(r, body)

@@ -1,6 +1,9 @@
 package awssim
 
 import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"encoding/xml"
 	"io"
@@ -8,25 +11,33 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 )
 
-// rawCall sends a hand-made request with a SigV4-shaped Authorization header
-// (the simulator reads the scope, not the signature) and returns the status
-// and the error code in the body, whatever the protocol.
-func rawCall(t *testing.T, srv *Server, key, service, method, path, target, body string) (int, string) {
+// rawCall sends a hand-made request signed with SigV4 by key and secret
+// (none when key is "") and returns the status and the error code in the
+// body, whatever the protocol.
+func rawCall(t *testing.T, srv *Server, key, secret, service, method, path, target, body string) (int, string) {
 	t.Helper()
 	req, err := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
-	}
-	if key != "" {
-		req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential="+key+"/20260101/us-east-1/"+service+"/aws4_request, SignedHeaders=host, Signature=00")
 	}
 	if target != "" {
 		req.Header.Set("X-Amz-Target", target)
 		req.Header.Set("Content-Type", "application/x-amz-json-1.1")
 	} else if method == "POST" {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	if key != "" {
+		sum := sha256.Sum256([]byte(body))
+		err := v4.NewSigner().SignHTTP(context.Background(), aws.Credentials{AccessKeyID: key, SecretAccessKey: secret},
+			req, hex.EncodeToString(sum[:]), service, "us-east-1", time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -85,7 +96,7 @@ func TestMalformedRequestsGetAWSErrors(t *testing.T) {
 		{"unknown Lambda route", id, "lambda", "GET", "/2015-03-31/nothing", "", "", 404, "UnknownOperationException"},
 	}
 	for _, tt := range tests {
-		status, code := rawCall(t, srv, tt.key, tt.service, tt.method, tt.path, tt.target, tt.body)
+		status, code := rawCall(t, srv, tt.key, k.Secret, tt.service, tt.method, tt.path, tt.target, tt.body)
 		if status != tt.status || code != tt.code {
 			t.Errorf("%s: got %d %s, want %d %s", tt.name, status, code, tt.status, tt.code)
 		}

@@ -2,6 +2,7 @@ package awssim
 
 import (
 	"encoding/json"
+	"maps"
 	"sort"
 	"strings"
 	"time"
@@ -109,6 +110,12 @@ func (s *Sim) record(c *Call, res *Result, apiErr *APIError) *storedEvent {
 		}
 		if res.Response != nil {
 			rec["responseElements"] = res.Response
+			if _, ok := res.Response["requestId"]; c.Service == "ec2" && !ok {
+				// EC2's responseElements repeat the request's ID.
+				resp := maps.Clone(res.Response)
+				resp["requestId"] = rec["requestID"]
+				rec["responseElements"] = resp
+			}
 		}
 	}
 	if apiErr != nil {

@@ -45,6 +45,9 @@ type Sim struct {
 	// actor of that call, so truth can tell the attacker's resources even
 	// when the key that made them is shared with the workload.
 	creators map[string]string
+	// replayed marks an account that holds real records (Replay): truth's
+	// derived keys are read from them.
+	replayed bool
 }
 
 // Option configures a Sim.

@@ -78,6 +78,9 @@ func (s *Sim) Truth() Truth {
 		}
 		t.DerivedKeys = append(t.DerivedKeys, tk)
 	}
+	if s.replayed && s.leaked != "" {
+		t.DerivedKeys = append(t.DerivedKeys, s.replayDerived(s.leaked)...)
+	}
 	for _, a := range s.allAccounts() {
 		t.Accounts = append(t.Accounts, a.ID)
 		for _, r := range a.Regions {
@@ -206,4 +209,23 @@ func (s *Sim) serveSim(w http.ResponseWriter, r *http.Request) {
 	default:
 		http.NotFound(w, r)
 	}
+}
+
+// Records returns every CloudTrail record of every account and region, as
+// LookupEvents returns them in CloudTrailEvent, oldest first.
+func (s *Sim) Records() []json.RawMessage {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var evs []*storedEvent
+	for _, a := range s.allAccounts() {
+		for _, r := range a.Regions {
+			evs = append(evs, a.regions[r.Name].Trail.events...)
+		}
+	}
+	sort.SliceStable(evs, func(i, j int) bool { return eventAfter(evs[j], evs[i]) })
+	out := make([]json.RawMessage, len(evs))
+	for i, e := range evs {
+		out[i] = e.Raw
+	}
+	return out
 }

@@ -222,7 +222,7 @@ func LoadInvestigation(c *playbook.Case) (*trail.Investigation, error) {
 	for _, r := range res.Regions {
 		inv.Coverage.Sources = append(inv.Coverage.Sources, trail.SourceStatus{
 			Name: r.Region, State: r.Status, Err: r.Error, Pages: r.Pages, Events: r.Events,
-			Throttles: r.Throttled, Retries: r.Retries, Files: r.Files, BadFiles: r.BadFiles,
+			Throttles: r.Throttled, Retries: r.Retries, Files: r.Files, BadFiles: r.BadFiles, Skipped: r.Skipped,
 		})
 	}
 	events, _, err := trail.ReadEventsFile(c.Path(EventsFile))

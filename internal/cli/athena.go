@@ -2,6 +2,7 @@ package cli
 
 import (
 	"io"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -18,6 +19,9 @@ type athenaDDLOptions struct {
 	Table    string
 	Start    string
 	Output   outputFormat
+	// SecurityLake prints the table of Security Lake's CloudTrail
+	// objects (OCSF in Parquet) instead of a trail's.
+	SecurityLake bool
 }
 
 func newCmdAthena(f *Factory, g *globalFlags) *cobra.Command {
@@ -43,7 +47,11 @@ call: run the statement in the Athena console or with
 'aws athena start-query-execution --query-string file://table.sql'.
 
 An account's own trail:  --bucket s3://BUCKET --account ID
-An organization trail:   --bucket s3://BUCKET --org o-… --account ID,ID,…`,
+An organization trail:   --bucket s3://BUCKET --org o-… --account ID,ID,…
+Security Lake's CloudTrail objects (OCSF 1.1, Parquet), for an account that
+reads the lake's bucket without Lake Formation access to Security Lake's own
+table ('investigate --security-lake --security-lake-table TABLE' then reads it):
+                         --security-lake --bucket s3://aws-security-data-lake-REGION-ID --account ID,ID,…`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.Output = g.output
@@ -60,6 +68,7 @@ An organization trail:   --bucket s3://BUCKET --org o-… --account ID,ID,…`,
 	fl.StringSliceVar(&o.Regions, "regions", nil, "regions to project (default: every commercial region)")
 	fl.StringVar(&o.Table, "table", "cloudtrail_logs", "table to create: table or database.table")
 	fl.StringVar(&o.Start, "start", "", "first day of logs to project, yyyy-mm-dd (default: 2013-11-01, CloudTrail's launch)")
+	fl.BoolVar(&o.SecurityLake, "security-lake", false, "the table of Amazon Security Lake's CloudTrail management events (OCSF) in --bucket")
 	_ = cmd.MarkFlagRequired("bucket")
 	return cmd
 }
@@ -73,7 +82,20 @@ func athenaDDLRun(w io.Writer, o *athenaDDLOptions) error {
 		}
 		d.Start = t
 	}
-	ddl, err := trail.AthenaDDL(d)
+	var ddl string
+	var err error
+	if o.SecurityLake {
+		if o.Org != "" {
+			return usageErrorf("--org does not apply to --security-lake: name the accounts the lake holds")
+		}
+		location := strings.TrimSuffix(o.Bucket, "/")
+		if !strings.Contains(location, "/CLOUD_TRAIL_MGMT/") {
+			location += "/aws/CLOUD_TRAIL_MGMT/2.0"
+		}
+		ddl, err = trail.SecurityLakeDDL(o.Table, location, o.Accounts, o.Regions, d.Start)
+	} else {
+		ddl, err = trail.AthenaDDL(d)
+	}
 	if err != nil {
 		return &UsageError{Err: err}
 	}

@@ -64,6 +64,28 @@ func TestAthenaDDLCommand(t *testing.T) {
 	}
 }
 
+func TestAthenaDDLSecurityLake(t *testing.T) {
+	out, err := athenaCmd(t, outputText, "ddl", "--security-lake", "--bucket", "s3://aws-security-data-lake-us-east-1-exampleid",
+		"--account", "482916503317,111122223333", "--regions", "us-east-1", "--table", "security.cloud_trail_mgmt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{
+		"CREATE EXTERNAL TABLE `security`.`cloud_trail_mgmt`",
+		"STORED AS PARQUET",
+		"LOCATION 's3://aws-security-data-lake-us-east-1-exampleid/aws/CLOUD_TRAIL_MGMT/2.0/'",
+		"'projection.accountid.values' = '482916503317,111122223333'",
+		"region=${region}/accountId=${accountid}/eventDay=${eventday}/",
+	} {
+		if !strings.Contains(out, s) {
+			t.Errorf("statement lacks %s:\n%s", s, out)
+		}
+	}
+	if _, err := athenaCmd(t, outputText, "ddl", "--security-lake", "--bucket", "s3://lake", "--org", "o-a1b2c3d4e5", "--account", "482916503317"); exitCode(err) != ExitUsage {
+		t.Errorf("--org with --security-lake: %v", err)
+	}
+}
+
 func TestAthenaDDLCommandRefusesBadInput(t *testing.T) {
 	for name, args := range map[string][]string{
 		"no account":        {"ddl", "--bucket", "s3://b"},

@@ -66,7 +66,8 @@ func (o *sourceFlags) add(fl *pflag.FlagSet) {
 // and pacing, which are the caller's), checking them before any AWS call.
 func (o *sourceFlags) request(now time.Time) (respond.InvestigateRequest, error) {
 	req := respond.InvestigateRequest{Rules: o.Rules, Source: respond.Source{Logs: o.Logs, Athena: o.SQL.Athena,
-		AthenaWorkgroup: o.SQL.AthenaWorkgroup, AthenaOutput: o.SQL.AthenaOutput, Lake: o.SQL.Lake, Org: o.Org, RoleName: o.RoleName}}
+		AthenaWorkgroup: o.SQL.AthenaWorkgroup, AthenaOutput: o.SQL.AthenaOutput, Lake: o.SQL.Lake, Org: o.Org, RoleName: o.RoleName,
+		SecurityLake: o.SQL.SecurityLake, SecurityLakeTable: o.SQL.SecurityLakeTable}}
 	if err := req.Source.Validate(); err != nil {
 		return req, err
 	}
@@ -298,6 +299,14 @@ func renderInvestigation(res trail.Result, caseDir string) string {
 	for _, r := range res.Regions {
 		fmt.Fprintf(&b, "%-16s %-12s %7d %6d %9d  %s\n", r.Region, r.Status, r.Events, r.Pages, r.Throttled, r.Error)
 	}
+	for _, r := range res.Regions {
+		for _, f := range r.BadFiles {
+			fmt.Fprintf(&b, "  unreadable: %s: %s\n", f.Path, f.Reason)
+		}
+		for _, f := range r.Skipped {
+			fmt.Fprintf(&b, "  skipped: %s: %s\n", f.Path, f.Reason)
+		}
+	}
 	if len(res.Keys) > 1 {
 		b.WriteString("\nCredentials derived from the key:\n")
 		for _, k := range res.Keys {
@@ -417,6 +426,10 @@ type sqlSourceFlags struct {
 	AthenaWorkgroup string
 	AthenaOutput    string
 	Lake            string
+	// SecurityLake reads Amazon Security Lake's CloudTrail table
+	// (SecurityLakeTable when not Security Lake's own name).
+	SecurityLake      bool
+	SecurityLakeTable string
 }
 
 // addFlags declares the flags on investigate's flag set.
@@ -425,4 +438,6 @@ func (s *sqlSourceFlags) addFlags(fl *pflag.FlagSet) {
 	fl.StringVar(&s.AthenaWorkgroup, "athena-workgroup", "", "Athena workgroup to run the queries in")
 	fl.StringVar(&s.AthenaOutput, "athena-output", "", "s3://bucket/prefix for Athena's query results (if the workgroup sets none)")
 	fl.StringVar(&s.Lake, "lake", "", "read the events from this CloudTrail Lake event data store (ID or ARN)")
+	fl.BoolVar(&s.SecurityLake, "security-lake", false, "read the events from Amazon Security Lake's CloudTrail table through Athena (with --athena-workgroup or --athena-output)")
+	fl.StringVar(&s.SecurityLakeTable, "security-lake-table", "", "with --security-lake: the table as database.table, e.g. a subscriber's resource link (default: Security Lake's own, in --region)")
 }

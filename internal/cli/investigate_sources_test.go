@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -35,9 +36,15 @@ func TestSQLSourceFlagsValidate(t *testing.T) {
 		"group without table":  {s: sqlSourceFlags{AthenaWorkgroup: "wg"}},
 		"bad table":            {s: sqlSourceFlags{Athena: "trail; DROP TABLE x", AthenaWorkgroup: "wg"}},
 		"bad store":            {s: sqlSourceFlags{Lake: "arn:aws:s3:::trail"}},
+		"security lake":        {s: sqlSourceFlags{SecurityLake: true, AthenaWorkgroup: "responders"}, ok: true},
+		"security lake link":   {s: sqlSourceFlags{SecurityLake: true, SecurityLakeTable: "sl.cloudtrail_link", AthenaOutput: "s3://r/"}, ok: true},
+		"security lake alone":  {s: sqlSourceFlags{SecurityLake: true}},
+		"security lake, lake":  {s: sqlSourceFlags{SecurityLake: true, AthenaWorkgroup: "wg", Lake: "EXAMPLE-f852"}},
+		"link without lake":    {s: sqlSourceFlags{SecurityLakeTable: "sl.t", AthenaWorkgroup: "wg"}},
+		"bad link":             {s: sqlSourceFlags{SecurityLake: true, SecurityLakeTable: "a.b.c", AthenaWorkgroup: "wg"}},
 	} {
 		err := respond.Source{Logs: c.logs, Athena: c.s.Athena, AthenaWorkgroup: c.s.AthenaWorkgroup,
-			AthenaOutput: c.s.AthenaOutput, Lake: c.s.Lake}.Validate()
+			AthenaOutput: c.s.AthenaOutput, Lake: c.s.Lake, SecurityLake: c.s.SecurityLake, SecurityLakeTable: c.s.SecurityLakeTable}.Validate()
 		if c.ok && err != nil {
 			t.Errorf("%s: %v", name, err)
 		}
@@ -121,6 +128,45 @@ func TestAthenaSourceMoto(t *testing.T) {
 	q := aws.ToString(out.QueryExecution.Query)
 	if !strings.Contains(q, "region IN ('eu-west-1', 'us-east-1')") || !strings.Contains(q, "'AKIAQLEAKEDEXAMPLE01'") ||
 		aws.ToString(out.QueryExecution.ResultConfiguration.OutputLocation) == "" {
+		t.Errorf("moto ran %s", q)
+	}
+}
+
+// TestSecurityLakeSourceMoto runs the --security-lake source against moto:
+// the table is Security Lake's own in the configured region, the
+// workgroup and regions reach the query, and Sources lists the kind.
+func TestSecurityLakeSourceMoto(t *testing.T) {
+	srv := mototest.Start(t)
+	cfg := srv.Config("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "eu-west-1")
+	ctx := context.Background()
+	client := athena.NewFromConfig(cfg)
+	if _, err := client.CreateWorkGroup(ctx, &athena.CreateWorkGroupInput{Name: aws.String("responders")}); err != nil {
+		t.Fatal(err)
+	}
+	s := respond.Source{SecurityLake: true, AthenaWorkgroup: "responders"}
+	if !slices.ContainsFunc(respond.Sources(), func(k respond.SourceKind) bool { return k.ID == s.Kind() }) {
+		t.Fatalf("Sources() does not list %q", s.Kind())
+	}
+	now := time.Now().UTC()
+	inv, err := s.Sweep(ctx, awsapi.NewClients(cfg), "AKIAQLEAKEDEXAMPLE01", []string{"eu-west-1"},
+		trail.WithWindow(now.Add(-72*time.Hour), now), trail.WithBackoff(time.Millisecond, time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cov := inv.Coverage.Sources; len(cov) != 1 || cov[0].State != trail.StateOK || len(inv.Events) != 0 {
+		t.Fatalf("coverage %+v, %d events (moto answers no rows)", cov, len(inv.Events))
+	}
+	list, err := client.ListQueryExecutions(ctx, &athena.ListQueryExecutionsInput{WorkGroup: aws.String("responders")})
+	if err != nil || len(list.QueryExecutionIds) != 1 {
+		t.Fatalf("executions %+v, %v", list, err)
+	}
+	out, err := client.GetQueryExecution(ctx, &athena.GetQueryExecutionInput{QueryExecutionId: aws.String(list.QueryExecutionIds[0])})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := aws.ToString(out.QueryExecution.Query)
+	if !strings.Contains(q, `"amazon_security_lake_glue_db_eu_west_1"."amazon_security_lake_table_eu_west_1_cloud_trail_mgmt_2_0"`) ||
+		!strings.Contains(q, "region IN ('eu-west-1')") || !strings.Contains(q, "credential_uid IN ('AKIAQLEAKEDEXAMPLE01')") {
 		t.Errorf("moto ran %s", q)
 	}
 }

@@ -135,7 +135,7 @@ func TestInvestigateOrgNamesTheMissingRole(t *testing.T) {
 	if code != ExitPartial {
 		t.Fatalf("exit %d, want %d: %s", code, ExitPartial, errOut)
 	}
-	if !strings.Contains(errOut, "account "+orgMember+" needs role AuditRole") {
+	if !strings.Contains(errOut, orgMember+": denied (needs role AuditRole") {
 		t.Errorf("error does not say which account and role are needed: %s", errOut)
 	}
 }

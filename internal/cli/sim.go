@@ -1,15 +1,18 @@
 package cli
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/keyleak/keyleak/internal/awssim"
+	"github.com/keyleak/keyleak/trail"
 )
 
 // simServeOptions are the flags of `keyleak sim serve`.
@@ -22,6 +25,11 @@ type simServeOptions struct {
 	LookupRate float64
 	EnvFile    string
 	Tick       time.Duration
+	// Replay serves real CloudTrail log files (a directory or
+	// s3://bucket/prefix) instead of a scenario; Key is the leaked key
+	// /_sim/truth follows through them.
+	Replay string
+	Key    string
 }
 
 func newCmdSim(f *Factory, _ *globalFlags) *cobra.Command {
@@ -44,7 +52,14 @@ the environment that points the AWS CLI, the SDKs and keyleak at it:
 
   eval "$(keyleak sim serve --env-file /tmp/sim.env & sleep 1; cat /tmp/sim.env)"
 
-Scenarios: ` + strings.Join(awssim.AllScenarioNames(), ", ") + ` (or a YAML file).`,
+Scenarios: ` + strings.Join(awssim.AllScenarioNames(), ", ") + ` (or a YAML file).
+
+--replay DIR|s3://bucket/prefix serves real CloudTrail log files instead: every
+record through LookupEvents (with its paging, throttle and lookup-attribute
+rules) and in /_sim/truth, the key given with --key followed through them. The
+account's clock stands a minute after the newest record, so that LookupEvents
+reaches back 90 days from there; give keyleak investigate --since and --until
+around the records. A way to rehearse on your own exported logs.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if runF != nil {
@@ -62,7 +77,69 @@ Scenarios: ` + strings.Join(awssim.AllScenarioNames(), ", ") + ` (or a YAML file
 	fl.Float64Var(&o.LookupRate, "lookup-rate", 2, "CloudTrail LookupEvents requests per second per region before ThrottlingException")
 	fl.StringVar(&o.EnvFile, "env-file", "", "also write the export lines to this file (mode 0600)")
 	fl.DurationVar(&o.Tick, "tick", 2*time.Second, "pace of the scenario's ongoing attacker actions")
+	fl.StringVar(&o.Replay, "replay", "", "serve the CloudTrail log files of a directory or s3://bucket/prefix instead of a scenario")
+	fl.StringVar(&o.Key, "key", "", "with --replay: the leaked key /_sim/truth follows")
 	return cmd
+}
+
+// replaySim builds a simulator that serves the records of o.Replay, with a
+// responder key, on a clock that starts a minute after the newest record.
+func replaySim(cmd *cobra.Command, f *Factory, o *simServeOptions, opts []awssim.Option) (*awssim.Sim, awssim.Credential, error) {
+	ctx := cmd.Context()
+	var src trail.LogSource = trail.DirLogs(o.Replay)
+	if strings.HasPrefix(o.Replay, "s3://") {
+		clients, err := f.Engine().Clients(ctx)
+		if err != nil {
+			return nil, awssim.Credential{}, err
+		}
+		s3src, err := trail.NewS3Logs(clients.S3(""), o.Replay)
+		if err != nil {
+			return nil, awssim.Credential{}, &UsageError{Err: err}
+		}
+		src = s3src
+	}
+	var records []json.RawMessage
+	err := trail.ReadRecords(ctx, src, trail.Window{}, func(raw []byte) error {
+		records = append(records, append(json.RawMessage(nil), raw...))
+		return nil
+	})
+	if err != nil {
+		return nil, awssim.Credential{}, &UsageError{Err: fmt.Errorf("--replay: %w", err)}
+	}
+	if len(records) == 0 {
+		return nil, awssim.Credential{}, usageErrorf("--replay: no CloudTrail records (.json, .json.gz, .jsonl) in %s", o.Replay)
+	}
+	var mu sync.Mutex
+	var base time.Time
+	started := time.Now()
+	sim := awssim.New(append(opts, awssim.WithClock(func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		return base.Add(time.Since(started))
+	}))...)
+	_, newest, err := sim.Replay(records)
+	if err != nil {
+		sim.Close()
+		return nil, awssim.Credential{}, &UsageError{Err: fmt.Errorf("--replay: %w", err)}
+	}
+	mu.Lock()
+	base, started = newest.Add(time.Minute), time.Now()
+	mu.Unlock()
+	created := newest.AddDate(-1, 0, 0)
+	if err := sim.AddUser("keyleak-responder", created, "AdministratorAccess"); err != nil {
+		sim.Close()
+		return nil, awssim.Credential{}, err
+	}
+	resp, err := sim.AddAccessKey("keyleak-responder", created, "responder")
+	if err != nil {
+		sim.Close()
+		return nil, awssim.Credential{}, err
+	}
+	if o.Key != "" {
+		sim.SetLeakedKey(o.Key)
+	}
+	fmt.Fprintf(f.IO.ErrOut, "keyleak sim: %d records replayed, the newest at %s\n", len(records), newest.Format(time.RFC3339))
+	return sim, *resp, nil
 }
 
 func simServeRun(cmd *cobra.Command, f *Factory, o *simServeOptions) error {
@@ -72,9 +149,8 @@ func simServeRun(cmd *cobra.Command, f *Factory, o *simServeOptions) error {
 	if o.LookupRate <= 0 {
 		return usageErrorf("--lookup-rate must be more than 0")
 	}
-	sc, err := awssim.LoadScenario(o.Scenario)
-	if err != nil {
-		return &UsageError{Err: fmt.Errorf("load scenario: %w", err)}
+	if o.Key != "" && o.Replay == "" {
+		return usageErrorf("--key needs --replay: a scenario names its own leaked key")
 	}
 	opts := []awssim.Option{awssim.WithSeed(o.Seed), awssim.WithLookupRate(o.LookupRate, max(1, int(o.LookupRate)))}
 	if o.Faults != "" {
@@ -83,6 +159,13 @@ func simServeRun(cmd *cobra.Command, f *Factory, o *simServeOptions) error {
 			return &UsageError{Err: fmt.Errorf("parse --faults: %w", err)}
 		}
 		opts = append(opts, awssim.WithFaults(faults))
+	}
+	if o.Replay != "" {
+		return simServe(cmd, f, o, opts)
+	}
+	sc, err := awssim.LoadScenario(o.Scenario)
+	if err != nil {
+		return &UsageError{Err: fmt.Errorf("load scenario: %w", err)}
 	}
 	sim, err := awssim.NewFromScenario(sc, opts...)
 	if err != nil {
@@ -112,6 +195,32 @@ func simServeRun(cmd *cobra.Command, f *Factory, o *simServeOptions) error {
 		}
 	}
 	fmt.Fprintf(f.IO.ErrOut, "keyleak sim: scenario %s serving on %s; the attacker keeps acting until contained. Ctrl-C stops.\n", o.Scenario, srv.URL)
+	<-cmd.Context().Done()
+	return nil
+}
+
+// simServe serves a replay of real logs until interrupted.
+func simServe(cmd *cobra.Command, f *Factory, o *simServeOptions, opts []awssim.Option) error {
+	sim, resp, err := replaySim(cmd, f, o, opts)
+	if err != nil {
+		return err
+	}
+	srv, err := awssim.Start(sim, o.Addr)
+	if err != nil {
+		sim.Close()
+		return &UsageError{Err: err}
+	}
+	defer srv.Close()
+	env := simEnv(srv.URL, resp, o.Key)
+	if _, err := io.WriteString(f.IO.Out, env); err != nil {
+		return fmt.Errorf("print environment: %w", err)
+	}
+	if o.EnvFile != "" {
+		if err := os.WriteFile(o.EnvFile, []byte(env), 0o600); err != nil {
+			return fmt.Errorf("write env file: %w", err)
+		}
+	}
+	fmt.Fprintf(f.IO.ErrOut, "keyleak sim: replaying %s on %s. Ctrl-C stops.\n", o.Replay, srv.URL)
 	<-cmd.Context().Done()
 	return nil
 }

@@ -334,6 +334,8 @@ func (v *investigateView) View() string {
 		title = "Investigate the log files in " + src.Logs
 	case "athena":
 		title = "Investigate the Athena table " + src.Athena
+	case "security-lake":
+		title = "Investigate Security Lake's CloudTrail table"
 	case "lake":
 		title = "Investigate the CloudTrail Lake store " + src.Lake
 	case "org":
