@@ -370,11 +370,16 @@ func ClassifyAccess(policies []PolicyRef) *Access {
 		// An administrator has nothing to escalate to.
 		a.Escalation = EscalationPaths(policies)
 		if len(a.Escalation) > 0 {
-			ids := make([]string, 0, len(a.Escalation))
-			for _, p := range a.Escalation {
+			// The first few name the way; -o json lists them all.
+			ids := make([]string, 0, 3)
+			for _, p := range a.Escalation[:min(3, len(a.Escalation))] {
 				ids = append(ids, p.ID)
 			}
-			a.Summary += fmt.Sprintf("; and it may make itself administrator: %d published escalation path(s) are open (%s)", len(ids), strings.Join(ids, ", "))
+			more := ""
+			if n := len(a.Escalation) - len(ids); n > 0 {
+				more = fmt.Sprintf(" and %d more", n)
+			}
+			a.Summary += fmt.Sprintf("; and it may make itself administrator through published escalation paths: %s%s", strings.Join(ids, ", "), more)
 		}
 	}
 	return a

@@ -415,7 +415,7 @@ type recheckMsg struct {
 func (m *Model) recheck() tea.Cmd {
 	c, eng := m.s.c, m.s.cfg.Engine
 	return m.s.start("recheck", func(ctx context.Context, send func(tea.Msg)) {
-		res, err := eng.Contain(ctx, c, respond.ContainRequest{DryRun: true}, respond.Hooks{})
+		res, err := eng.Contain(ctx, c, respond.ContainRequest{DryRun: true, LookupRate: m.s.cfg.LookupRate}, respond.Hooks{})
 		var sum *playbook.Summary
 		if res != nil {
 			sum = res.Summary
