@@ -30,25 +30,9 @@ func removeMintedPasswordsStep() Step {
 				a.Params["UserName"], a.Params["PasswordCreated"], a.Params["SetBy"], a.Params["Via"], a.Params["SetAt"])); err != nil {
 				return err
 			}
-			_, err := st.IAM.DeleteLoginProfile(ctx, &iam.DeleteLoginProfileInput{UserName: aws.String(a.Params["UserName"])})
-			if isNotFound(err) {
-				return AlreadyDone("the user has no console password any more")
-			}
-			if err != nil {
-				return fmt.Errorf("delete login profile: %w", err)
-			}
-			return nil
+			return deleteLoginProfile(ctx, st, a)
 		},
-		Check: func(ctx context.Context, st *State, a Action) (bool, error) {
-			_, err := st.IAM.GetLoginProfile(ctx, &iam.GetLoginProfileInput{UserName: aws.String(a.Params["UserName"])})
-			if isNotFound(err) {
-				return true, nil
-			}
-			if err != nil {
-				return false, fmt.Errorf("read login profile: %w", err)
-			}
-			return false, nil
-		},
+		Check: loginProfileGone,
 	}
 }
 

@@ -88,26 +88,8 @@ func removePasswordStep() Step {
 				Description: fmt.Sprintf("iam DeleteLoginProfile --user-name %s (console password created %s)", st.Owner, created),
 			}}, nil
 		},
-		Apply: func(ctx context.Context, st *State, a Action) error {
-			_, err := st.IAM.DeleteLoginProfile(ctx, &iam.DeleteLoginProfileInput{UserName: aws.String(a.Params["UserName"])})
-			if isNotFound(err) {
-				return AlreadyDone("the user has no console password any more")
-			}
-			if err != nil {
-				return fmt.Errorf("delete login profile: %w", err)
-			}
-			return nil
-		},
-		Check: func(ctx context.Context, st *State, a Action) (bool, error) {
-			_, err := st.IAM.GetLoginProfile(ctx, &iam.GetLoginProfileInput{UserName: aws.String(a.Params["UserName"])})
-			if isNotFound(err) {
-				return true, nil
-			}
-			if err != nil {
-				return false, fmt.Errorf("read login profile: %w", err)
-			}
-			return false, nil
-		},
+		Apply: deleteLoginProfile,
+		Check: loginProfileGone,
 	}
 }
 
@@ -271,4 +253,29 @@ func ownerLabel(user string) string {
 		return "the root user"
 	}
 	return "user " + user
+}
+
+// deleteLoginProfile removes the console password of the action's user; a
+// password already gone is AlreadyDone.
+func deleteLoginProfile(ctx context.Context, st *State, a Action) error {
+	_, err := st.IAM.DeleteLoginProfile(ctx, &iam.DeleteLoginProfileInput{UserName: aws.String(a.Params["UserName"])})
+	if isNotFound(err) {
+		return AlreadyDone("the user has no console password any more")
+	}
+	if err != nil {
+		return fmt.Errorf("delete login profile: %w", err)
+	}
+	return nil
+}
+
+// loginProfileGone reads whether the action's user has no console password.
+func loginProfileGone(ctx context.Context, st *State, a Action) (bool, error) {
+	_, err := st.IAM.GetLoginProfile(ctx, &iam.GetLoginProfileInput{UserName: aws.String(a.Params["UserName"])})
+	if isNotFound(err) {
+		return true, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("read login profile: %w", err)
+	}
+	return false, nil
 }
