@@ -31,6 +31,10 @@ type Call struct {
 	Identity map[string]any
 
 	cred *Credential // resolved caller, set by do
+	// Host is the HTTP Host the request was sent to ("" for scenario
+	// calls): answers that hand out URLs (Lambda's Code.Location) use it.
+	Host string
+
 	// sig is the request's SigV4 signature, checked against the caller's
 	// secret; nil for calls that did not come over HTTP.
 	sig *signedRequest
@@ -191,7 +195,7 @@ func (s *Sim) do(c *Call) (*Result, error) {
 // errInvalidAction is the answer to an action the service does not have.
 func errInvalidAction(service, action string) *APIError {
 	switch service {
-	case "cloudtrail", "guardduty", "secretsmanager", "organizations":
+	case "cloudtrail", "guardduty", "secretsmanager", "organizations", "pricing", "ce":
 		return errf(400, "UnknownOperationException", "Unknown operation %s", action)
 	case "lambda":
 		return errf(404, "UnknownOperationException", "Unknown operation %s", action)
@@ -204,7 +208,7 @@ func errAuth(service, msg string) *APIError {
 	switch service {
 	case "ec2":
 		return errf(401, "AuthFailure", "AWS was not able to validate the provided access credentials")
-	case "cloudtrail", "lambda", "guardduty", "secretsmanager", "organizations":
+	case "cloudtrail", "lambda", "guardduty", "secretsmanager", "organizations", "pricing", "ce":
 		return errf(403, "UnrecognizedClientException", "%s", msg)
 	}
 	return errf(403, "InvalidClientTokenId", "%s", msg)
@@ -217,7 +221,7 @@ func errSignature(service string) *APIError {
 	switch service {
 	case "ec2":
 		return errf(401, "AuthFailure", "AWS was not able to validate the provided access credentials")
-	case "cloudtrail", "secretsmanager", "organizations":
+	case "cloudtrail", "secretsmanager", "organizations", "pricing", "ce":
 		return errf(400, "InvalidSignatureException", "%s", msg)
 	case "lambda", "guardduty":
 		return errf(403, "InvalidSignatureException", "%s", msg)
@@ -233,7 +237,7 @@ func errAccessDenied(c *Call, arn string) *APIError {
 	switch c.Service {
 	case "ec2":
 		return errf(403, "UnauthorizedOperation", "You are not authorized to perform this operation. %s", msg)
-	case "cloudtrail", "lambda", "guardduty", "secretsmanager", "organizations":
+	case "cloudtrail", "lambda", "guardduty", "secretsmanager", "organizations", "pricing", "ce":
 		return errf(403, "AccessDeniedException", "%s", msg)
 	}
 	return errf(403, "AccessDenied", "%s", msg)

@@ -37,6 +37,9 @@ func ec2Ops() map[string]handler {
 		"AuthorizeSecurityGroupIngress": ec2AuthorizeIngress,
 		"RevokeSecurityGroupIngress":    ec2RevokeIngress,
 	}
+	for name, h := range ec2EvidenceOps() {
+		ops[name] = h
+	}
 	for name, h := range ops {
 		ops[name] = ec2Prepare(h)
 	}
@@ -383,6 +386,7 @@ func (s *Sim) instanceXML(region string, rs *regionState, i *Instance, index int
 		el("architecture", "x86_64"),
 		el("rootDeviceType", "ebs"),
 		el("rootDeviceName", "/dev/xvda"),
+		blockDevices(i, state),
 		el("virtualizationType", "hvm"),
 		el("hypervisor", "xen"),
 	)
@@ -622,6 +626,7 @@ func ec2RunInstances(s *Sim, c *Call) (*Result, error) {
 			LaunchTime:    c.Time.UTC(),
 			SecurityGroup: groups,
 			CreatedBy:     c.Caller().AccessKeyID,
+			UserData:      c.Param("UserData"),
 		}
 	}
 	sort.Slice(launched, func(a, b int) bool { return launched[a].ID < launched[b].ID })
@@ -719,6 +724,9 @@ func ec2TerminateInstances(s *Sim, c *Call) (*Result, error) {
 		current := "shutting-down"
 		if prev == "terminated" {
 			current = "terminated"
+		}
+		if i.State != "terminated" {
+			i.Ended = c.Time.UTC()
 		}
 		i.State = "terminated"
 		xmlItems = append(xmlItems, elem("item",

@@ -228,6 +228,7 @@ func lambdaCreateFunction(s *Sim, c *Call) (*Result, error) {
 		Role:         in.Role,
 		Handler:      in.Handler,
 		CodeSize:     int64(len(in.Code.ZipFile)),
+		Code:         in.Code.ZipFile,
 		LastModified: c.Time.UTC(),
 		CreatedBy:    c.Caller().AccessKeyID,
 	}
@@ -278,7 +279,7 @@ func lambdaGetFunction(s *Sim, c *Call) (*Result, error) {
 	return &Result{
 		JSON: map[string]any{
 			"Configuration": s.functionConfig(f, "Active"),
-			"Code":          map[string]any{"RepositoryType": "S3"},
+			"Code":          s.codeLocation(c, f),
 			"Tags":          map[string]any{},
 		},
 		Request:   map[string]any{"functionName": c.Param("FunctionName")},

@@ -122,7 +122,7 @@ func protocolOf(service string) string {
 		return "query"
 	case "ec2":
 		return "ec2"
-	case "cloudtrail", "secretsmanager", "organizations":
+	case "cloudtrail", "secretsmanager", "organizations", "pricing", "ce":
 		return "json"
 	case "lambda", "guardduty":
 		return "rest"
@@ -166,6 +166,7 @@ func (s *Sim) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.sig = sig
+	c.Host = r.Host
 	switch proto {
 	case "query", "ec2":
 		form, err := parseForm(r, body)

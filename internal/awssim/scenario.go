@@ -546,10 +546,10 @@ func lineErr(line int, format string, args ...any) error {
 }
 
 // simulatedServices are the services the simulator serves as APIs.
-var simulatedServices = map[string]bool{"iam": true, "sts": true, "ec2": true, "lambda": true, "cloudtrail": true, "guardduty": true, "organizations": true}
+var simulatedServices = map[string]bool{"iam": true, "sts": true, "ec2": true, "lambda": true, "cloudtrail": true, "guardduty": true, "organizations": true, "secretsmanager": true, "pricing": true, "ce": true}
 
 // jsonBodyServices take their parameters as a JSON body.
-var jsonBodyServices = map[string]bool{"lambda": true, "cloudtrail": true, "guardduty": true, "organizations": true}
+var jsonBodyServices = map[string]bool{"lambda": true, "cloudtrail": true, "guardduty": true, "organizations": true, "secretsmanager": true, "pricing": true, "ce": true}
 
 var actorNames = map[string]bool{"attacker": true, "workload": true, "aws": true, "responder": true}
 

@@ -98,6 +98,8 @@ func New(opts ...Option) *Sim {
 		"guardduty":      guarddutyOps(),
 		"secretsmanager": secretsmanagerOps(),
 		"organizations":  organizationsOps(),
+		"pricing":        pricingOps(),
+		"ce":             ceOps(),
 	}
 	return s
 }

@@ -120,6 +120,10 @@ type Instance struct {
 	LaunchTime    time.Time
 	SecurityGroup []string
 	CreatedBy     string // access key ID
+	// UserData is RunInstances' UserData as given (base64); Ended is when
+	// it was terminated. Evidence and the bill read them.
+	UserData string
+	Ended    time.Time
 }
 
 // KeyPair is an EC2 key pair.
@@ -159,6 +163,8 @@ type Function struct {
 	CodeSize     int64
 	LastModified time.Time
 	CreatedBy    string
+	// Code is the deployment package, served at GetFunction's Code.Location.
+	Code []byte
 }
 
 // regionState is what the simulator keeps per region.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -197,6 +198,10 @@ func (s *Sim) accountResources(out []TruthResource, acct *account) []TruthResour
 
 // serveSim answers the simulator's own endpoints.
 func (s *Sim) serveSim(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, lambdaCodePath) {
+		s.serveLambdaCode(w, r)
+		return
+	}
 	switch r.URL.Path {
 	case "/_sim/truth":
 		w.Header().Set("Content-Type", "application/json")
