@@ -100,6 +100,8 @@ type Assessment struct {
 	// Actors are the threat-actor indicators that matched.
 	Actors []ActorMatch `json:"actors"`
 	Counts Counts       `json:"counts"`
+	// Secrets are what the keys read that must now be rotated.
+	Secrets []SecretRead `json:"secretsRead"`
 
 	catalog *Catalog
 	byID    map[string]int
@@ -249,6 +251,7 @@ func Assess(inv *trail.Investigation, opts Options) (*Assessment, error) {
 	}
 	a.Resources = a.extractResources(events)
 	a.Actors = actorMatches(events, order, matched, a.Events)
+	a.Secrets = secretsRead(events, order, a.Events, a.Leak.Time)
 	return a, nil
 }
 

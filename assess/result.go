@@ -24,6 +24,8 @@ type Result struct {
 	// Actors are the threat-actor indicators that matched.
 	Actors    []ActorMatch     `json:"actors"`
 	GuardDuty *GuardDutyResult `json:"guardduty,omitempty"`
+	// Secrets are what the keys read that must be rotated.
+	Secrets []SecretRead `json:"secretsRead"`
 }
 
 // EventResult is one event of the Result: the trail's summary (with Flags
@@ -71,6 +73,10 @@ func (a *Assessment) Result(inv *trail.Investigation, gd *GuardDutyResult) Resul
 		Rules:     a.firedRules(),
 		Actors:    a.Actors,
 		GuardDuty: gd,
+		Secrets:   a.Secrets,
+	}
+	if out.Secrets == nil {
+		out.Secrets = []SecretRead{}
 	}
 	if out.Actors == nil {
 		out.Actors = []ActorMatch{}
@@ -123,6 +129,8 @@ type Findings struct {
 	Rules     []Rule           `json:"rules"`
 	Actors    []ActorMatch     `json:"actors"`
 	GuardDuty *GuardDutyResult `json:"guardduty,omitempty"`
+	// Secrets are what the keys read that must be rotated.
+	Secrets []SecretRead `json:"secretsRead"`
 }
 
 // Findings returns the content of findings.json (write it with the case's
@@ -131,7 +139,7 @@ func (a *Assessment) Findings(inv *trail.Investigation, gd *GuardDutyResult, now
 	r := a.Result(inv, gd)
 	f := Findings{Key: r.Key, Account: r.Account, GeneratedAt: now.UTC(), Window: r.Window, Leak: r.Leak,
 		Baseline: r.Baseline, Counts: r.Counts, Keys: r.KeyOwner, Events: []EventResult{}, Resources: r.Resources,
-		Rules: r.Rules, Actors: r.Actors, GuardDuty: gd}
+		Rules: r.Rules, Actors: r.Actors, GuardDuty: gd, Secrets: r.Secrets}
 	for _, e := range r.Events {
 		if e.Verdict != Legitimate {
 			f.Events = append(f.Events, e)
