@@ -182,5 +182,28 @@ func fixtureModel() *Model {
 			{Check: "two-active-keys", Severity: "medium", Subjects: []string{"ci-deploy", "reports"}},
 		},
 		HygieneAt: at("11:00:00"),
+		Bill: &Bill{
+			At: at("12:55:00"),
+			Lines: []CostLine{
+				{Type: "AWS::EC2::Instance", ID: "i-0a1b2c3d4e5f67890", Region: "ap-southeast-1", InstanceType: "p3.2xlarge",
+					Start: at("10:25:10"), End: at("12:52:00"), HourlyUSD: 4.234, PriceSource: PriceList, PriceRegion: "ap-southeast-1",
+					Hours: 2.4472, CostUSD: 10.3616},
+				{Type: "AWS::EC2::Instance", ID: "i-0fedcba9876543210", Region: "sa-east-1", InstanceType: "c5.4xlarge",
+					Start: at("10:26:00"), Present: true, HourlyUSD: 1.048, PriceSource: PriceList, PriceRegion: "sa-east-1",
+					Hours: 2.4833, CostUSD: 2.6025},
+			},
+			PresentHourlyUSD: 1.048, PresentCount: 1, PresentCostUSD: 2.6025,
+			RemovedHourlyUSD: 4.234, RemovedCount: 1, RemovedCostUSD: 10.3616,
+			PriceSource: PriceList,
+			Spend: &Spend{Start: "2024-05-01", End: "2024-05-02", TotalUSD: 13.21, Estimated: true, Lines: []SpendLine{
+				{Service: "Amazon Elastic Compute Cloud - Compute", Region: "ap-southeast-1", AmountUSD: 10.36},
+				{Service: "Amazon Elastic Compute Cloud - Compute", Region: "sa-east-1", AmountUSD: 2.85},
+			}},
+		},
+		Secrets: []SecretRead{
+			{Kind: "secretsmanager-secret", Name: "prod/payments/api-key", Region: "us-east-1", Reads: []SecretAccess{
+				{Time: at("10:22:05"), EventID: "0a6c8a52-0099-4a1e-9d6e-000000000099", EventName: "GetSecretValue",
+					SourceIP: "45.155.205.233", AccessKeyID: sessionKey, Verdict: VerdictAttacker}}},
+		},
 	}
 }

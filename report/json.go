@@ -17,6 +17,8 @@ type Document struct {
 	SchemaVersion   int              `json:"schemaVersion"`
 	Case            Case             `json:"case"`
 	Summary         *Stats           `json:"summary"`
+	Bill            *Bill            `json:"bill,omitempty"`
+	SecretsRead     []SecretRead     `json:"secretsRead"`
 	Events          []Event          `json:"events"`
 	Keys            []DerivedKey     `json:"keys"`
 	Actions         []Action         `json:"actions"`
@@ -56,6 +58,10 @@ func WriteJSON(w io.Writer, m *Model) error {
 	put(`{"schemaVersion":`, SchemaVersion)
 	put(",\n\"case\":", m.Case)
 	put(",\n\"summary\":", s)
+	if m.Bill != nil {
+		put(",\n\"bill\":", m.Bill)
+	}
+	put(",\n\"secretsRead\":", nonNil(m.Secrets))
 	_, _ = bw.WriteString(",\n\"events\":[")
 	n := 0
 	for ev := range m.eventsOf() {
@@ -134,5 +140,7 @@ func (d *Document) Model() *Model {
 		Findings:  d.Findings,
 		Hygiene:   d.Hygiene,
 		HygieneAt: d.HygieneAt,
+		Bill:      d.Bill,
+		Secrets:   d.SecretsRead,
 	}
 }

@@ -29,12 +29,14 @@ func WriteMarkdown(w io.Writer, m *Model, lang string) error {
 	md := &mdWriter{w: bw, tab: tab, m: m, s: m.stats()}
 	md.header()
 	md.summary()
+	md.secrets()
 	md.timeline()
 	md.actions()
 	md.activity()
 	md.actors()
 	md.keys()
 	md.resources()
+	md.cost()
 	md.guardDuty()
 	md.coverage()
 	md.remaining()
@@ -287,6 +289,16 @@ func (md *mdWriter) summary() {
 			num(s.Verdicts[VerdictLegitimate]), num(s.Verdicts[VerdictUnclear]))},
 		{md.tr("sum.res"), md.tr("sum.resVal", len(md.m.Resources), len(md.presentResources()))},
 	}
+	rows = append(rows, md.billRows()...)
+	secrets := md.tr("sec.none")
+	if n := len(md.m.Secrets); n > 0 {
+		var names []string
+		for _, sr := range md.m.Secrets {
+			names = append(names, code(sr.Name))
+		}
+		secrets = md.list(names)
+	}
+	rows = append(rows, []string{md.tr("sum.secrets"), secrets})
 	md.table([]string{md.tr("sum.item"), md.tr("sum.value")}, rows)
 
 	var narr []string
@@ -824,4 +836,129 @@ func (md *mdWriter) recommendation(r Recommendation) string {
 		return md.tr("rec.budget", subjects(code))
 	}
 	return cell(string(r.Kind))
+}
+
+// billRows are the Summary's lines about the bill: what still runs costs
+// per hour, what was removed cost, where the prices came from, and the
+// account's spend. None without a bill.
+func (md *mdWriter) billRows() [][]string {
+	b := md.m.Bill
+	if b == nil {
+		return nil
+	}
+	now := md.tr("cost.nowNone")
+	if b.PresentCount > 0 {
+		now = md.tr("cost.now", usdHour(b.PresentHourlyUSD), md.plural("n.instances", b.PresentCount), usd(b.PresentCostUSD))
+	}
+	gone := md.tr("none")
+	if b.RemovedCount > 0 {
+		gone = md.tr("cost.gone", usd(b.RemovedCostUSD), md.plural("n.instances", b.RemovedCount), usdHour(b.RemovedHourlyUSD))
+	}
+	var prices string
+	switch b.PriceSource {
+	case PriceList:
+		prices = md.tr("price.list", ts(b.At))
+	case PriceTable:
+		prices = md.tr("price.table")
+	case "":
+		prices = md.tr("unknown")
+	default:
+		prices = md.tr("price.mixed")
+	}
+	if b.PricingError != "" {
+		prices += md.tr("price.notUsed", cell(b.PricingError))
+	}
+	if len(b.Unpriced) > 0 {
+		prices += md.tr("price.unpriced", strings.Join(b.Unpriced, md.tr("listSep")))
+	}
+	spend := md.tr("spend.none")
+	if sp := b.Spend; sp != nil {
+		switch {
+		case sp.Error != "":
+			spend = md.tr("spend.err", cell(sp.Error))
+		default:
+			est := ""
+			if sp.Estimated {
+				est = md.tr("spend.est")
+			}
+			spend = md.tr("spend.val", usd(sp.TotalUSD), sp.Start, sp.End, est)
+		}
+	}
+	return [][]string{
+		{md.tr("sum.costNow"), now},
+		{md.tr("sum.costGone"), gone},
+		{md.tr("sum.prices"), prices},
+		{md.tr("sum.spend"), spend},
+	}
+}
+
+// secrets is the rotate-these list: every secret the keys read, with
+// where it was read from. Nothing when none was read.
+func (md *mdWriter) secrets() {
+	if len(md.m.Secrets) == 0 {
+		return
+	}
+	md.para(md.tr("h.secrets"))
+	md.para(md.tr("sec.intro"))
+	rows := make([][]string, 0, len(md.m.Secrets))
+	for _, sr := range md.m.Secrets {
+		ips := make([]string, 0, len(sr.Reads))
+		for _, ip := range sr.sourceIPs() {
+			ips = append(ips, code(ip))
+		}
+		rows = append(rows, []string{md.translated(secretKinds, sr.Kind), code(sr.Name), md.region(sr.Region),
+			ts(sr.first().Time), md.list(ips), cell(sr.eventIDs()), num(len(sr.Reads))})
+	}
+	md.table([]string{md.tr("sec.kind"), md.tr("sec.name"), md.tr("sec.region"), md.tr("sec.first"),
+		md.tr("sec.ips"), md.tr("sec.events"), md.tr("sec.reads")}, rows)
+}
+
+// secretKinds are the message keys of SecretRead kinds.
+var secretKinds = map[string]string{
+	"secretsmanager-secret": "kind.secretsmanager-secret",
+	"ssm-parameter":         "kind.ssm-parameter",
+	"kms-key":               "kind.kms-key",
+	"lambda-environment":    "kind.lambda-environment",
+	"ec2-user-data":         "kind.ec2-user-data",
+	"s3-object":             "kind.s3-object",
+}
+
+// cost lists each priced instance and the spend by service and region.
+func (md *mdWriter) cost() {
+	b := md.m.Bill
+	if b == nil || (len(b.Lines) == 0 && (b.Spend == nil || len(b.Spend.Lines) == 0)) {
+		return
+	}
+	md.para(md.tr("h.cost"))
+	if len(b.Lines) > 0 {
+		md.para(md.tr("cost.intro"))
+		rows := make([][]string, 0, len(b.Lines))
+		for _, l := range b.Lines {
+			state := md.tr("cost.present")
+			switch {
+			case l.Present:
+			case l.EndUnknown || l.End.IsZero():
+				state = md.tr("cost.endUnknown")
+			default:
+				state = md.tr("cost.ended", ts(l.End))
+			}
+			hourly, total := md.tr("unknown"), md.tr("unknown")
+			if l.PriceSource != "" {
+				hourly, total = usdHour(l.HourlyUSD), usd(l.CostUSD)
+			}
+			rows = append(rows, []string{code(l.ID), code(l.InstanceType), md.region(l.Region), state, hourly,
+				fmt.Sprintf("%.1f", l.Hours), total})
+		}
+		md.table([]string{md.tr("cost.instance"), md.tr("cost.itype"), md.tr("cost.region"), md.tr("cost.state"),
+			md.tr("cost.hourly"), md.tr("cost.hours"), md.tr("cost.total")}, rows)
+	}
+	if sp := b.Spend; sp != nil && len(sp.Lines) > 0 {
+		md.line(md.tr("cost.spendH"))
+		md.line("")
+		rows := make([][]string, 0, len(sp.Lines))
+		for _, l := range sp.Lines {
+			rows = append(rows, []string{cell(l.Service), md.region(l.Region), usd(l.AmountUSD)})
+		}
+		md.table([]string{md.tr("cost.service"), md.tr("cost.region"), md.tr("cost.amount")}, rows)
+	}
 }

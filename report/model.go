@@ -122,6 +122,10 @@ type Model struct {
 	Hygiene []HygieneItem
 	// HygieneAt is when that audit's credential report was generated.
 	HygieneAt time.Time
+	// Bill is what the leak costs; nil when it was not computed.
+	Bill *Bill
+	// Secrets are what the keys read that must be rotated.
+	Secrets []SecretRead
 }
 
 // HygieneItem is one finding of the account's key audit: which check, how

@@ -34,6 +34,8 @@ const (
 	SheetKeys      = "Keys"
 	SheetCoverage  = "Coverage"
 	SheetGuardDuty = "GuardDuty"
+	SheetSecrets   = "Secrets read"
+	SheetCost      = "Cost"
 	SheetChartData = "Chart data"
 )
 
@@ -43,6 +45,11 @@ const (
 	LabelAttackerEvents   = "Attacker events"
 	LabelRegions          = "Regions with events"
 	LabelResourcesPresent = "Resources still present"
+	LabelRunningCost      = "Running cost now (USD/h)"
+	LabelRemovedCost      = "Cost of what was removed (USD)"
+	LabelPriceSource      = "Prices from"
+	LabelSpend            = "Account spend since the leak (USD)"
+	LabelSecretsRead      = "Secrets read (rotate them)"
 )
 
 // XLSXOptions tunes WriteXLSX.
@@ -108,7 +115,7 @@ func WriteXLSX(w io.Writer, m *Model, opts XLSXOptions) (err error) {
 	if err := x.writeEvents(events); err != nil {
 		return fmt.Errorf("write timeline: %w", err)
 	}
-	for _, step := range []func() error{x.writeResources, x.writeActions, x.writeKeys, x.writeCoverage, x.writeFindings, x.writeSummary} {
+	for _, step := range []func() error{x.writeResources, x.writeSecrets, x.writeCost, x.writeActions, x.writeKeys, x.writeCoverage, x.writeFindings, x.writeSummary} {
 		if err := step(); err != nil {
 			return fmt.Errorf("write workbook: %w", err)
 		}
@@ -216,8 +223,12 @@ func (x *xlsxWriter) init() error {
 	}
 	timelines := pageNames(SheetTimeline, pages(x.s.Events))
 	attackers := pageNames(SheetAttacker, pages(x.s.Attacker()))
-	names := slices.Concat(timelines, attackers,
-		[]string{SheetResources, SheetActions, SheetKeys, SheetCoverage, SheetGuardDuty, SheetChartData})
+	extra := []string{SheetResources, SheetSecrets}
+	if x.m.Bill != nil {
+		extra = append(extra, SheetCost)
+	}
+	names := slices.Concat(timelines, attackers, extra,
+		[]string{SheetActions, SheetKeys, SheetCoverage, SheetGuardDuty, SheetChartData})
 	for _, n := range names {
 		if _, err := f.NewSheet(n); err != nil {
 			return fmt.Errorf("create sheet %s: %w", n, err)
@@ -697,6 +708,38 @@ func (x *xlsxWriter) writeSummary() error {
 				a.Events, a.Attacker, a.Reported, strings.Join(a.References, " ")))
 		}
 	}
+	if b := x.m.Bill; b != nil {
+		section("Cost (on-demand Linux prices of the attacker's instances)")
+		line(LabelRunningCost, b.PresentHourlyUSD)
+		line("Instances still present", b.PresentCount)
+		line("Cost so far of those still present (USD)", b.PresentCostUSD)
+		line(LabelRemovedCost, b.RemovedCostUSD)
+		line("Instances removed", b.RemovedCount)
+		line(LabelPriceSource, priceSourceText(b))
+		switch sp := b.Spend; {
+		case sp == nil:
+			line(LabelSpend, "not read (offline)")
+		case sp.Error != "":
+			line(LabelSpend, "not read: "+sp.Error)
+		default:
+			line(LabelSpend, sp.TotalUSD)
+			est := ""
+			if sp.Estimated {
+				est = "; some days estimated"
+			}
+			line("Spend period (Cost Explorer, whole UTC days)", sp.Start+" – "+sp.End+est)
+		}
+	}
+	section("Secrets the attacker read: rotate these")
+	if len(x.m.Secrets) == 0 {
+		line(LabelSecretsRead, "none found in the events")
+	} else {
+		line(LabelSecretsRead, len(x.m.Secrets))
+		for _, sr := range x.m.Secrets {
+			line(sr.Kind, fmt.Sprintf("%s in %s, first read %s from %s (%s)", sr.Name, regionOrGlobal(sr.Region),
+				x.both(sr.first().Time), strings.Join(sr.sourceIPs(), ", "), sr.eventIDs()))
+		}
+	}
 	section("Not covered")
 	line("Data events", "LookupEvents returns management events only; S3 object, Lambda invoke and other data events are not in it")
 	var missing []string
@@ -815,4 +858,85 @@ var chartColour = map[Verdict]string{
 	VerdictAttacker:   "C00000",
 	VerdictLegitimate: "70AD47",
 	VerdictUnclear:    "A5A5A5",
+}
+
+// priceSourceText says where the bill's prices came from, and why the
+// Price List was not used when it was not.
+func priceSourceText(b *Bill) string {
+	var out string
+	switch b.PriceSource {
+	case PriceList:
+		out = "AWS Price List API (pricing:GetProducts) at " + b.At.UTC().Format(time.RFC3339)
+	case PriceTable:
+		out = "keyleak's table of on-demand Linux prices in us-east-1 (other regions differ)"
+	case "":
+		out = "unknown"
+	default:
+		out = "AWS Price List API, and keyleak's us-east-1 table where it had no answer"
+	}
+	if b.PricingError != "" {
+		out += "; the Price List was not used: " + b.PricingError
+	}
+	if len(b.Unpriced) > 0 {
+		out += "; no price for " + strings.Join(b.Unpriced, ", ") + ", not counted"
+	}
+	return out
+}
+
+// writeSecrets is the rotate-these sheet: one row per secret read, with
+// where it was read from.
+func (x *xlsxWriter) writeSecrets() error {
+	rows := make([][]any, 0, len(x.m.Secrets))
+	for _, sr := range x.m.Secrets {
+		var keys []string
+		for _, r := range sr.Reads {
+			if !slices.Contains(keys, r.AccessKeyID) {
+				keys = append(keys, r.AccessKeyID)
+			}
+		}
+		rows = append(rows, []any{Mask(sr.Kind), Mask(sr.Name), regionOrGlobal(sr.Region), x.timeCell(sr.first().Time),
+			Mask(strings.Join(sr.sourceIPs(), ", ")), Mask(sr.eventIDs()), len(sr.Reads), strings.Join(keys, ", ")})
+	}
+	return x.table(SheetSecrets,
+		[]string{"Kind", "Name (rotate it)", "Region", "First read (UTC)", "Source IPs", "Event IDs", "Reads", "Read with key"},
+		[]float64{24, 44, 15, 20, 30, 60, 8, 26}, rows)
+}
+
+// writeCost is the bill's sheet: each priced instance, then the spend by
+// service and region.
+func (x *xlsxWriter) writeCost() error {
+	b := x.m.Bill
+	if b == nil {
+		return nil
+	}
+	rows := make([][]any, 0, len(b.Lines)+len(b.Spend.linesOrNil())+2)
+	for _, l := range b.Lines {
+		state := "still present"
+		switch {
+		case l.Present:
+		case l.EndUnknown || l.End.IsZero():
+			state = "gone, time unknown (counted until now)"
+		default:
+			state = "removed"
+		}
+		rows = append(rows, []any{Mask(l.ID), Mask(l.InstanceType), regionOrGlobal(l.Region), state, x.timeCell(l.Start),
+			x.timeCell(l.End), l.HourlyUSD, l.Hours, l.CostUSD, Mask(l.PriceSource), Mask(l.PriceRegion)})
+	}
+	if sp := b.Spend; sp != nil && len(sp.Lines) > 0 {
+		rows = append(rows, []any{}, []any{"Spend (Cost Explorer)", "Service", "Region", "From", "", "Until", "", "", "USD"})
+		for _, l := range sp.Lines {
+			rows = append(rows, []any{"", Mask(l.Service), regionOrGlobal(l.Region), sp.Start, "", sp.End, "", "", l.AmountUSD})
+		}
+	}
+	return x.table(SheetCost,
+		[]string{"Instance", "Instance type", "Region", "State", "Started (UTC)", "Ended (UTC)", "USD per hour", "Hours", "Cost (USD)", "Price from", "Price region"},
+		[]float64{24, 16, 15, 24, 20, 20, 12, 10, 12, 12, 14}, rows)
+}
+
+// linesOrNil are the spend's lines; none without a spend.
+func (s *Spend) linesOrNil() []SpendLine {
+	if s == nil {
+		return nil
+	}
+	return s.Lines
 }

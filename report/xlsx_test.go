@@ -53,7 +53,7 @@ func TestWriteXLSX(t *testing.T) {
 	m := fixtureModel()
 	f, raw := writeWorkbook(t, m, XLSXOptions{TZ: jst, TmpDir: t.TempDir()})
 
-	wantSheets := []string{SheetSummary, SheetTimeline, SheetAttacker, SheetResources, SheetActions,
+	wantSheets := []string{SheetSummary, SheetTimeline, SheetAttacker, SheetResources, SheetSecrets, SheetCost, SheetActions,
 		SheetKeys, SheetCoverage, SheetGuardDuty, SheetChartData}
 	if got := f.GetSheetList(); !slices.Equal(got, wantSheets) {
 		t.Fatalf("sheets = %v, want %v", got, wantSheets)
@@ -255,7 +255,7 @@ func TestWriteXLSXSplitsTimeline(t *testing.T) {
 
 	f, raw := writeWorkbook(t, fixtureModel(), XLSXOptions{TZ: time.UTC})
 	want := []string{SheetSummary, "Timeline", "Timeline 2", "Timeline 3", "Attacker", "Attacker 2",
-		SheetResources, SheetActions, SheetKeys, SheetCoverage, SheetGuardDuty, SheetChartData}
+		SheetResources, SheetSecrets, SheetCost, SheetActions, SheetKeys, SheetCoverage, SheetGuardDuty, SheetChartData}
 	if got := f.GetSheetList(); !slices.Equal(got, want) {
 		t.Fatalf("sheets = %v, want %v", got, want)
 	}
@@ -365,5 +365,43 @@ func TestWriteXLSXMasksSecrets(t *testing.T) {
 	// Two timeline cells, their attacker copies, one action.
 	if masked != 5 {
 		t.Errorf("%d masked cells, want 5", masked)
+	}
+}
+
+// The Summary carries the bill and the rotate-these count; the Secrets
+// read and Cost sheets carry the detail.
+func TestWriteXLSXBillAndSecrets(t *testing.T) {
+	f, _ := writeWorkbook(t, fixtureModel(), XLSXOptions{TZ: time.UTC})
+	sum := summaryValues(t, f)
+	for label, want := range map[string]string{
+		LabelRunningCost: "1.048", LabelRemovedCost: "10.3616", LabelSpend: "13.21", LabelSecretsRead: "1",
+	} {
+		if sum[label] != want {
+			t.Errorf("summary %q = %q, want %q", label, sum[label], want)
+		}
+	}
+	if !strings.Contains(sum[LabelPriceSource], "pricing:GetProducts") {
+		t.Errorf("price source = %q", sum[LabelPriceSource])
+	}
+	sec := rows(t, f, SheetSecrets)
+	if len(sec) != 2 || sec[1][1] != "prod/payments/api-key" || sec[1][4] != "45.155.205.233" || sec[1][5] != "0a6c8a52-0099-4a1e-9d6e-000000000099" {
+		t.Errorf("secrets sheet = %q", sec)
+	}
+	cost := rows(t, f, SheetCost)
+	if len(cost) < 3 || cost[1][0] != "i-0a1b2c3d4e5f67890" || cost[1][3] != "removed" || cost[2][3] != "still present" {
+		t.Errorf("cost sheet = %q", cost)
+	}
+
+	// Without a bill there is no Cost sheet, and the Summary says nothing
+	// of prices.
+	m := fixtureModel()
+	m.Bill, m.Secrets = nil, nil
+	f, _ = writeWorkbook(t, m, XLSXOptions{TZ: time.UTC})
+	if slices.Contains(f.GetSheetList(), SheetCost) {
+		t.Error("Cost sheet without a bill")
+	}
+	sum = summaryValues(t, f)
+	if _, ok := sum[LabelRunningCost]; ok || sum[LabelSecretsRead] != "none found in the events" {
+		t.Errorf("summary without bill: %q, secrets %q", sum[LabelRunningCost], sum[LabelSecretsRead])
 	}
 }
