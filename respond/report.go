@@ -70,6 +70,9 @@ func (e *Engine) Report(ctx context.Context, c *playbook.Case, req ReportRequest
 	if err != nil {
 		return nil, err
 	}
+	if err := e.priceBill(ctx, c, m, online); err != nil {
+		return nil, fmt.Errorf("price the bill: %w", err)
+	}
 	var written []string
 	for _, format := range formats {
 		name := ReportFile(format, lang)

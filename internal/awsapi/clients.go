@@ -3,10 +3,12 @@ package awsapi
 import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	"github.com/aws/aws-sdk-go-v2/service/costexplorer"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/guardduty"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/pricing"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -68,6 +70,26 @@ func (c *Clients) SecretsManager(region string) *secretsmanager.Client {
 		return secretsmanager.NewFromConfig(c.cfg, func(o *secretsmanager.Options) { o.Region = region })
 	})
 }
+
+// Pricing returns the Price List client, in us-east-1 where the API is
+// served.
+func (c *Clients) Pricing() *pricing.Client {
+	return get(c, "pricing", "us-east-1", func() *pricing.Client {
+		return pricing.NewFromConfig(c.cfg, func(o *pricing.Options) { o.Region = "us-east-1" })
+	})
+}
+
+// CostExplorer returns the Cost Explorer client, in us-east-1 where the API
+// is served.
+func (c *Clients) CostExplorer() *costexplorer.Client {
+	return get(c, "ce", "us-east-1", func() *costexplorer.Client {
+		return costexplorer.NewFromConfig(c.cfg, func(o *costexplorer.Options) { o.Region = "us-east-1" })
+	})
+}
+
+// HTTP is the configuration's HTTP client (its CA bundle, its proxy), for
+// downloads from the presigned URLs AWS hands out: Lambda's code package.
+func (c *Clients) HTTP() aws.HTTPClient { return c.cfg.HTTPClient }
 
 // CloudTrail returns a CloudTrail client of a region whose SDK retries are
 // off: the sweep paces LookupEvents with its own per-region limiter and

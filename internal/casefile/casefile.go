@@ -22,6 +22,7 @@ import (
 
 	"github.com/keyleak/keyleak/assess"
 	"github.com/keyleak/keyleak/audit"
+	"github.com/keyleak/keyleak/bill"
 	"github.com/keyleak/keyleak/playbook"
 	"github.com/keyleak/keyleak/trail"
 )
@@ -43,6 +44,9 @@ const (
 	AuditFile = "audit.json"
 	// FindingsFile and EventsFile are the playbook's names, repeated here
 	// so that callers need one package.
+	// BillFile is what the leak costs, as last priced (package bill).
+	BillFile = "bill.json"
+
 	FindingsFile = playbook.FindingsFile
 	EventsFile   = playbook.EventsFile
 )
@@ -287,6 +291,21 @@ func LoadAudit(c *playbook.Case) (*audit.Report, error) {
 		return nil, err
 	}
 	return &rep, nil
+}
+
+// SaveBill keeps the bill as priced now.
+func SaveBill(c *playbook.Case, b *bill.Bill) error {
+	return writeJSON(c, BillFile, b)
+}
+
+// LoadBill reads the last bill; nil when none was priced.
+func LoadBill(c *playbook.Case) (*bill.Bill, error) {
+	var b bill.Bill
+	ok, err := readJSON(c, BillFile, &b)
+	if err != nil || !ok {
+		return nil, err
+	}
+	return &b, nil
 }
 
 // HasFile reports whether the case holds the named file.

@@ -86,7 +86,13 @@ func Load(c *playbook.Case, o Options) (*report.Model, error) {
 	var judged map[string]assess.EventResult
 	if haveFindings {
 		judged = applyFindings(m, findings, entries)
+		m.Secrets = reportSecrets(findings.Secrets)
 	}
+	b, err := casefile.LoadBill(c)
+	if err != nil {
+		return nil, err
+	}
+	m.Bill = reportBill(b)
 	events, err := loadEvents(c.Path(playbook.EventsFile), judged, haveFindings)
 	if err != nil {
 		return nil, err

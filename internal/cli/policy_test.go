@@ -13,6 +13,7 @@ import (
 
 	"github.com/keyleak/keyleak/assess"
 	"github.com/keyleak/keyleak/audit"
+	"github.com/keyleak/keyleak/bill"
 	"github.com/keyleak/keyleak/playbook"
 	"github.com/keyleak/keyleak/resource"
 	"github.com/keyleak/keyleak/rotate"
@@ -41,6 +42,8 @@ func requiredActions() []string {
 		{"sts", reflect.TypeFor[stscreds.AssumeRoleAPIClient]()},
 		{"athena", reflect.TypeFor[trail.AthenaAPI]()},
 		{"cloudtrail", reflect.TypeFor[trail.LakeAPI]()},
+		{"pricing", reflect.TypeFor[bill.PricingAPI]()},
+		{"ce", reflect.TypeFor[bill.CostAPI]()},
 	}
 	// The resource kinds' clients: each field of resource.Clients is one
 	// service's interface (or a per-region factory of it).
