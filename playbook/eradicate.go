@@ -148,7 +148,7 @@ func (r *Runner) Eradicate(ctx context.Context, targets []Target, clients resour
 		firstFail error
 	)
 	for _, t := range targets {
-		s := targetStep(t, &clients, rec)
+		s := r.targetStep(t, &clients, rec)
 		sr, err := r.runStep(ctx, st, s, false, nil)
 		sr.Title = s.Title
 		sum.Steps = append(sum.Steps, sr)
@@ -208,8 +208,9 @@ func orderTargets(in []Target) ([]Target, error) {
 // targetStep is the eradicate step for one resource: the runner confirms
 // each resource on its own. The kind plans, makes and verifies the calls;
 // each call is journaled here, intent before and outcome after, so a kind
-// needs no journaling of its own.
-func targetStep(t Target, c *resource.Clients, rec *recorder) Step {
+// needs no journaling of its own. With evidence on, a kind that has
+// Evidence keeps it first, as one more action of the same confirmation.
+func (r *Runner) targetStep(t Target, c *resource.Clients, rec *recorder) Step {
 	k, _ := resource.Lookup(t.Type) // orderTargets let only removable kinds through
 	s := eradicateStep()
 	s.Title = "Remove " + t.String()
@@ -218,7 +219,10 @@ func targetStep(t Target, c *resource.Clients, rec *recorder) Step {
 		if err != nil {
 			return nil, err
 		}
-		actions := make([]Action, 0, len(calls))
+		actions := make([]Action, 0, len(calls)+1)
+		if r.evidence != nil && k.Evidence != nil && len(calls) > 0 {
+			actions = append(actions, r.evidenceAction(t, k))
+		}
 		for _, call := range calls {
 			actions = append(actions, Action{ID: StepEradicate + "/" + call.ID, Service: call.Service, Name: call.API,
 				Params: call.Params, Description: call.Description})
@@ -226,6 +230,9 @@ func targetStep(t Target, c *resource.Clients, rec *recorder) Step {
 		return actions, nil
 	}
 	s.Apply = func(ctx context.Context, st *State, a Action) error {
+		if a.Name == evidenceAPI {
+			return r.keepEvidence(ctx, st, rec, t, k, c)
+		}
 		// The request is the action's Params, which the intent already carries.
 		_, err := record[any](ctx, rec, a.Service, a.Name, nil, func() (any, error) { return k.Apply(ctx, c, a.resourceCall()) })
 		var gone *resource.GoneError
@@ -237,7 +244,12 @@ func targetStep(t Target, c *resource.Clients, rec *recorder) Step {
 		}
 		return nil
 	}
-	s.Check = func(ctx context.Context, st *State, a Action) (bool, error) { return k.Done(ctx, c, a.resourceCall()) }
+	s.Check = func(ctx context.Context, st *State, a Action) (bool, error) {
+		if a.Name == evidenceAPI {
+			return r.evidenceAction(t, k).InPlace, nil
+		}
+		return k.Done(ctx, c, a.resourceCall())
+	}
 	return s
 }
 

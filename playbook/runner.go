@@ -28,6 +28,8 @@ type Runner struct {
 	responderKeyID string
 	trail          *TrailClients
 	leakedAt       time.Time
+	// evidence, when set, keeps evidence before each removal (WithEvidence).
+	evidence HTTPDoer
 }
 
 // Option configures a Runner.

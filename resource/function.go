@@ -34,6 +34,7 @@ func functionKind() Kind {
 		},
 		Calls:     []string{"lambda:GetFunction", "lambda:DeleteFunction"},
 		RemovedBy: "lambda:DeleteFunction",
+		Evidence:  functionEvidence,
 		Plan: func(_ context.Context, c *Clients, r Resource) ([]Call, error) {
 			if c.Lambda == nil {
 				return nil, errNoClient("Lambda")

@@ -51,8 +51,10 @@ func instanceKind() Kind {
 			}
 			return StateGone, "not listed"
 		},
-		Calls:     []string{"ec2:DescribeInstances", "ec2:TerminateInstances"},
+		Calls: []string{"ec2:DescribeInstances", "ec2:TerminateInstances",
+			"ec2:CreateSnapshot", "ec2:GetConsoleOutput", "ec2:DescribeInstanceAttribute"},
 		RemovedBy: "ec2:TerminateInstances",
+		Evidence:  instanceEvidence,
 		Plan: func(_ context.Context, c *Clients, r Resource) ([]Call, error) {
 			if c.EC2 == nil {
 				return nil, errNoClient("EC2")

@@ -54,6 +54,13 @@ type Kind struct {
 	RemovedWith func(r Resource) (typ, id string)
 	// NotRemovable says why keyleak leaves the kind to the responder.
 	NotRemovable string
+
+	// Evidence, when set, keeps what the responder must have of a resource
+	// before it is removed (an instance's volumes, console output and user
+	// data; a function's code; policy documents) through the Keeper, which
+	// journals each call and writes each file into the case. Its calls are
+	// in Calls.
+	Evidence func(ctx context.Context, c *Clients, r Resource, k Keeper) error
 }
 
 // Removable tells whether keyleak removes resources of the kind.
@@ -160,7 +167,8 @@ func Extract(e *trail.Event) []Resource {
 }
 
 // Calls returns every AWS action of the kinds, removable ones only when
-// removable is set, in the order of Kinds, each once.
+// removable is set, in the order of Kinds, each once, with the actions a
+// call needs besides its own (impliedActions).
 func Calls(removable bool) []string {
 	var out []string
 	for _, k := range registry().kinds {
@@ -168,8 +176,10 @@ func Calls(removable bool) []string {
 			continue
 		}
 		for _, c := range k.Calls {
-			if !slices.Contains(out, c) {
-				out = append(out, c)
+			for _, a := range append([]string{c}, impliedActions[c]...) {
+				if !slices.Contains(out, a) {
+					out = append(out, a)
+				}
 			}
 		}
 	}

@@ -31,7 +31,8 @@ func roleKind() Kind {
 			return fromErr(err, "NoSuchEntity")
 		},
 		Calls: []string{"iam:GetRole", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies",
-			"iam:DeleteRolePolicy", "iam:DetachRolePolicy", "iam:DeleteRole"},
+			"iam:DeleteRolePolicy", "iam:DetachRolePolicy", "iam:DeleteRole", "iam:GetRolePolicy"},
+		Evidence:  roleEvidence,
 		RemovedBy: "iam:DeleteRole (after its policies)",
 		Plan: func(ctx context.Context, c *Clients, r Resource) ([]Call, error) {
 			if c.IAM == nil {

@@ -34,7 +34,8 @@ func userKind() Kind {
 		Calls: []string{"iam:GetUser", "iam:ListAccessKeys", "iam:GetLoginProfile", "iam:ListUserPolicies",
 			"iam:ListAttachedUserPolicies", "iam:ListGroupsForUser",
 			"iam:DeleteAccessKey", "iam:DeleteLoginProfile", "iam:DeleteUserPolicy", "iam:DetachUserPolicy",
-			"iam:RemoveUserFromGroup", "iam:DeleteUser"},
+			"iam:RemoveUserFromGroup", "iam:DeleteUser", "iam:GetUserPolicy"},
+		Evidence:  userEvidence,
 		RemovedBy: "iam:DeleteUser (after its keys, password, policies and groups)",
 		Plan: func(ctx context.Context, c *Clients, r Resource) ([]Call, error) {
 			if c.IAM == nil {

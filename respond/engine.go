@@ -106,7 +106,7 @@ func responderKeyID(ctx context.Context, clients *awsapi.Clients) (string, error
 
 // runnerFor builds a playbook runner on the case with the hooks, on the
 // engine's clients and as the responder they sign in as.
-func (e *Engine) runnerFor(ctx context.Context, c *playbook.Case, dryRun bool, h Hooks) (*playbook.Runner, error) {
+func (e *Engine) runnerFor(ctx context.Context, c *playbook.Case, dryRun bool, h Hooks, extra ...playbook.Option) (*playbook.Runner, error) {
 	clients, err := e.Clients(ctx)
 	if err != nil {
 		return nil, err
@@ -115,7 +115,7 @@ func (e *Engine) runnerFor(ctx context.Context, c *playbook.Case, dryRun bool, h
 	if err != nil {
 		return nil, err
 	}
-	return playbook.NewRunner(c, clients.IAM(), clients.STS(""), e.runnerOptions(keyID, dryRun, false, h)...), nil
+	return playbook.NewRunner(c, clients.IAM(), clients.STS(""), append(e.runnerOptions(keyID, dryRun, false, h), extra...)...), nil
 }
 
 func (e *Engine) runnerOptions(keyID string, dryRun, force bool, h Hooks) []playbook.Option {

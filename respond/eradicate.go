@@ -16,6 +16,12 @@ type EradicateRequest struct {
 	// All also offers resources the legitimate workload made with the key.
 	All    bool
 	DryRun bool
+	// NoEvidence removes without keeping evidence first. By default each
+	// instance's volumes are snapshotted (tagged with the case) and its
+	// console output, user data and metadata saved, each function's code
+	// and configuration, each user's and role's policy documents, into the
+	// case's evidence folder.
+	NoEvidence bool
 }
 
 // EradicateResult is the run's summary and the targets it worked on, as
@@ -51,11 +57,15 @@ func (e *Engine) Targets(ctx context.Context, c *playbook.Case, all bool) ([]pla
 // through the hooks and journaled, then reads every resource's state back
 // from AWS into the findings, so that the report says what is left.
 func (e *Engine) Eradicate(ctx context.Context, c *playbook.Case, req EradicateRequest, h Hooks) (*EradicateResult, error) {
-	r, err := e.runnerFor(ctx, c, req.DryRun, h)
+	clients, err := e.Clients(ctx)
 	if err != nil {
 		return nil, err
 	}
-	clients, err := e.Clients(ctx)
+	var opts []playbook.Option
+	if !req.NoEvidence {
+		opts = append(opts, playbook.WithEvidence(clients.HTTP()))
+	}
+	r, err := e.runnerFor(ctx, c, req.DryRun, h, opts...)
 	if err != nil {
 		return nil, err
 	}

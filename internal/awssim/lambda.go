@@ -82,6 +82,10 @@ func (s *Sim) functionConfig(f *Function, state string) map[string]any {
 		"SnapStart":        map[string]any{"ApplyOn": "None", "OptimizationStatus": "Off"},
 		"LoggingConfig":    map[string]any{"LogFormat": "Text", "LogGroup": "/aws/lambda/" + f.Name},
 	}
+	if len(f.Code) > 0 {
+		sum := sha256.Sum256(f.Code)
+		cfg["CodeSha256"] = base64.StdEncoding.EncodeToString(sum[:])
+	}
 	if state == "Pending" {
 		cfg["StateReason"] = "The function is being created."
 		cfg["StateReasonCode"] = "Creating"

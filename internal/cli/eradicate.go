@@ -20,7 +20,9 @@ type eradicateOptions struct {
 	Yes     bool
 	Only    []string
 	All     bool
-	Output  outputFormat
+	// NoEvidence removes without keeping evidence first (--no-evidence).
+	NoEvidence bool
+	Output     outputFormat
 }
 
 func newCmdEradicate(f *Factory, g *globalFlags) *cobra.Command {
@@ -36,7 +38,12 @@ password, policies, groups, then the user), access keys, roles.
 Without --apply it prints the exact calls and changes nothing. With --apply on
 a terminal it asks before each resource; --yes instead needs an explicit list
 (--only TYPE|REGION|ID or ID, comma-separated), because removal cannot be
-undone. Run keyleak investigate first: eradication works from its findings.`,
+undone. Run keyleak investigate first: eradication works from its findings.
+
+Before removing, it keeps evidence in the case's evidence/ folder: an EBS
+snapshot of each instance volume (tagged keyleak:case), the instance's console
+output, user data and metadata; a Lambda function's code package and
+configuration; a user's or role's policy documents. --no-evidence skips that.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.Output = g.output
@@ -60,6 +67,7 @@ undone. Run keyleak investigate first: eradication works from its findings.`,
 	fl.BoolVarP(&o.Yes, "yes", "y", false, "do not ask; needs --only")
 	fl.StringSliceVar(&o.Only, "only", nil, "remove only these resources (TYPE|REGION|ID or ID)")
 	fl.BoolVar(&o.All, "all", false, "also offer resources the legitimate workload created with the key")
+	fl.BoolVar(&o.NoEvidence, "no-evidence", false, "remove without first keeping evidence (snapshots, console output, user data, code, policy documents)")
 	_ = cmd.MarkFlagRequired("key")
 	return cmd
 }
@@ -96,7 +104,7 @@ func eradicateRun(ctx context.Context, f *Factory, o *eradicateOptions) error {
 		// Without --apply the plan is the summary itself.
 		h.Progress = func(p playbook.Progress) { printProgress(f.IO.ErrOut, p) }
 	}
-	res, runErr := e.Eradicate(ctx, c, respond.EradicateRequest{Only: o.Only, All: o.All, DryRun: !o.Apply}, h)
+	res, runErr := e.Eradicate(ctx, c, respond.EradicateRequest{Only: o.Only, All: o.All, DryRun: !o.Apply, NoEvidence: o.NoEvidence}, h)
 	if res != nil {
 		if err := printContainSummary(f.IO.Out, o.Output, res.Summary); err != nil {
 			return err

@@ -147,6 +147,7 @@ Start with 'keyleak demo' to see it against a simulated account.`,
 	root.Flags().StringVar(&rb.Key, "key", "", "the leaked access key ID (AKIA…): open the runbook on it")
 	root.Flags().StringVar(&rb.CaseDir, "case", "", "reopen this case directory in the runbook where it stopped")
 	rb.sourceFlags.add(root.Flags())
+	root.Flags().BoolVar(&rb.NoEvidence, "no-evidence", false, "remove what the attacker created without first keeping evidence")
 	root.RunE = func(cmd *cobra.Command, _ []string) error {
 		return runbookRun(cmd, f, rb)
 	}

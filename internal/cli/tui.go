@@ -16,8 +16,9 @@ import (
 // runbookOptions are the root command's flags: `keyleak [--key K] [--case DIR]`
 // opens the interactive runbook.
 type runbookOptions struct {
-	Key     string
-	CaseDir string
+	Key        string
+	CaseDir    string
+	NoEvidence bool
 	sourceFlags
 }
 
@@ -50,6 +51,7 @@ func runbookRun(cmd *cobra.Command, f *Factory, o *runbookOptions) error {
 		Version:     version(),
 		Engine:      f.Engine(),
 		Investigate: req,
+		NoEvidence:  o.NoEvidence,
 	}
 	dir, err := tui.Run(cmd.Context(), cfg, f.IO.In, f.IO.ErrOut)
 	printResumeLine(f.IO.ErrOut, dir)

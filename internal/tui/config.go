@@ -34,6 +34,9 @@ type Config struct {
 	// Engine is the response engine every step calls (required): the same
 	// use cases as the commands, on the same AWS configuration.
 	Engine *respond.Engine
+	// NoEvidence makes the runbook's removals skip keeping evidence
+	// (--no-evidence); by default each removal keeps it first.
+	NoEvidence bool
 	// Investigate is the investigation the runbook runs: its source (the
 	// API sweep by default; log files, S3, Athena, Lake, the organization),
 	// leak time, rules and regions, as the command-line flags gave them.

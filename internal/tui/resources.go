@@ -50,7 +50,7 @@ func (s *session) eradicate(targets []playbook.Target) tea.Cmd {
 			send(eradicateDoneMsg{})
 			return
 		}
-		res, err := eng.Eradicate(ctx, c, respond.EradicateRequest{Only: only, All: true}, respond.Hooks{
+		res, err := eng.Eradicate(ctx, c, respond.EradicateRequest{Only: only, All: true, NoEvidence: s.cfg.NoEvidence}, respond.Hooks{
 			Confirm:  confirmer(job, send),
 			Progress: func(p playbook.Progress) { send(runProgressMsg{job: job, p: p}) },
 		})
