@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/keyleak/keyleak/internal/redact"
 	"github.com/keyleak/keyleak/resource"
 )
 
@@ -181,9 +182,12 @@ func (k *keeper) Save(name string, data []byte) error {
 	return nil
 }
 
+// Missing notes a piece not kept; AWS's message is redacted, since the
+// manifest and the warning are text keyleak writes and prints.
 func (k *keeper) Missing(what string, err error) {
-	k.missing = append(k.missing, EvidenceGap{What: what, Error: err.Error()})
-	k.st.Warn("evidence of %s: %s not kept: %v", k.rel, what, err)
+	msg := redact.Text(err.Error())
+	k.missing = append(k.missing, EvidenceGap{What: what, Error: msg})
+	k.st.Warn("evidence of %s: %s not kept: %s", k.rel, what, msg)
 }
 
 // Download fetches a presigned URL with a plain GET (no credentials of

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/keyleak/keyleak/assess"
 	"github.com/keyleak/keyleak/playbook"
@@ -173,6 +174,22 @@ func TestEradicateKeepsEvidence(t *testing.T) {
 		t.Errorf("evidence for %d instances, %d functions, %d users; want 6, 1, 1", instances, functions, users)
 	}
 
+	// No file of the case holds the responder's secret or a session token.
+	resp := srv.Sim.Responder()
+	err := filepath.WalkDir(caseDir, func(p string, de os.DirEntry, err error) error {
+		if err != nil || de.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		if err == nil && (strings.Contains(string(data), resp.Secret) || strings.Contains(string(data), "FwoGZXIvYXdzE")) {
+			t.Errorf("%s holds a secret key or a session token", p)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
 	// A re-run keeps no evidence again and removes nothing twice.
 	before := srv.Sim.Truth()
 	if code, out, errOut := run(t, "eradicate", "--key", key, "--case", caseDir, "--apply", "--yes", "--only", keys(targets)); code != ExitOK && code != ExitUsage {
@@ -207,5 +224,47 @@ func TestEradicateNoEvidence(t *testing.T) {
 	}
 	if left > 0 {
 		t.Errorf("%d attacker resources left", left)
+	}
+}
+
+// TestEradicateEvidenceDenied: a piece AWS refuses is noted in the
+// manifest and warned about, and the removal goes on.
+func TestEradicateEvidenceDenied(t *testing.T) {
+	caseDir, srv := githubPushCase(t)
+	key := srv.Sim.LeakedKey()
+	var inst playbook.Target
+	for _, tg := range removalTargets(t, caseDir) {
+		if tg.Type == resource.TypeInstance {
+			inst = tg
+			break
+		}
+	}
+	deny := `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"ec2:CreateSnapshot","Resource":"*"}]}`
+	if _, err := iam.NewFromConfig(srv.Config(srv.Sim.Responder(), "us-east-1")).PutUserPolicy(context.Background(), &iam.PutUserPolicyInput{
+		UserName: aws.String("responder"), PolicyName: aws.String("no-snapshots"), PolicyDocument: aws.String(deny)}); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := run(t, "eradicate", "--key", key, "--case", caseDir, "--apply", "--yes", "--only", inst.Key())
+	if code != ExitOK {
+		t.Fatalf("eradicate: exit %d\n%s\n%s", code, out, errOut)
+	}
+	var m playbook.Manifest
+	b, err := os.ReadFile(filepath.Join(caseDir, playbook.EvidencePath(inst), playbook.ManifestFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Missing) != 1 || !strings.HasPrefix(m.Missing[0].What, "snapshot of vol-") || !strings.Contains(m.Missing[0].Error, "may not call ec2:CreateSnapshot") {
+		t.Errorf("manifest missing = %+v", m.Missing)
+	}
+	if !strings.Contains(errOut+out, "not kept") {
+		t.Errorf("no warning of the missing snapshot:\n%s\n%s", out, errOut)
+	}
+	for _, r := range srv.Sim.Truth().Resources {
+		if r.ID == inst.ID && r.State != "terminated" {
+			t.Errorf("instance %s is %s", inst.ID, r.State)
+		}
 	}
 }
