@@ -120,6 +120,19 @@ func TestReportBillAndSecretsOfGitHubPush(t *testing.T) {
 		t.Errorf("report.md after deny:\n%s", md)
 	}
 
+	// Offline, a case never priced gets the table's prices and no spend;
+	// one priced before keeps its last bill.
+	if err := os.Remove(filepath.Join(caseDir, "bill.json")); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errOut := run(t, "report", "--case", caseDir, "--format", "json", "--offline"); code != ExitOK {
+		t.Fatalf("report --offline: exit %d: %s", code, errOut)
+	}
+	b = readReportJSON(t, caseDir).Bill
+	if b == nil || b.PriceSource != report.PriceTable || b.PricingError != "" || b.Spend != nil || math.Abs(b.PresentHourlyUSD-6*0.68) > 1e-6 {
+		t.Errorf("offline bill = %+v", b)
+	}
+
 	// No file of the case holds the secret's value.
 	err = filepath.WalkDir(caseDir, func(p string, de os.DirEntry, err error) error {
 		if err != nil || de.IsDir() {
