@@ -313,7 +313,7 @@ func principalEvidence(ctx context.Context, c *Clients, r Resource, k Keeper, ki
 		}
 	}
 	doc["inlinePolicies"] = docs
-	var attached []map[string]string
+	attached := []map[string]string{}
 	err = k.Call(ctx, "iam:ListAttached"+map[string]string{"user": "User", "role": "Role"}[kind]+"Policies", map[string]string{"Name": r.ID}, func() (any, error) {
 		add := func(arn, pname *string) {
 			attached = append(attached, map[string]string{"arn": aws.ToString(arn), "name": aws.ToString(pname)})
