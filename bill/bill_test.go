@@ -155,6 +155,22 @@ func TestBillAgainstSimulator(t *testing.T) {
 		t.Errorf("denied spend = %+v", b.Spend)
 	}
 
+	// A service control policy (the simulator's deny-service fault) denies
+	// both to everyone: the same fallback.
+	s.SetFaults(awssim.Faults{DenyServices: []string{"pricing", "ce"}})
+	if _, err := iam.NewFromConfig(cfg).DeleteUserPolicy(ctx, &iam.DeleteUserPolicyInput{UserName: aws.String("responder"),
+		PolicyName: aws.String("no-billing")}); err != nil {
+		t.Fatal(err)
+	}
+	b, err = bill.Compute(ctx, items, now, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.PriceSource != bill.SourceTable || !strings.Contains(b.PricingError, "service control policy") ||
+		b.Spend == nil || !strings.Contains(b.Spend.Error, "ce:GetCostAndUsage was denied") {
+		t.Errorf("denied by the fault: source %q, error %q, spend %+v", b.PriceSource, b.PricingError, b.Spend)
+	}
+
 	// Offline: no client at all, the table and no spend.
 	b, err = bill.Compute(ctx, items, now, bill.Options{})
 	if err != nil {

@@ -38,6 +38,10 @@ type Faults struct {
 	// DisableRegions are made not opted in: DescribeRegions reports them as
 	// "not-opted-in" and calls there fail as in a disabled region.
 	DisableRegions []string `yaml:"disableRegions,omitempty"`
+	// DenyServices answer every call to these services ("pricing", "ce")
+	// with AccessDenied, as a service control policy would: what keyleak
+	// does without the Price List or Cost Explorer.
+	DenyServices []string `yaml:"denyServices,omitempty"`
 
 	state *faultState // counters; shared by copies of an applied Faults
 }
@@ -59,7 +63,7 @@ const (
 )
 
 // faultServices are the services faults may name.
-var faultServices = []string{"iam", "sts", "ec2", "lambda", "cloudtrail", "guardduty"}
+var faultServices = []string{"iam", "sts", "ec2", "lambda", "cloudtrail", "guardduty", "secretsmanager", "organizations", "pricing", "ce"}
 
 // regionName is the shape of an AWS region name.
 var regionName = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
@@ -82,7 +86,7 @@ func (f Faults) Validate() error {
 	case f.FailEvery > 0 && f.burst() >= f.FailEvery:
 		return fmt.Errorf("check faults: 5xx burst %d must be shorter than 5xx-every %d, or no request would succeed", f.burst(), f.FailEvery)
 	}
-	for _, svc := range f.FailServices {
+	for _, svc := range slices.Concat(f.FailServices, f.DenyServices) {
 		if !slices.Contains(faultServices, svc) {
 			return fmt.Errorf("check faults: unknown service %q (want one of %s)", svc, strings.Join(faultServices, ", "))
 		}
@@ -126,11 +130,12 @@ func (f Faults) String() string {
 	list("5xx-service", f.FailServices)
 	list("deny", f.DenyRegions)
 	list("disable", f.DisableRegions)
+	list("deny-service", f.DenyServices)
 	return strings.Join(parts, ",")
 }
 
 // faultOptions are the keys ParseFaults knows.
-const faultOptions = "latency, throttle-storm, 5xx-every, 5xx-burst, 5xx-service, deny, disable"
+const faultOptions = "latency, throttle-storm, 5xx-every, 5xx-burst, 5xx-service, deny, disable, deny-service"
 
 // ParseFaults reads a fault specification, the value of a command-line flag:
 // comma-separated key=value settings, e.g.
@@ -170,6 +175,8 @@ func ParseFaults(spec string) (Faults, error) {
 			list = &f.DenyRegions
 		case "disable":
 			list = &f.DisableRegions
+		case "deny-service":
+			list = &f.DenyServices
 		}
 		if list != nil {
 			*list = append(*list, val)
@@ -227,6 +234,7 @@ func (s *Sim) applyFaults(f Faults) {
 	f.FailServices = slices.Clone(f.FailServices)
 	f.DenyRegions = slices.Clone(f.DenyRegions)
 	f.DisableRegions = slices.Clone(f.DisableRegions)
+	f.DenyServices = slices.Clone(f.DenyServices)
 	f.state = &faultState{requests: map[string]int{}, restore: map[string]string{}}
 	for i, r := range s.acct.Regions {
 		if slices.Contains(f.DisableRegions, r.Name) {
@@ -268,6 +276,14 @@ func (s *Sim) injectFault(c *Call) *APIError {
 			principal = s.arnOf(k)
 		}
 		return errf(403, "AccessDeniedException", "User: %s is not authorized to perform: cloudtrail:%s with an explicit deny in a service control policy", principal, c.Action)
+	}
+	if slices.Contains(f.DenyServices, c.Service) {
+		principal := "the caller"
+		if k, ok := s.acct.Keys[c.AccessKeyID]; ok {
+			principal = s.arnOf(k)
+		}
+		return &APIError{Status: 403, Code: errAccessDenied(c, principal).Code,
+			Message: fmt.Sprintf("User: %s is not authorized to perform: %s:%s with an explicit deny in a service control policy", principal, c.Service, c.Action)}
 	}
 	if f.FailEvery > 0 && (len(f.FailServices) == 0 || slices.Contains(f.FailServices, c.Service)) {
 		st.requests[c.Service]++

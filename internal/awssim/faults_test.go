@@ -27,6 +27,7 @@ func TestParseFaults(t *testing.T) {
 		{"5xx-every=10,5xx-service=cloudtrail", Faults{FailEvery: 10, FailServices: []string{"cloudtrail"}}},
 		{" deny=eu-west-1, eu-west-2 ,disable=ap-south-1,disable=me-south-1", Faults{
 			DenyRegions: []string{"eu-west-1", "eu-west-2"}, DisableRegions: []string{"ap-south-1", "me-south-1"}}},
+		{"deny-service=pricing,ce", Faults{DenyServices: []string{"pricing", "ce"}}},
 	}
 	for _, tc := range good {
 		got, err := ParseFaults(tc.spec)
@@ -55,6 +56,7 @@ func TestParseFaults(t *testing.T) {
 		{"5xx-every=3,5xx-burst=3", "shorter"},
 		{"5xx-every=10,5xx-service=s3", "unknown service"},
 		{"deny=Europe", "not a region"},
+		{"deny-service=billing", "unknown service"},
 		{"deny=", "no value"},
 		{",", "key=value"},
 	}

@@ -73,7 +73,7 @@ around the records. A way to rehearse on your own exported logs.`,
 	fl.StringVar(&o.Addr, "addr", "127.0.0.1:0", "loopback address to listen on (port 0 picks a free one)")
 	fl.IntVar(&o.Volume, "volume", 0, "add N extra events by the leaked key over the enabled regions (for benchmarks)")
 	fl.Uint64Var(&o.Seed, "seed", 1, "seed of generated IDs and volume events")
-	fl.StringVar(&o.Faults, "faults", "", `faults to inject, e.g. "latency=100ms,throttle-storm=30,5xx-every=20,5xx-burst=3,deny=eu-west-1,disable=ap-south-1"`)
+	fl.StringVar(&o.Faults, "faults", "", `faults to inject, e.g. "latency=100ms,throttle-storm=30,5xx-every=20,5xx-burst=3,deny=eu-west-1,disable=ap-south-1,deny-service=pricing"`)
 	fl.Float64Var(&o.LookupRate, "lookup-rate", 2, "CloudTrail LookupEvents requests per second per region before ThrottlingException")
 	fl.StringVar(&o.EnvFile, "env-file", "", "also write the export lines to this file (mode 0600)")
 	fl.DurationVar(&o.Tick, "tick", 2*time.Second, "pace of the scenario's ongoing attacker actions")
