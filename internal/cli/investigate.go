@@ -16,6 +16,7 @@ import (
 
 	"github.com/keyleak/keyleak/assess"
 	"github.com/keyleak/keyleak/internal/casefile"
+	"github.com/keyleak/keyleak/internal/redact"
 	"github.com/keyleak/keyleak/respond"
 	"github.com/keyleak/keyleak/trail"
 )
@@ -275,6 +276,14 @@ func renderAssessment(res assess.Result) string {
 			}
 			fmt.Fprintf(&b, "  %-10s %-26s %-24s %-14s by %s\n", r.Verdict, r.Type, r.ID, r.Region, r.CreatedBy)
 			fmt.Fprintf(&b, "             %s\n", state)
+		}
+	}
+	if len(res.Secrets) > 0 {
+		b.WriteString("\nSecrets the keys read after the leak (rotate them; CloudTrail has the names, never the values):\n")
+		for _, sr := range res.Secrets {
+			first := sr.Reads[0]
+			fmt.Fprintf(&b, "  %-22s %-40s %-14s first %s from %s (event %s), %d read(s)\n", sr.Kind, redact.Text(sr.Name), sr.Region,
+				first.Time.UTC().Format(time.RFC3339), first.SourceIP, first.EventID, len(sr.Reads))
 		}
 	}
 	if res.GuardDuty != nil && len(res.GuardDuty.Findings) > 0 {

@@ -37,6 +37,12 @@ func readReportJSON(t *testing.T, caseDir string) *report.Document {
 // secrets the bot read are listed to rotate, named and never valued.
 func TestReportBillAndSecretsOfGitHubPush(t *testing.T) {
 	caseDir, srv := githubPushCase(t)
+	// investigate says what to rotate too.
+	code, out, errOut := run(t, "investigate", "--key", srv.Sim.LeakedKey(), "--case", caseDir, "--lookup-rate", "40")
+	if code != ExitOK || !strings.Contains(out, "Secrets the keys read after the leak") || !strings.Contains(out, "prod/payments/api-key") ||
+		!strings.Contains(out, "/prod/db/password") {
+		t.Errorf("investigate: exit %d\n%s\n%s", code, out, errOut)
+	}
 	if code, _, errOut := run(t, "report", "--case", caseDir, "--format", "md,json"); code != ExitOK {
 		t.Fatalf("report: exit %d: %s", code, errOut)
 	}
