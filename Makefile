@@ -4,7 +4,10 @@
 GO       ?= go
 BIN      := bin/keyleak
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
-LDFLAGS  := -s -w -X github.com/keyleak/keyleak/internal/cli.Version=$(VERSION)
+COMMIT   ?= $(shell git rev-parse HEAD 2>/dev/null)
+DATE     ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+LDFLAGS  := -s -w -X github.com/keyleak/keyleak/internal/cli.Version=$(VERSION) \
+	-X github.com/keyleak/keyleak/internal/cli.Commit=$(COMMIT) -X github.com/keyleak/keyleak/internal/cli.Date=$(DATE)
 
 .PHONY: all build test lint bench eval demo e2e tidy-check clean
 
@@ -16,7 +19,7 @@ build:
 # The README's test command. Integration tests start moto_server and use the
 # AWS CLI themselves; they skip locally when those are missing and fail in CI.
 test:
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 -timeout 30m ./...
 
 lint: tidy-check
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
@@ -72,6 +75,8 @@ bench-summary:
 define BENCH_SUMMARY_AWK
 BEGIN {
 	title["ContainLatency"] = "contain: time until the leaked key is Inactive, 100 ms added to every request (goal: round-trips <= 3)"
+	title["ContainAllCredentials/github-push"] = "contain, github-push: time until the last attacker credential is refused, 100 ms added to every request (goal: s-to-last-refused <= 5)"
+	title["ContainAllCredentials/session-persistence"] = "contain, session-persistence: time until the last attacker credential is refused, 100 ms added to every request (goal: s-to-last-refused <= 5)"
 	title["InvestigateVsAWSCLI"] = "investigate: keyleak vs the LookupEvents throttle floor vs a per-region AWS CLI loop (goal: x-floor <= 1.15)"
 	title["InvestigateLogsVsIgzip"] = "investigate --logs --offline end to end (scan, 22 derived keys, assessment, case) vs igzip -dc and gzip -dc, best of rounds (goal: investigate/igzip >= 1.0)"
 	title["OrgSweep"] = "org sweep: KEYLEAK_BENCH_ORG_ACCOUNTS accounts x 17 regions, one in ten without the role, at the LookupEvents quota (goal: x-floor <= 1.10)"

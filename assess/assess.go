@@ -70,7 +70,8 @@ type EventAssessment struct {
 	Score       int      `json:"score"`
 	Severity    Severity `json:"severity"`            // of the most severe flag; info without flags
 	Flags       []string `json:"flags"`               // rule IDs, most severe first
-	Category    string   `json:"category,omitempty"`  // of the most severe flag
+	Tactic      string   `json:"tactic,omitempty"`    // ATT&CK tactic of the most severe flag
+	Category    string   `json:"category,omitempty"`  // keyleak's category of the most severe flag
 	Technique   string   `json:"technique,omitempty"` // of the most severe flag
 	Reasons     []string `json:"reasons"`
 }
@@ -96,7 +97,9 @@ type Assessment struct {
 	// Resources are the objects the key and its derived keys created, as
 	// the events tell; Inventory fills in their live state.
 	Resources []Resource `json:"resources"`
-	Counts    Counts     `json:"counts"`
+	// Actors are the threat-actor indicators that matched.
+	Actors []ActorMatch `json:"actors"`
+	Counts Counts       `json:"counts"`
 
 	catalog *Catalog
 	byID    map[string]int
@@ -245,6 +248,7 @@ func Assess(inv *trail.Investigation, opts Options) (*Assessment, error) {
 		a.Keys = append(a.Keys, ka)
 	}
 	a.Resources = a.extractResources(events)
+	a.Actors = actorMatches(events, order, matched, a.Events)
 	return a, nil
 }
 
@@ -436,9 +440,9 @@ func (a *Assessment) judge(e *trail.Event, rules []*Rule, links map[string]trail
 	}
 	top := topRule(rules)
 	if top != nil {
-		ea.Severity, ea.Category, ea.Technique = top.Severity, top.Category, top.Technique
+		ea.Severity, ea.Tactic, ea.Category, ea.Technique = top.Severity, top.Tactic, top.Category, top.Technique
 	} else if len(rules) > 0 {
-		ea.Category = rules[0].Category
+		ea.Tactic, ea.Category = rules[0].Tactic, rules[0].Category
 	}
 	reason := func(format string, args ...any) { ea.Reasons = append(ea.Reasons, fmt.Sprintf(format, args...)) }
 

@@ -102,7 +102,7 @@ func TestAssessInfersLeakAndSeparatesWorkload(t *testing.T) {
 	if len(a.Resources) != 1 || a.Resources[0].Type != resource.TypeUser || a.Resources[0].ID != "backup-admin" || a.Resources[0].Verdict != assess.Attacker {
 		t.Errorf("resources %+v, want the backdoor user", a.Resources)
 	}
-	if ea := verdict(t, a, attacker[1]); ea.Severity != assess.SeverityHigh || ea.Flags[0] != "persist.create-user" || ea.Technique != "T1136.003" {
+	if ea := verdict(t, a, attacker[1]); ea.Severity != assess.SeverityHigh || ea.Flags[0] != "persist.create-user" || ea.Technique != "T1136.003" || ea.Tactic != "persistence" {
 		t.Errorf("CreateUser: %+v", ea)
 	}
 }

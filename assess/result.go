@@ -18,9 +18,11 @@ type Result struct {
 	Counts   Counts          `json:"counts"`
 	KeyOwner []KeyAssessment `json:"keyOwners"`
 	// Events and Resources replace trail.Result's fields of the same name.
-	Events    []EventResult    `json:"events"`
-	Resources []Resource       `json:"resources"`
-	Rules     []Rule           `json:"rules"` // the rules that fired, with explanation and action
+	Events    []EventResult `json:"events"`
+	Resources []Resource    `json:"resources"`
+	Rules     []Rule        `json:"rules"` // the rules that fired, with explanation and action
+	// Actors are the threat-actor indicators that matched.
+	Actors    []ActorMatch     `json:"actors"`
 	GuardDuty *GuardDutyResult `json:"guardduty,omitempty"`
 }
 
@@ -31,6 +33,7 @@ type EventResult struct {
 	Verdict   Verdict  `json:"verdict"`
 	Score     int      `json:"score"`
 	Severity  Severity `json:"severity"`
+	Tactic    string   `json:"tactic,omitempty"`
 	Category  string   `json:"category,omitempty"`
 	Technique string   `json:"technique,omitempty"`
 	Reasons   []string `json:"reasons"`
@@ -66,7 +69,11 @@ func (a *Assessment) Result(inv *trail.Investigation, gd *GuardDutyResult) Resul
 		Events:    make([]EventResult, 0, len(base.Events)),
 		Resources: a.Resources,
 		Rules:     a.firedRules(),
+		Actors:    a.Actors,
 		GuardDuty: gd,
+	}
+	if out.Actors == nil {
+		out.Actors = []ActorMatch{}
 	}
 	if out.KeyOwner == nil {
 		out.KeyOwner = []KeyAssessment{}
@@ -77,7 +84,7 @@ func (a *Assessment) Result(inv *trail.Investigation, gd *GuardDutyResult) Resul
 			ea, _ = a.Event(s.EventID)
 		}
 		out.Events = append(out.Events, EventResult{EventSummary: s, Verdict: ea.Verdict, Score: ea.Score,
-			Severity: ea.Severity, Category: ea.Category, Technique: ea.Technique, Reasons: ea.Reasons})
+			Severity: ea.Severity, Tactic: ea.Tactic, Category: ea.Category, Technique: ea.Technique, Reasons: ea.Reasons})
 	}
 	return out
 }
@@ -114,6 +121,7 @@ type Findings struct {
 	Events    []EventResult    `json:"events"`
 	Resources []Resource       `json:"resources"`
 	Rules     []Rule           `json:"rules"`
+	Actors    []ActorMatch     `json:"actors"`
 	GuardDuty *GuardDutyResult `json:"guardduty,omitempty"`
 }
 
@@ -123,7 +131,7 @@ func (a *Assessment) Findings(inv *trail.Investigation, gd *GuardDutyResult, now
 	r := a.Result(inv, gd)
 	f := Findings{Key: r.Key, Account: r.Account, GeneratedAt: now.UTC(), Window: r.Window, Leak: r.Leak,
 		Baseline: r.Baseline, Counts: r.Counts, Keys: r.KeyOwner, Events: []EventResult{}, Resources: r.Resources,
-		Rules: r.Rules, GuardDuty: gd}
+		Rules: r.Rules, Actors: r.Actors, GuardDuty: gd}
 	for _, e := range r.Events {
 		if e.Verdict != Legitimate {
 			f.Events = append(f.Events, e)

@@ -25,6 +25,12 @@ import (
 //go:embed rules/*.yaml
 var builtinRules embed.FS
 
+// The tests check the rules' event names against the names CloudTrail
+// writes, taken from the AWS SDK's service models (botocore's, which the AWS
+// CLI ships; BOTOCORE_DATA is its data directory). Regenerate when a rule
+// names a new service:
+//go:generate sh -c "go run ./internal/gennames -botocore \"$BOTOCORE_DATA\" -o testdata/eventnames.txt rules/*.yaml ../internal/evaluate/data/catalogs/*.txt testdata/cloudtrail-only.txt"
+
 // Severity is how much a rule's match matters to the responder.
 type Severity string
 
@@ -57,8 +63,14 @@ func (s Severity) Rank() int {
 // Rule is one entry of the rule catalog: what it matches, and what the
 // responder should know and do when it does.
 type Rule struct {
-	ID       string   `yaml:"id" json:"id"`
-	Category string   `yaml:"category" json:"category"` // discovery, persistence, privilege-escalation, ...
+	ID string `yaml:"id" json:"id"`
+	// Tactic is the ATT&CK tactic the matched call serves, as a slug of
+	// Tactics (impact, credential-access, ...); reports group by it. Signal
+	// rules have none.
+	Tactic string `yaml:"tactic" json:"tactic,omitempty"`
+	// Category is keyleak's label within the tactic: the tactic's own slug,
+	// or one of keyleak's (resource-hijacking, llm-jacking, ...).
+	Category string   `yaml:"category" json:"category"`
 	Severity Severity `yaml:"severity" json:"severity"`
 	// Technique is the MITRE ATT&CK technique, e.g. T1136.003.
 	Technique   string `yaml:"technique" json:"technique"`
@@ -72,6 +84,12 @@ type Rule struct {
 	// who made a call: "quarantine" (AWS attached its quarantine policy,
 	// so AWS saw the key in public). They weigh nothing in verdicts.
 	Signal string `yaml:"signal,omitempty" json:"signal,omitempty"`
+	// Sources cites the public detection catalogs that name the rule's
+	// events: a catalog's key (SourceCatalogs) and its entries that do.
+	Sources map[string][]string `yaml:"sources,omitempty" json:"sources,omitempty"`
+	// Actor is set on rules made from the threat-actor catalog's
+	// indicators (actors/*.yaml): whose tradecraft the match resembles.
+	Actor *ActorRef `yaml:"-" json:"actor,omitempty"`
 	// Panther names the panther-analysis rules this rule corresponds to;
 	// `keyleak eval` measures agreement with their expected results.
 	Panther []string `yaml:"panther,omitempty" json:"-"`
@@ -113,10 +131,14 @@ type Match struct {
 }
 
 // Sequence is the condition of a rule over the events of one access key:
-// at least Count failed calls with one of the error codes within Window.
+// at least Count failed calls with one of the error codes within Window;
+// or, with All, calls of every one of the rule's match names (each call
+// meeting the rest of the match) within Window, in any order: a call
+// pattern such as an SES sending check.
 type Sequence struct {
 	Errors []string `yaml:"errors"` // default: the access-denied codes
 	Count  int      `yaml:"count"`
+	All    bool     `yaml:"all"`
 	Window string   `yaml:"window"` // a Go duration, e.g. 10m
 
 	window time.Duration
@@ -151,12 +173,25 @@ func (l *StringList) UnmarshalYAML(n *yaml.Node) error {
 // of permission.
 func IsDenied(code string) bool { return awserr.IsDeniedCode(code) }
 
-// Categories a rule may have: ATT&CK tactics in lower-case hyphenated form,
-// and keyleak's own resource-hijacking, llm-jacking (both ATT&CK impact),
-// tooling (a known attacker tool) and detection (someone detected the leak).
-var categories = []string{"discovery", "persistence", "privilege-escalation", "defense-evasion",
-	"credential-access", "execution", "lateral-movement", "initial-access", "exfiltration", "impact",
-	"resource-hijacking", "llm-jacking", "tooling", "detection"}
+// Categories a rule may have: a tactic's slug, or one of keyleak's own
+// labels within a tactic: resource-hijacking, llm-jacking and
+// messaging-abuse (impact: the account's services used on its bill),
+// ransomware (impact), tooling (a known attacker tool, whatever it calls),
+// threat-actor (an indicator public research attributes to a named group)
+// and detection (signals that someone detected the leak).
+var categories = []string{"resource-hijacking", "llm-jacking", "messaging-abuse", "ransomware", "tooling",
+	"threat-actor", "detection"}
+
+// SourceCatalogs are the public detection catalogs rules cite, by key.
+var SourceCatalogs = map[string]struct{ Name, URL string }{
+	"traildiscover": {"TrailDiscover", "https://traildiscover.cloud/"},
+	"stratus":       {"Stratus Red Team", "https://stratus-red-team.cloud/attack-techniques/AWS/"},
+	"sigma":         {"Sigma", "https://github.com/SigmaHQ/sigma/tree/master/rules/cloud/aws/cloudtrail"},
+	"elastic":       {"Elastic detection rules", "https://github.com/elastic/detection-rules/tree/main/rules/integrations/aws"},
+	"panther":       {"Panther", "https://github.com/panther-labs/panther-analysis/tree/develop/rules/aws_cloudtrail_rules"},
+	"invictus":      {"Invictus IR AWS CloudTrail cheat sheet", "https://github.com/invictus-ir/aws-cheatsheet"},
+	"aws-irp":       {"AWS incident response playbook IRP-CredCompromise", "https://github.com/aws-samples/aws-incident-response-playbooks/blob/main/playbooks/IRP-CredCompromise.md"},
+}
 
 // Catalog is a checked set of rules, indexed for matching.
 type Catalog struct {
@@ -188,8 +223,9 @@ func (c *Catalog) Rule(id string) (Rule, bool) {
 // BuiltinCatalog returns the catalog embedded in keyleak.
 func BuiltinCatalog() (*Catalog, error) { return LoadCatalog() }
 
-// LoadCatalog reads the embedded rules and then every *.yaml and *.yml file
-// of the given directories (--rules DIR), in name order. A rule whose ID is
+// LoadCatalog reads the embedded rules and threat-actor indicators, then
+// every *.yaml and *.yml file of the given directories (--rules DIR), in
+// name order. A rule whose ID is
 // already defined replaces the earlier one, so a site can tune a built-in
 // rule as well as add its own. Errors name the file and the rule.
 func LoadCatalog(dirs ...string) (*Catalog, error) {
@@ -219,6 +255,23 @@ func LoadCatalog(dirs ...string) (*Catalog, error) {
 		}
 		if err := add("rules/"+e.Name(), b); err != nil {
 			return nil, err
+		}
+	}
+	actors, err := Actors()
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range actors {
+		rs, err := a.rules("actors")
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rs {
+			if _, ok := byID[r.ID]; ok {
+				return nil, fmt.Errorf("check actors: indicator %q is defined twice", r.ID)
+			}
+			order = append(order, r.ID)
+			byID[r.ID] = r
 		}
 	}
 	for _, dir := range dirs {
@@ -297,8 +350,8 @@ func (r *Rule) compile() error {
 	if !ruleIDPattern.MatchString(r.ID) {
 		return errors.New("id must be lower-case letters, digits, dots and dashes")
 	}
-	if !slices.Contains(categories, r.Category) {
-		return fmt.Errorf("category %q, want one of %s", r.Category, strings.Join(categories, ", "))
+	if err := r.checkTactic(); err != nil {
+		return err
 	}
 	if r.Severity.Rank() < 0 {
 		return fmt.Errorf("severity %q, want critical, high, medium, low or info", r.Severity)
@@ -311,18 +364,24 @@ func (r *Rule) compile() error {
 	}
 	m := &r.Match
 	if s := r.Sequence; s != nil {
-		if s.Count < 2 {
-			return errors.New("sequence count must be at least 2")
-		}
 		d, err := time.ParseDuration(s.Window)
 		if err != nil || d <= 0 {
 			return fmt.Errorf("sequence window %q, want a duration like 10m", s.Window)
 		}
 		s.window = d
-		if len(s.Errors) == 0 {
-			s.Errors = awserr.DeniedCodes
+		switch {
+		case s.All:
+			if len(m.Name) < 2 {
+				return errors.New("a sequence of all names needs at least two match names")
+			}
+		case s.Count < 2:
+			return errors.New("sequence count must be at least 2")
+		default:
+			if len(s.Errors) == 0 {
+				s.Errors = awserr.DeniedCodes
+			}
+			return nil
 		}
-		return nil
 	}
 	if len(m.Name) == 0 && len(m.UserAgent) == 0 && len(m.Source) == 0 {
 		return errors.New("match needs a name, a source or a userAgent")
@@ -355,6 +414,48 @@ func (r *Rule) compile() error {
 	}
 	if m.notReq, err = compilePaths(m.NotRequest); err != nil {
 		return fmt.Errorf("notRequest: %w", err)
+	}
+	return nil
+}
+
+// checkTactic checks the rule's tactic, category, technique and sources.
+func (r *Rule) checkTactic() error {
+	var slugs []string
+	for _, t := range Tactics {
+		slugs = append(slugs, t.Slug)
+	}
+	if r.Tactic == "" && r.Signal == "" {
+		// Rules written before tactics were their own field said the
+		// tactic in the category; keyleak's impact labels say it too.
+		if slices.Contains(slugs, r.Category) {
+			r.Tactic = r.Category
+		} else if slices.Contains([]string{"resource-hijacking", "llm-jacking", "messaging-abuse", "ransomware"}, r.Category) {
+			r.Tactic = "impact"
+		}
+	}
+	if r.Signal == "" || r.Tactic != "" {
+		if _, ok := TacticOf(r.Tactic); !ok {
+			return fmt.Errorf("tactic %q, want one of %s", r.Tactic, strings.Join(slugs, ", "))
+		}
+	}
+	if !slices.Contains(categories, r.Category) && !slices.Contains(slugs, r.Category) {
+		return fmt.Errorf("category %q, want a tactic or one of %s", r.Category, strings.Join(categories, ", "))
+	}
+	if r.Technique != "" {
+		if !techniqueID.MatchString(r.Technique) {
+			return fmt.Errorf("technique %q, want an ATT&CK ID like T1098 or T1098.001", r.Technique)
+		}
+		if t, ok := TechniqueOf(r.Technique); ok && r.Tactic != "" && !slices.Contains(t.Tactics, r.Tactic) {
+			return fmt.Errorf("technique %s (%s) serves %s, not %s", t.ID, t.Name, strings.Join(t.Tactics, ", "), r.Tactic)
+		}
+	}
+	for k, refs := range r.Sources {
+		if _, ok := SourceCatalogs[k]; !ok {
+			return fmt.Errorf("source %q is no known catalog", k)
+		}
+		if len(refs) == 0 {
+			return fmt.Errorf("source %s: name the catalog's entries", k)
+		}
 	}
 	return nil
 }
@@ -482,6 +583,20 @@ func (c *Catalog) Match(e *trail.Event) []*Rule {
 	return out
 }
 
+// Named returns the single-event rules that name the event: eventName is
+// one of their names and eventSource one of their sources (or they give
+// none). They recognise the event even when their other conditions (a
+// request parameter, an error code) make one particular call not match.
+func (c *Catalog) Named(source, name string) []Rule {
+	var out []Rule
+	for _, r := range c.byName[name] {
+		if len(r.Match.Source) == 0 || slices.Contains(r.Match.Source, source) {
+			out = append(out, *r)
+		}
+	}
+	return out
+}
+
 // sortRules orders rules most severe first, then by ID.
 func sortRules(rs []*Rule) {
 	sort.SliceStable(rs, func(i, j int) bool {
@@ -498,6 +613,12 @@ func (c *Catalog) matchSequences(events []*trail.Event) map[int][]*Rule {
 	out := map[int][]*Rule{}
 	for _, r := range c.seqs {
 		s := r.Sequence
+		if s.All {
+			for _, i := range matchAll(r, events) {
+				out[i] = append(out[i], r)
+			}
+			continue
+		}
 		var idx []int
 		for i, e := range events {
 			if slices.Contains(s.Errors, e.ErrorCode) {
@@ -520,5 +641,41 @@ func (c *Catalog) matchSequences(events []*trail.Event) map[int][]*Rule {
 			out[i] = append(out[i], r)
 		}
 	}
+	return out
+}
+
+// matchAll returns the indexes of events (in time order) that take part in
+// a window holding a call of each of the rule's names.
+func matchAll(r *Rule, events []*trail.Event) []int {
+	var idx []int
+	for i, e := range events {
+		if r.matches(e) {
+			idx = append(idx, i)
+		}
+	}
+	want := len(r.Match.Name)
+	hit := map[int]bool{}
+	names := map[string]int{} // calls of each name in the window
+	start := 0
+	for end := range idx {
+		names[events[idx[end]].EventName]++
+		for events[idx[end]].EventTime.Sub(events[idx[start]].EventTime) > r.Sequence.window {
+			n := events[idx[start]].EventName
+			if names[n]--; names[n] == 0 {
+				delete(names, n)
+			}
+			start++
+		}
+		if len(names) == want {
+			for k := start; k <= end; k++ {
+				hit[idx[k]] = true
+			}
+		}
+	}
+	out := make([]int, 0, len(hit))
+	for i := range hit {
+		out = append(out, i)
+	}
+	sort.Ints(out)
 	return out
 }

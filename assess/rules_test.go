@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -46,7 +47,10 @@ func builtin(t testing.TB) *assess.Catalog {
 }
 
 // TestCatalogCoversTheSpec checks that each call the issue lists is
-// flagged, in its category.
+// flagged, under its ATT&CK tactic or keyleak's category. Lambda code
+// changes are Execution (T1648 Serverless Execution) and a sign-in token
+// made from API credentials Lateral Movement (T1550.001), as ATT&CK has
+// them.
 func TestCatalogCoversTheSpec(t *testing.T) {
 	cat := builtin(t)
 	cases := []struct {
@@ -78,14 +82,11 @@ func TestCatalogCoversTheSpec(t *testing.T) {
 		{"iam.amazonaws.com", "AddUserToGroup", "persistence", nil},
 		{"sts.amazonaws.com", "GetSessionToken", "persistence", nil},
 		{"sts.amazonaws.com", "GetFederationToken", "persistence", nil},
-		{"signin.amazonaws.com", "GetSigninToken", "persistence", nil},
+		{"signin.amazonaws.com", "GetSigninToken", "lateral-movement", nil},
 		{"signin.amazonaws.com", "ConsoleLogin", "persistence", map[string]any{"userIdentity": map[string]any{"type": "FederatedUser"}}},
-		{"lambda.amazonaws.com", "CreateFunction20150331", "persistence", nil},
-		{"lambda.amazonaws.com", "CreateFunction", "persistence", nil},
-		{"lambda.amazonaws.com", "UpdateFunctionCode20150331v2", "persistence", nil},
-		{"lambda.amazonaws.com", "UpdateFunctionCode", "persistence", nil},
+		{"lambda.amazonaws.com", "CreateFunction20150331", "execution", nil},
+		{"lambda.amazonaws.com", "UpdateFunctionCode20150331v2", "execution", nil},
 		{"lambda.amazonaws.com", "AddPermission20150331v2", "persistence", nil},
-		{"lambda.amazonaws.com", "AddPermission", "persistence", nil},
 		{"ec2.amazonaws.com", "ImportKeyPair", "persistence", nil},
 		{"ec2.amazonaws.com", "CreateKeyPair", "persistence", nil},
 		{"ec2-instance-connect.amazonaws.com", "SendSSHPublicKey", "lateral-movement", nil},
@@ -139,16 +140,51 @@ func TestCatalogCoversTheSpec(t *testing.T) {
 		e := record(t, c.source, c.name, c.fields)
 		var cats []string
 		for _, r := range cat.Match(&e) {
-			cats = append(cats, r.Category)
+			cats = append(cats, r.Tactic, r.Category)
 		}
-		if !strings.Contains(strings.Join(cats, ","), c.category) {
-			t.Errorf("%s %s: categories %v, want %s", c.source, c.name, cats, c.category)
+		if !slices.Contains(cats, c.category) {
+			t.Errorf("%s %s: tactics and categories %v, want %s", c.source, c.name, cats, c.category)
 		}
 	}
-	for _, r := range cat.Rules() {
-		if r.Signal == "" && r.Technique == "" {
-			t.Errorf("rule %s has no ATT&CK technique", r.ID)
+}
+
+// TestRulesHaveATTACKTechniqueAndTactic checks every built-in rule names a
+// technique keyleak knows, serving the rule's tactic.
+func TestRulesHaveATTACKTechniqueAndTactic(t *testing.T) {
+	for _, r := range builtin(t).Rules() {
+		if r.Signal != "" {
+			continue
 		}
+		tech, ok := assess.TechniqueOf(r.Technique)
+		if !ok {
+			t.Errorf("rule %s: technique %q is not in assess's ATT&CK table", r.ID, r.Technique)
+			continue
+		}
+		if !slices.Contains(tech.Tactics, r.Tactic) {
+			t.Errorf("rule %s: technique %s serves %v, not %s", r.ID, tech.ID, tech.Tactics, r.Tactic)
+		}
+	}
+}
+
+func TestTacticIsCheckedAgainstTechnique(t *testing.T) {
+	dir := t.TempDir()
+	bad := `rules:
+  - id: site.wrong-tactic
+    tactic: impact
+    category: impact
+    severity: high
+    technique: T1136.003
+    explanation: x
+    action: x
+    match:
+      source: iam.amazonaws.com
+      name: CreateUser
+`
+	if err := os.WriteFile(filepath.Join(dir, "site.yaml"), []byte(bad), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := assess.LoadCatalog(dir); err == nil || !strings.Contains(err.Error(), "serves persistence, not impact") {
+		t.Errorf("a technique under the wrong tactic loaded: %v", err)
 	}
 }
 

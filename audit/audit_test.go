@@ -169,7 +169,7 @@ func TestAuditDeniedIsAnError(t *testing.T) {
 }
 
 func TestAuditAgainstMoto(t *testing.T) {
-	moto := mototest.Start(t)
+	moto := mototest.Start(t, mototest.WithManagedPolicies()) // "boss" gets AdministratorAccess
 	ctx := context.Background()
 	c := iam.NewFromConfig(moto.Config("AKIAIOSFODNN7EXAMPLE", "secret", "us-east-1"))
 	mk := func(user string, keys int) []string {

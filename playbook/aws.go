@@ -56,6 +56,23 @@ type LoginProfileAPI interface {
 	DeleteLoginProfile(ctx context.Context, params *iam.DeleteLoginProfileInput, optFns ...func(*iam.Options)) (*iam.DeleteLoginProfileOutput, error)
 }
 
+// PrincipalAPI reads users and roles: whether a user the attacker made is
+// still the one it made, and what a role's trust policy admits.
+type PrincipalAPI interface {
+	GetUser(ctx context.Context, params *iam.GetUserInput, optFns ...func(*iam.Options)) (*iam.GetUserOutput, error)
+	GetRole(ctx context.Context, params *iam.GetRoleInput, optFns ...func(*iam.Options)) (*iam.GetRoleOutput, error)
+}
+
+// RevertAPI undoes what an attacker changed so that no key is needed to
+// come back: a role's trust policy, and MFA devices.
+type RevertAPI interface {
+	UpdateAssumeRolePolicy(ctx context.Context, params *iam.UpdateAssumeRolePolicyInput, optFns ...func(*iam.Options)) (*iam.UpdateAssumeRolePolicyOutput, error)
+	ListMFADevices(ctx context.Context, params *iam.ListMFADevicesInput, optFns ...func(*iam.Options)) (*iam.ListMFADevicesOutput, error)
+	ListVirtualMFADevices(ctx context.Context, params *iam.ListVirtualMFADevicesInput, optFns ...func(*iam.Options)) (*iam.ListVirtualMFADevicesOutput, error)
+	DeactivateMFADevice(ctx context.Context, params *iam.DeactivateMFADeviceInput, optFns ...func(*iam.Options)) (*iam.DeactivateMFADeviceOutput, error)
+	DeleteVirtualMFADevice(ctx context.Context, params *iam.DeleteVirtualMFADeviceInput, optFns ...func(*iam.Options)) (*iam.DeleteVirtualMFADeviceOutput, error)
+}
+
 // PolicySimulator is the preflight's one call.
 type PolicySimulator interface {
 	SimulatePrincipalPolicy(ctx context.Context, params *iam.SimulatePrincipalPolicyInput, optFns ...func(*iam.Options)) (*iam.SimulatePrincipalPolicyOutput, error)
@@ -68,6 +85,8 @@ type IAM interface {
 	RevokeAPI
 	LoginProfileAPI
 	PolicySimulator
+	PrincipalAPI
+	RevertAPI
 }
 
 var (
@@ -150,6 +169,13 @@ type recorder struct {
 
 // record makes one journaled AWS call.
 func record[In, Out any](ctx context.Context, r *recorder, service, action string, in In, call func() (Out, error)) (Out, error) {
+	return recordAs(ctx, r, service, action, in, call, nil)
+}
+
+// recordAs is record with the response journaled as keep returns it (nil:
+// whole), for reads whose answers are bulky and kept elsewhere (CloudTrail
+// pages).
+func recordAs[In, Out any](ctx context.Context, r *recorder, service, action string, in In, call func() (Out, error), keep func(Out) any) (Out, error) {
 	name := service + ":" + action
 	cc := callFrom(ctx)
 	var zero Out
@@ -168,9 +194,12 @@ func record[In, Out any](ctx context.Context, r *recorder, service, action strin
 		if cc.action != nil {
 			e.ActionID = cc.action.ID
 		}
-		if err != nil {
+		switch {
+		case err != nil:
 			e.Error = errorInfo(err)
-		} else {
+		case keep != nil:
+			e.Response = keep(out)
+		default:
 			e.Response = out
 		}
 		if _, jerr := r.j.Append(e); jerr != nil && err == nil {
@@ -291,6 +320,34 @@ func (s journaledIAM) SimulatePrincipalPolicy(ctx context.Context, in *iam.Simul
 	return record(ctx, s.r, "iam", "SimulatePrincipalPolicy", in, func() (*iam.SimulatePrincipalPolicyOutput, error) {
 		return s.c.SimulatePrincipalPolicy(ctx, in, o...)
 	})
+}
+
+func (s journaledIAM) GetUser(ctx context.Context, in *iam.GetUserInput, o ...func(*iam.Options)) (*iam.GetUserOutput, error) {
+	return record(ctx, s.r, "iam", "GetUser", in, func() (*iam.GetUserOutput, error) { return s.c.GetUser(ctx, in, o...) })
+}
+
+func (s journaledIAM) GetRole(ctx context.Context, in *iam.GetRoleInput, o ...func(*iam.Options)) (*iam.GetRoleOutput, error) {
+	return record(ctx, s.r, "iam", "GetRole", in, func() (*iam.GetRoleOutput, error) { return s.c.GetRole(ctx, in, o...) })
+}
+
+func (s journaledIAM) UpdateAssumeRolePolicy(ctx context.Context, in *iam.UpdateAssumeRolePolicyInput, o ...func(*iam.Options)) (*iam.UpdateAssumeRolePolicyOutput, error) {
+	return record(ctx, s.r, "iam", "UpdateAssumeRolePolicy", in, func() (*iam.UpdateAssumeRolePolicyOutput, error) { return s.c.UpdateAssumeRolePolicy(ctx, in, o...) })
+}
+
+func (s journaledIAM) ListMFADevices(ctx context.Context, in *iam.ListMFADevicesInput, o ...func(*iam.Options)) (*iam.ListMFADevicesOutput, error) {
+	return record(ctx, s.r, "iam", "ListMFADevices", in, func() (*iam.ListMFADevicesOutput, error) { return s.c.ListMFADevices(ctx, in, o...) })
+}
+
+func (s journaledIAM) ListVirtualMFADevices(ctx context.Context, in *iam.ListVirtualMFADevicesInput, o ...func(*iam.Options)) (*iam.ListVirtualMFADevicesOutput, error) {
+	return record(ctx, s.r, "iam", "ListVirtualMFADevices", in, func() (*iam.ListVirtualMFADevicesOutput, error) { return s.c.ListVirtualMFADevices(ctx, in, o...) })
+}
+
+func (s journaledIAM) DeactivateMFADevice(ctx context.Context, in *iam.DeactivateMFADeviceInput, o ...func(*iam.Options)) (*iam.DeactivateMFADeviceOutput, error) {
+	return record(ctx, s.r, "iam", "DeactivateMFADevice", in, func() (*iam.DeactivateMFADeviceOutput, error) { return s.c.DeactivateMFADevice(ctx, in, o...) })
+}
+
+func (s journaledIAM) DeleteVirtualMFADevice(ctx context.Context, in *iam.DeleteVirtualMFADeviceInput, o ...func(*iam.Options)) (*iam.DeleteVirtualMFADeviceOutput, error) {
+	return record(ctx, s.r, "iam", "DeleteVirtualMFADevice", in, func() (*iam.DeleteVirtualMFADeviceOutput, error) { return s.c.DeleteVirtualMFADevice(ctx, in, o...) })
 }
 
 // isNotFound reports whether err is IAM's NoSuchEntity.

@@ -268,6 +268,7 @@ func planRevoke(ctx context.Context, st *State) ([]Action, error) {
 		a.InPlace = true
 		return []Action{a}, nil
 	}
+	st.revokePlanned = t
 	return []Action{revokeAction(StepRevokeSessions, "user", st.Owner, t, st.revokeFound)}, nil
 }
 

@@ -16,8 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/keyleak/keyleak/assess"
-	"github.com/keyleak/keyleak/assess/evaluate"
 	"github.com/keyleak/keyleak/internal/awssim"
+	"github.com/keyleak/keyleak/internal/evaluate"
 	"github.com/keyleak/keyleak/playbook"
 	"github.com/keyleak/keyleak/resource"
 )

@@ -35,6 +35,8 @@ type fakeAWS struct {
 	noSimulate bool
 	// denied are the actions SimulatePrincipalPolicy reports implicitDeny.
 	denied map[string]bool
+	// mfa are the virtual MFA devices: serial -> the user it is enabled for.
+	mfa map[string]string
 }
 
 type fakeKey struct {
@@ -45,6 +47,7 @@ type fakeKey struct {
 }
 
 type fakeUser struct {
+	created  time.Time
 	inline   map[string]string
 	attached []string
 	groups   []string
@@ -81,6 +84,7 @@ func newFake() *fakeAWS {
 		fail:   map[string]error{},
 		before: map[string]func(){},
 		denied: map[string]bool{},
+		mfa:    map[string]string{},
 	}
 	f.users["ci-deploy"] = &fakeUser{inline: map[string]string{}, attached: []string{"arn:aws:iam::aws:policy/PowerUserAccess"}}
 	f.keys[testKey] = &fakeKey{user: "ci-deploy", status: "Active", created: t0.AddDate(-1, 0, 0), last: t0.Add(-time.Hour)}
@@ -432,6 +436,112 @@ func (f *fakeAWS) DeleteRolePolicy(ctx context.Context, in *iam.DeleteRolePolicy
 	defer f.mu.Unlock()
 	delete(f.roles[aws.ToString(in.RoleName)], aws.ToString(in.PolicyName))
 	return &iam.DeleteRolePolicyOutput{}, nil
+}
+
+func (f *fakeAWS) GetUser(ctx context.Context, in *iam.GetUserInput, _ ...func(*iam.Options)) (*iam.GetUserOutput, error) {
+	if err := f.enter("iam:GetUser"); err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	u, err := f.user(aws.ToString(in.UserName))
+	if err != nil {
+		return nil, err
+	}
+	return &iam.GetUserOutput{User: &types.User{UserName: in.UserName, CreateDate: aws.Time(u.created)}}, nil
+}
+
+// GetRole answers with the role's trust policy, kept as its inline policy
+// "trust" (the fake has no other place for it).
+func (f *fakeAWS) GetRole(ctx context.Context, in *iam.GetRoleInput, _ ...func(*iam.Options)) (*iam.GetRoleOutput, error) {
+	if err := f.enter("iam:GetRole"); err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r, ok := f.roles[aws.ToString(in.RoleName)]
+	if !ok {
+		return nil, apiErr("NoSuchEntity", "no role")
+	}
+	return &iam.GetRoleOutput{Role: &types.Role{RoleName: in.RoleName, AssumeRolePolicyDocument: aws.String(url.QueryEscape(r["trust"]))}}, nil
+}
+
+func (f *fakeAWS) UpdateAssumeRolePolicy(ctx context.Context, in *iam.UpdateAssumeRolePolicyInput, _ ...func(*iam.Options)) (*iam.UpdateAssumeRolePolicyOutput, error) {
+	if err := f.enter("iam:UpdateAssumeRolePolicy"); err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r, ok := f.roles[aws.ToString(in.RoleName)]
+	if !ok {
+		return nil, apiErr("NoSuchEntity", "no role")
+	}
+	r["trust"] = aws.ToString(in.PolicyDocument)
+	return &iam.UpdateAssumeRolePolicyOutput{}, nil
+}
+
+func (f *fakeAWS) ListMFADevices(ctx context.Context, in *iam.ListMFADevicesInput, _ ...func(*iam.Options)) (*iam.ListMFADevicesOutput, error) {
+	if err := f.enter("iam:ListMFADevices"); err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := &iam.ListMFADevicesOutput{}
+	for serial, user := range f.mfa {
+		if user == aws.ToString(in.UserName) {
+			out.MFADevices = append(out.MFADevices, types.MFADevice{SerialNumber: aws.String(serial), UserName: aws.String(user), EnableDate: aws.Time(t0)})
+		}
+	}
+	return out, nil
+}
+
+func (f *fakeAWS) ListVirtualMFADevices(ctx context.Context, in *iam.ListVirtualMFADevicesInput, _ ...func(*iam.Options)) (*iam.ListVirtualMFADevicesOutput, error) {
+	if err := f.enter("iam:ListVirtualMFADevices"); err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := &iam.ListVirtualMFADevicesOutput{}
+	for serial, user := range f.mfa {
+		d := types.VirtualMFADevice{SerialNumber: aws.String(serial)}
+		if user != "" {
+			d.User = &types.User{UserName: aws.String(user)}
+		}
+		out.VirtualMFADevices = append(out.VirtualMFADevices, d)
+	}
+	return out, nil
+}
+
+func (f *fakeAWS) DeactivateMFADevice(ctx context.Context, in *iam.DeactivateMFADeviceInput, _ ...func(*iam.Options)) (*iam.DeactivateMFADeviceOutput, error) {
+	if err := f.enter("iam:DeactivateMFADevice"); err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	serial := aws.ToString(in.SerialNumber)
+	if user, ok := f.mfa[serial]; !ok || user != aws.ToString(in.UserName) {
+		return nil, apiErr("NoSuchEntity", "no such MFA device")
+	}
+	f.mfa[serial] = ""
+	return &iam.DeactivateMFADeviceOutput{}, nil
+}
+
+func (f *fakeAWS) DeleteVirtualMFADevice(ctx context.Context, in *iam.DeleteVirtualMFADeviceInput, _ ...func(*iam.Options)) (*iam.DeleteVirtualMFADeviceOutput, error) {
+	if err := f.enter("iam:DeleteVirtualMFADevice"); err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	serial := aws.ToString(in.SerialNumber)
+	user, ok := f.mfa[serial]
+	switch {
+	case !ok:
+		return nil, apiErr("NoSuchEntity", "no such MFA device")
+	case user != "":
+		return nil, apiErr("DeleteConflict", "MFA device is still in use")
+	}
+	delete(f.mfa, serial)
+	return &iam.DeleteVirtualMFADeviceOutput{}, nil
 }
 
 func (f *fakeAWS) GetLoginProfile(ctx context.Context, in *iam.GetLoginProfileInput, _ ...func(*iam.Options)) (*iam.GetLoginProfileOutput, error) {

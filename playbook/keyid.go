@@ -2,14 +2,19 @@ package playbook
 
 import (
 	"fmt"
-	"github.com/keyleak/keyleak/internal/redact"
 	"strings"
+	"unicode/utf8"
+
+	"github.com/keyleak/keyleak/internal/redact"
 )
 
 // ValidateKeyID checks that id is an AWS access key ID: AKIA (long-term) or
-// ASIA (temporary) followed by 16 characters of the base-32 alphabet A-Z, 2-7.
-// The error says in one sentence what is wrong. It never repeats the input
-// when the input looks like a secret access key.
+// ASIA (temporary) followed by 16 to 124 word characters, as AWS's API
+// documents the type ([\w]+, 16–128 characters). IDs that AWS issues have
+// exactly 16 characters of the base-32 alphabet (A-Z, 2-7) after the
+// prefix; others (anonymised data sets, exported logs) are accepted, and
+// KeyIDNote says so. The error says in one sentence what is wrong. It never
+// repeats the input when the input looks like a secret access key.
 func ValidateKeyID(id string) error {
 	if id == "" {
 		return &KeyIDError{Reason: "no key given; pass the access key ID (AKIA… or ASIA…, 20 characters)"}
@@ -28,7 +33,7 @@ func ValidateKeyID(id string) error {
 	if strings.TrimSpace(id) != id {
 		return &KeyIDError{Reason: fmt.Sprintf("%q has spaces around it; pass the 20-character ID without them", id)}
 	}
-	if upper := strings.ToUpper(id); upper != id && ValidateKeyID(upper) == nil {
+	if upper := strings.ToUpper(id); upper != id && issuedForm(upper) {
 		return &KeyIDError{Reason: fmt.Sprintf("%q is in lower case; access key IDs are upper case: did you mean %s?", id, upper)}
 	}
 	switch prefix := id[:min(4, len(id))]; prefix {
@@ -40,13 +45,36 @@ func ValidateKeyID(id string) error {
 	default:
 		return &KeyIDError{Reason: fmt.Sprintf("%q does not start with AKIA (long-term key) or ASIA (temporary key)", id)}
 	}
-	if len(id) != 20 {
-		return &KeyIDError{Reason: fmt.Sprintf("%s is %d characters long; an access key ID has 20", id, len(id))}
+	for _, r := range id[4:] {
+		if !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_') {
+			return &KeyIDError{Reason: fmt.Sprintf("%s contains %q, which no access key ID has (only letters, digits and _ follow the prefix)", id, r)}
+		}
+	}
+	if n := utf8.RuneCountInString(id); n < 20 || n > 128 {
+		return &KeyIDError{Reason: fmt.Sprintf("%s is %d characters long; an access key ID has 20 (AWS allows 16 to 128)", id, n)}
+	}
+	return nil
+}
+
+// issuedForm reports whether id has the form AWS issues: AKIA or ASIA and
+// 16 characters of A-Z and 2-7.
+func issuedForm(id string) bool {
+	if len(id) != 20 || (!strings.HasPrefix(id, "AKIA") && !strings.HasPrefix(id, "ASIA")) {
+		return false
 	}
 	for _, r := range id[4:] {
 		if !(r >= 'A' && r <= 'Z' || r >= '2' && r <= '7') {
-			return &KeyIDError{Reason: fmt.Sprintf("%s contains %q, which no access key ID has (only A-Z and 2-7 follow the prefix)", id, r)}
+			return false
 		}
 	}
-	return nil
+	return true
+}
+
+// KeyIDNote is a one-line note for a valid key ID that AWS would not have
+// issued in that form (anonymised or altered data), "" for the usual form.
+func KeyIDNote(id string) string {
+	if ValidateKeyID(id) != nil || issuedForm(id) {
+		return ""
+	}
+	return fmt.Sprintf("%s is not in the form AWS issues (20 characters, A-Z and 2-7 after the prefix): anonymised data? keyleak goes on with it as given", id)
 }

@@ -22,9 +22,13 @@ func TestValidateKeyID(t *testing.T) {
 		{secret, "looks like a secret access key"},
 		{"AKIAIOSFODNN7EXAMPLE " + secret, "holds a secret access key next to the ID"},
 		{"AKIAIOSFODNN7EXAMPL", "19 characters long; an access key ID has 20"},
-		{"AKIAIOSFODNN7EXAMPLE1", "21 characters long"},
-		{"AKIAIOSFODNN0EXAMPLE", `contains '0'`},
-		{"AKIAIOSFODNN8EXAMPLE", `contains '8'`},
+		{"AKIAIOSFODNN7EXAMPLE1", ""}, // AWS allows up to 128
+		{"AKIATFQR7NSC8Q4X20BJ", ""},  // anonymised data: 8 and 0
+		{"AKIAIOSFODNN7EXAMPLE" + strings.Repeat("A", 109), "129 characters long"},
+		{"AKIAIOSFODNN-EXAMPLE", `contains '-'`},
+		{"AKIAIOSFODNN７EXAMPLE", `contains '７'`},
+		{"ＡKIA", "does not start with AKIA"},
+		{"AKIAIOSＦ", "contains 'Ｆ'"},
 		{"AIDAIOSFODNN7EXAMPLE", "unique ID of an IAM user"},
 		{"AROAIOSFODNN7EXAMPLE", "unique ID of an IAM role"},
 		{"ABCDIOSFODNN7EXAMPLE", "does not start with AKIA"},
@@ -50,5 +54,17 @@ func TestValidateKeyID(t *testing.T) {
 		if strings.Contains(err.Error(), "wJalrXUtnFEMI") {
 			t.Errorf("ValidateKeyID(%q) repeats the secret: %q", c.in, err)
 		}
+	}
+}
+
+func TestKeyIDNote(t *testing.T) {
+	if n := KeyIDNote("AKIAIOSFODNN7EXAMPLE"); n != "" {
+		t.Errorf("an issued-form ID gets a note: %q", n)
+	}
+	if n := KeyIDNote("AKIATFQR7NSC8Q4X20BJ"); !strings.Contains(n, "anonymised data?") {
+		t.Errorf("an anonymised ID gets no note: %q", n)
+	}
+	if n := KeyIDNote("not a key"); n != "" {
+		t.Errorf("an invalid ID gets a note rather than an error: %q", n)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -25,6 +26,8 @@ type Runner struct {
 	progress       func(Progress)
 	force          bool
 	responderKeyID string
+	trail          *TrailClients
+	leakedAt       time.Time
 }
 
 // Option configures a Runner.
@@ -97,12 +100,14 @@ type prepared struct {
 }
 
 func (r *Runner) newState(roles []string) *State {
-	st := &State{KeyID: r.c.Meta().KeyID, Force: r.force, Roles: roles, now: r.now}
+	st := &State{KeyID: r.c.Meta().KeyID, Force: r.force, Roles: roles, now: r.now,
+		trail: r.trail, leakedAt: r.leakedAt, minted: newDiscovery(), containEnded: make(chan struct{})}
 	st.Responder.KeyID = r.responderKeyID
 	if !r.dryRun {
 		st.journal = r.c.Journal()
 	}
 	rec := &recorder{j: st.journal, now: st.Now, state: st}
+	st.rec = rec
 	st.IAM = journaledIAM{c: r.iam, r: rec}
 	st.STS = journaledSTS{c: r.sts, r: rec}
 	return st
@@ -138,6 +143,9 @@ func (r *Runner) run(ctx context.Context, ids []string, roles []string) (*Summar
 	}
 	st := r.newState(roles)
 	sum := &Summary{Case: r.c.Dir(), KeyID: st.KeyID, DryRun: r.dryRun}
+	for _, s := range steps {
+		st.wantCreds = st.wantCreds || s.ID == StepContain || s.ID == StepContainMinted
+	}
 
 	ctx0 := ctx
 	ctx, cancel := context.WithCancel(ctx)
@@ -180,8 +188,20 @@ func (r *Runner) run(ctx context.Context, ids []string, roles []string) (*Summar
 		firstFail *PartialError // first read-only step that failed
 		runErr    error
 	)
+	// The search for what the key minted holds its CloudTrail lookups back
+	// until the key is off: dozens of journaled lookups starting with the
+	// deactivation's own round trip would delay it.
+	var containEnded sync.Once
+	endContain := func() { containEnded.Do(func() { close(st.containEnded) }) }
+	defer endContain()
+	if !slices.ContainsFunc(steps, func(s Step) bool { return s.ID == StepContain }) {
+		endContain()
+	}
 	for i, s := range steps {
 		sr, err := r.runStep(ctx, st, s, i == 0, prepares)
+		if s.ID == StepContain {
+			endContain()
+		}
 		sum.Steps = append(sum.Steps, sr)
 		if i == 0 && err == nil {
 			if !r.dryRun && st.Responder.Account != "" {
@@ -222,6 +242,9 @@ func (r *Runner) run(ctx context.Context, ids []string, roles []string) (*Summar
 		firstFail.Done = changed
 		runErr = firstFail
 	}
+	if runErr == nil {
+		runErr = mintedError(st, changed)
+	}
 	cancel()
 	wg.Wait()
 	r.readBack(ctx0, st)
@@ -237,7 +260,9 @@ func (r *Runner) run(ctx context.Context, ids []string, roles []string) (*Summar
 	return sum, runErr
 }
 
-// runStep prepares, plans, confirms and applies one step.
+// runStep prepares, plans, confirms and applies one step. A step with Next
+// runs in rounds: it plans while its Prepare may still be finding work, and
+// after each round's actions Next says whether there is more to plan.
 func (r *Runner) runStep(ctx context.Context, st *State, s Step, first bool, prepares map[string]*prepared) (StepResult, error) {
 	sr := StepResult{ID: s.ID, Title: s.Title}
 	sctx := withStep(ctx, s.ID)
@@ -254,11 +279,16 @@ func (r *Runner) runStep(ctx context.Context, st *State, s Step, first bool, pre
 		return sr, nil
 	}
 	r.emit(Progress{Step: s.ID, Status: StatusRunning, Message: s.Title})
+	var early *prepared // the Prepare a step with rounds does not wait for
 	if s.Prepare != nil {
 		var err error
-		if first {
+		p := prepares[s.ID]
+		switch {
+		case first:
 			err = s.Prepare(sctx, st)
-		} else if p := prepares[s.ID]; p != nil {
+		case p != nil && s.Next != nil:
+			early = p
+		case p != nil:
 			select {
 			case <-p.done:
 				err = p.err
@@ -270,13 +300,85 @@ func (r *Runner) runStep(ctx context.Context, st *State, s Step, first bool, pre
 			return fail(err)
 		}
 	}
-	var actions []Action
-	if s.Plan != nil {
-		var err error
-		if actions, err = s.Plan(sctx, st); err != nil {
+	var (
+		statuses []string
+		declined string
+		handled  = map[string]bool{} // IDs, and IDs with descriptions, of the actions of earlier rounds
+	)
+	for {
+		var actions []Action
+		if s.Plan != nil {
+			var err error
+			if actions, err = s.Plan(sctx, st); err != nil {
+				return fail(err)
+			}
+		}
+		fresh := actions[:0:0]
+		for _, a := range actions {
+			k := a.ID + "\x00" + a.Description
+			if handled[k] || (a.InPlace && handled[a.ID]) {
+				continue // an earlier round made it, or found it in place
+			}
+			handled[k], handled[a.ID] = true, true
+			fresh = append(fresh, a)
+		}
+		status, why, err := r.runActions(ctx, sctx, st, s, &sr, fresh)
+		if err != nil {
 			return fail(err)
 		}
+		if len(statuses) == 0 || len(fresh) > 0 {
+			statuses = append(statuses, status)
+		}
+		if why != "" {
+			declined = why
+		}
+		if s.Next == nil {
+			break
+		}
+		more, err := s.Next(sctx, st)
+		if err != nil {
+			return fail(err)
+		}
+		if !more {
+			break
+		}
 	}
+	if early != nil {
+		select {
+		case <-early.done:
+			if early.err != nil {
+				return fail(early.err)
+			}
+		case <-ctx.Done():
+			return fail(ctx.Err())
+		}
+	}
+	sr.Status = combineStatuses(statuses)
+	if sr.Status == StatusDeclined {
+		sr.Error = declined
+		r.emit(Progress{Step: s.ID, Status: StatusDeclined, Message: declined})
+		return sr, nil
+	}
+	r.emit(Progress{Step: s.ID, Status: sr.Status})
+	return sr, nil
+}
+
+// combineStatuses is the status of a step from those of its rounds: a
+// declined round makes the step declined, a round that changed AWS makes it
+// done, and so on down to nothing to do.
+func combineStatuses(statuses []string) string {
+	for _, want := range []string{StatusDeclined, StatusDone, StatusPlanned, StatusAlreadyDone} {
+		if slices.Contains(statuses, want) {
+			return want
+		}
+	}
+	return statuses[0]
+}
+
+// runActions confirms and applies one round of a step's planned actions,
+// appending their results to sr. It returns the round's status, why it was
+// declined if it was, and the error that fails the step.
+func (r *Runner) runActions(ctx, sctx context.Context, st *State, s Step, sr *StepResult, actions []Action) (string, string, error) {
 	// AWS is the truth, the journal the evidence. The plan was made from
 	// the live state: an action marked InPlace is already in effect, and
 	// the journal only says whether this case did it (or was interrupted
@@ -287,15 +389,17 @@ func (r *Runner) runStep(ctx context.Context, st *State, s Step, first bool, pre
 	// recorded.
 	j := r.c.Journal()
 	var (
-		todo    []int    // indexes into sr.Actions of the actions to make
-		planned []Action // the action of each sr.Actions entry
+		todo    []int              // indexes into sr.Actions of the actions to make
+		planned = map[int]Action{} // the action of each sr.Actions entry of this round
+		listed  int                // entries this round added to sr.Actions
 	)
 	for _, a := range actions {
 		ar := ActionResult{ID: a.ID, Description: a.Description, Status: StatusPlanned}
 		if !a.InPlace {
 			sr.Actions = append(sr.Actions, ar)
-			planned = append(planned, a)
+			planned[len(sr.Actions)-1] = a
 			todo = append(todo, len(sr.Actions)-1)
+			listed++
 			continue
 		}
 		rec := j.Action(a.ID)
@@ -304,26 +408,25 @@ func (r *Runner) runStep(ctx context.Context, st *State, s Step, first bool, pre
 			ar.Status, ar.Time = StatusAlreadyDone, rec.DoneAt
 		case rec.Pending && !r.dryRun:
 			if err := r.reconciled(s, a, "found done in AWS after an interrupted run"); err != nil {
-				return fail(err)
+				return "", "", err
 			}
 			ar.Status, ar.Time = StatusReconciled, r.now().UTC()
 		default:
 			continue // in place, and not by this case: nothing to report
 		}
 		sr.Actions = append(sr.Actions, ar)
-		planned = append(planned, a)
+		planned[len(sr.Actions)-1] = a
+		listed++
 		r.emit(Progress{Step: s.ID, ActionID: a.ID, Description: a.Description, Status: ar.Status, Message: "in place in AWS"})
 	}
 	if len(todo) == 0 {
-		sr.Status = StatusDone
 		switch {
-		case len(sr.Actions) > 0:
-			sr.Status = StatusAlreadyDone
+		case listed > 0:
+			return StatusAlreadyDone, "", nil
 		case s.Apply != nil:
-			sr.Status = StatusNothingToDo
+			return StatusNothingToDo, "", nil
 		}
-		r.emit(Progress{Step: s.ID, Status: sr.Status})
-		return sr, nil
+		return StatusDone, "", nil
 	}
 	if r.dryRun {
 		var lines []string
@@ -331,13 +434,12 @@ func (r *Runner) runStep(ctx context.Context, st *State, s Step, first bool, pre
 			lines = append(lines, sr.Actions[i].Description)
 		}
 		if _, err := r.c.Journal().Append(Entry{Time: r.now(), Kind: KindPlan, Step: s.ID, Message: "dry run, would call: " + strings.Join(lines, "; ")}); err != nil {
-			return fail(err)
+			return "", "", err
 		}
-		sr.Status = StatusPlanned
 		for _, i := range todo {
 			r.emit(Progress{Step: s.ID, ActionID: sr.Actions[i].ID, Description: sr.Actions[i].Description, Status: StatusPlanned})
 		}
-		return sr, nil
+		return StatusPlanned, "", nil
 	}
 	unjudged := todo
 	todo = nil
@@ -352,7 +454,7 @@ func (r *Runner) runStep(ctx context.Context, st *State, s Step, first bool, pre
 		if s.Check == nil {
 			if rec.Pending && !s.Idempotent {
 				ar.Status = StatusFailed
-				return fail(&UnreconciledError{ActionID: a.ID})
+				return "", "", &UnreconciledError{ActionID: a.ID}
 			}
 			todo = append(todo, i)
 			continue
@@ -360,7 +462,7 @@ func (r *Runner) runStep(ctx context.Context, st *State, s Step, first bool, pre
 		ok, err := s.Check(sctx, st, a)
 		if err != nil {
 			ar.Status, ar.Error = StatusFailed, err.Error()
-			return fail(fmt.Errorf("check action %s against AWS: %w", a.ID, err))
+			return "", "", fmt.Errorf("check action %s against AWS: %w", a.ID, err)
 		}
 		switch {
 		case ok && rec.Done:
@@ -368,7 +470,7 @@ func (r *Runner) runStep(ctx context.Context, st *State, s Step, first bool, pre
 			r.emit(Progress{Step: s.ID, ActionID: a.ID, Description: a.Description, Status: ar.Status, Message: "in place in AWS, done in an earlier run"})
 		case ok:
 			if err := r.reconciled(s, a, "found done in AWS after an interrupted run"); err != nil {
-				return fail(err)
+				return "", "", err
 			}
 			ar.Status, ar.Time = StatusReconciled, r.now().UTC()
 			r.emit(Progress{Step: s.ID, ActionID: a.ID, Description: a.Description, Status: ar.Status, Message: "found done after an interrupted run"})
@@ -376,7 +478,7 @@ func (r *Runner) runStep(ctx context.Context, st *State, s Step, first bool, pre
 			why := fmt.Sprintf("found undone in AWS at %s although this case did it at %s: doing it again",
 				r.now().UTC().Format(time.RFC3339), rec.DoneAt.UTC().Format(time.RFC3339))
 			if err := r.journal(Entry{Kind: KindNote, Step: s.ID, ActionID: a.ID, Action: a.Call(), Message: why}); err != nil {
-				return fail(err)
+				return "", "", err
 			}
 			ar.Found = why
 			st.Warn("%s: %s", a.Description, why)
@@ -386,9 +488,7 @@ func (r *Runner) runStep(ctx context.Context, st *State, s Step, first bool, pre
 		}
 	}
 	if len(todo) == 0 {
-		sr.Status = StatusAlreadyDone
-		r.emit(Progress{Step: s.ID, Status: sr.Status})
-		return sr, nil
+		return StatusAlreadyDone, "", nil
 	}
 	pending := make([]Action, 0, len(todo))
 	for _, i := range todo {
@@ -399,7 +499,7 @@ func (r *Runner) runStep(ctx context.Context, st *State, s Step, first bool, pre
 	case r.confirm != nil:
 		ok, err := r.confirm(ctx, s, pending)
 		if err != nil {
-			return fail(fmt.Errorf("confirm step %s: %w", s.ID, err))
+			return "", "", fmt.Errorf("confirm step %s: %w", s.ID, err)
 		}
 		approved, why = ok, "declined by the responder"
 	case s.Destructive:
@@ -407,19 +507,17 @@ func (r *Runner) runStep(ctx context.Context, st *State, s Step, first bool, pre
 	}
 	if !approved {
 		if err := r.journal(Entry{Kind: KindDecision, Step: s.ID, Message: why}); err != nil {
-			return fail(err)
+			return "", "", err
 		}
 		for _, i := range todo {
 			sr.Actions[i].Status = StatusDeclined
 		}
-		sr.Status, sr.Error = StatusDeclined, why
 		st.Warn("step %s %s", s.ID, why)
-		r.emit(Progress{Step: s.ID, Status: StatusDeclined, Message: why})
-		return sr, nil
+		return StatusDeclined, why, nil
 	}
 	if r.confirm != nil {
 		if err := r.journal(Entry{Kind: KindDecision, Step: s.ID, Message: "approved by the responder"}); err != nil {
-			return fail(err)
+			return "", "", err
 		}
 	}
 	for _, i := range todo {
@@ -431,22 +529,20 @@ func (r *Runner) runStep(ctx context.Context, st *State, s Step, first bool, pre
 		switch {
 		case errors.As(err, &already):
 			if err := r.reconciled(s, a, already.reason); err != nil {
-				return fail(err)
+				return "", "", err
 			}
 			ar.Status = StatusReconciled
 		case err != nil:
 			ar.Status, ar.Error = StatusFailed, err.Error()
 			r.emit(Progress{Step: s.ID, ActionID: a.ID, Description: a.Description, Status: StatusFailed, Message: err.Error()})
-			return fail(err)
+			return "", "", err
 		default:
 			ar.Status = StatusDone
 		}
 		ar.Time = r.now().UTC()
 		r.emit(Progress{Step: s.ID, ActionID: a.ID, Description: a.Description, Status: ar.Status})
 	}
-	sr.Status = StatusDone
-	r.emit(Progress{Step: s.ID, Status: StatusDone})
-	return sr, nil
+	return StatusDone, "", nil
 }
 
 func (r *Runner) reconciled(s Step, a Action, why string) error {
@@ -489,6 +585,9 @@ func (r *Runner) readBack(ctx context.Context, st *State) {
 		}()
 	}
 	wg.Wait()
+	if st.wantCreds {
+		st.live.creds = readBackMinted(ctx, r.iam, st)
+	}
 }
 
 func (r *Runner) fillSummary(sum *Summary, st *State) {
@@ -515,6 +614,10 @@ func (r *Runner) fillSummary(sum *Summary, st *State) {
 	}
 	if st.live.revokeRead {
 		sum.RevokedBefore = st.live.revokedBefore
+	}
+	sum.Credentials = st.live.creds
+	if st.trail != nil {
+		sum.MintedSearch = st.minted.result()
 	}
 	sum.ReadAt = st.Now()
 	sum.Warnings = st.Warnings()

@@ -756,3 +756,81 @@ func TestSummaryReadsKeyStatusFromAWS(t *testing.T) {
 		t.Errorf("dry run: key %q, contain %s; want Active, planned", sum.KeyStatus, stepStatus(sum, StepContain))
 	}
 }
+
+// TestStepRounds checks a step with Next: it plans before its Prepare is
+// done, each round confirms only what is new, every action is applied once,
+// and the step waits for its Prepare before it ends.
+func TestStepRounds(t *testing.T) {
+	c := newCase(t)
+	var (
+		mu      sync.Mutex
+		found   []string
+		applied []string
+		asked   [][]string
+	)
+	release := make(chan struct{})
+	s := Step{
+		ID: "rounds", Title: "rounds", Idempotent: true,
+		Prepare: func(ctx context.Context, st *State) error {
+			<-release
+			return nil
+		},
+		Plan: func(ctx context.Context, st *State) ([]Action, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			var out []Action
+			for _, id := range found {
+				out = append(out, Action{ID: "rounds/X/" + id, Service: "iam", Name: "X", Description: "x " + id})
+			}
+			return out, nil
+		},
+		Apply: func(ctx context.Context, st *State, a Action) error {
+			mu.Lock()
+			defer mu.Unlock()
+			applied = append(applied, a.ID)
+			return nil
+		},
+		Next: func(ctx context.Context, st *State) (bool, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			switch len(found) {
+			case 0:
+				found = append(found, "a", "b")
+				return true, nil
+			case 2:
+				found = append(found, "c")
+				return true, nil
+			}
+			close(release)
+			return false, nil
+		},
+	}
+	confirm := WithConfirm(func(_ context.Context, _ Step, as []Action) (bool, error) {
+		var ids []string
+		for _, a := range as {
+			ids = append(ids, a.ID)
+		}
+		asked = append(asked, ids)
+		return true, nil
+	})
+	r := newRunner(c, newFake(), confirm)
+	st := r.newState(nil)
+	p := &prepared{done: make(chan struct{})}
+	go func() {
+		defer close(p.done)
+		p.err = s.Prepare(context.Background(), st)
+	}()
+	sr, err := r.runStep(context.Background(), st, s, false, map[string]*prepared{s.ID: p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sr.Status != StatusDone || len(sr.Actions) != 3 {
+		t.Errorf("step %s with %d actions, want done with 3", sr.Status, len(sr.Actions))
+	}
+	if want := []string{"rounds/X/a", "rounds/X/b", "rounds/X/c"}; !slices.Equal(applied, want) {
+		t.Errorf("applied %v, want %v", applied, want)
+	}
+	if len(asked) != 2 || len(asked[0]) != 2 || len(asked[1]) != 1 || asked[1][0] != "rounds/X/c" {
+		t.Errorf("confirmations %v, want [a b] then [c]", asked)
+	}
+}

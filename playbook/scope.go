@@ -36,6 +36,9 @@ type Access struct {
 	Summary  string      `json:"summary"` // one plain sentence
 	Services []string    `json:"services,omitempty"`
 	Policies []PolicyRef `json:"policies"`
+	// Escalation are the published privilege-escalation paths the
+	// policies grant: how the key could raise itself above Level.
+	Escalation []EscalationPath `json:"escalation,omitempty"`
 }
 
 // PolicyRef is one policy that applies to the owner.
@@ -362,6 +365,22 @@ func ClassifyAccess(policies []PolicyRef) *Access {
 	}
 	if a.Level == AccessWrite || a.Level == AccessAdministrator || a.Level == AccessIAMWrite {
 		a.Services = sortedKeys(writes)
+	}
+	if a.Level != AccessAdministrator {
+		// An administrator has nothing to escalate to.
+		a.Escalation = EscalationPaths(policies)
+		if len(a.Escalation) > 0 {
+			// The first few name the way; -o json lists them all.
+			ids := make([]string, 0, 3)
+			for _, p := range a.Escalation[:min(3, len(a.Escalation))] {
+				ids = append(ids, p.ID)
+			}
+			more := ""
+			if n := len(a.Escalation) - len(ids); n > 0 {
+				more = fmt.Sprintf(" and %d more", n)
+			}
+			a.Summary += fmt.Sprintf("; and it may make itself administrator through published escalation paths: %s%s", strings.Join(ids, ", "), more)
+		}
 	}
 	return a
 }

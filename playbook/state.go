@@ -92,6 +92,7 @@ type State struct {
 	// revoke-sessions
 	RevokedBefore time.Time // the time the user's revoke policy now denies before
 	revokeFound   time.Time // the existing policy's time, read in Prepare
+	revokePlanned time.Time // the time this run's revoke-sessions plans to put
 
 	// scope
 	Keys       []KeyInfo
@@ -110,11 +111,24 @@ type State struct {
 	// preflight
 	Preflight *PreflightResult
 
+	// contain-minted and remove-minted-passwords
+	trail    *TrailClients // nil: no CloudTrail access in this run
+	leakedAt time.Time
+	minted   *discovery
+	refusals []string // credentials left working because stopping them would lock the responder out
+	// containEnded is closed when the contain step has ended, or at once
+	// when the run has none.
+	containEnded chan struct{}
+	// wantCreds asks the read-back for the attacker's credentials (runs
+	// that contain).
+	wantCreds bool
+
 	// live is what the run read back from AWS after its steps.
 	live liveState
 
 	now        func() time.Time
-	journal    *Journal // nil in a dry run
+	journal    *Journal  // nil in a dry run
+	rec        *recorder // journals the calls of the clients the steps build
 	mu         sync.Mutex
 	warnings   []string
 	selfLocked bool // the responder revoked their own session (--force)
@@ -188,6 +202,14 @@ func (st *State) responderMayBeSession() bool {
 	return st.Responder.KeyID == "" || strings.HasPrefix(st.Responder.KeyID, "ASIA")
 }
 
+// Refusals returns what the run left working because stopping it would
+// lock the responder out.
+func (st *State) Refusals() []string {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return append([]string(nil), st.refusals...)
+}
+
 // liveState is what a run reads back from AWS after its steps, for the
 // summary: the owner's keys and revoke policy as they are now.
 type liveState struct {
@@ -195,4 +217,5 @@ type liveState struct {
 	keysRead      bool
 	revokedBefore time.Time
 	revokeRead    bool
+	creds         []AttackerCredential
 }

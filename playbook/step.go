@@ -13,6 +13,9 @@ const (
 	StepPreflight           = "preflight"
 	StepContain             = "contain"
 	StepRevokeSessions      = "revoke-sessions"
+	StepContainMinted       = "contain-minted"
+	StepRemoveMintedLogins  = "remove-minted-passwords"
+	StepRevertMinted        = "revert-minted-changes"
 	StepScope               = "scope"
 	StepDeactivateOtherKeys = "deactivate-other-keys"
 	StepRemovePassword      = "remove-console-password"
@@ -53,6 +56,14 @@ type Step struct {
 	Check func(ctx context.Context, st *State, a Action) (bool, error)
 	// Undo reverts a done action, where that is possible.
 	Undo func(ctx context.Context, st *State, a Action) error
+	// Next, when set, makes the step run in rounds, for work that is found
+	// while the step runs (credentials the key minted, read from CloudTrail
+	// page by page): the runner does not wait for Prepare before the first
+	// Plan, and after each round's actions asks Next, which blocks until
+	// there is more to plan (true) or the work is complete (false). Each
+	// round's actions are confirmed on their own; an action an earlier round
+	// of the run handled is not planned again.
+	Next func(ctx context.Context, st *State) (bool, error)
 }
 
 // Action is one planned AWS call.
@@ -94,6 +105,9 @@ func Steps() []Step {
 		preflightStep(),
 		containStep(),
 		revokeSessionsStep(),
+		containMintedStep(),
+		removeMintedPasswordsStep(),
+		revertMintedStep(),
 		scopeStep(),
 		deactivateOtherKeysStep(),
 		removePasswordStep(),

@@ -34,7 +34,7 @@ func TestStepsDeclared(t *testing.T) {
 	if Steps()[0].ID != StepIdentify {
 		t.Error("identify is not the first step")
 	}
-	if got := DefaultSteps(); !slices.Equal(got, []string{StepIdentify, StepContain, StepRevokeSessions, StepScope}) {
+	if got := DefaultSteps(); !slices.Equal(got, []string{StepIdentify, StepContain, StepRevokeSessions, StepContainMinted, StepRemoveMintedLogins, StepRevertMinted, StepScope}) {
 		t.Errorf("DefaultSteps = %v", got)
 	}
 }
@@ -63,13 +63,14 @@ func TestDeclaredCallsCoverActualCalls(t *testing.T) {
 	f.users["ci-deploy"].groups = []string{"devs"}
 	f.groups["devs"] = &fakeGroup{inline: map[string]string{"g": `{"Statement":[]}`}, attached: []string{"arn:aws:iam::aws:policy/AdministratorAccess"}}
 	f.roles["r"] = map[string]string{}
+	tc := mintedAccount(t, f)
 	c := newCase(t)
 	yes := WithConfirm(func(context.Context, Step, []Action) (bool, error) { return true, nil })
 	var all []string
 	for _, s := range Steps() {
 		all = append(all, s.ID)
 	}
-	r := newRunner(c, f, yes)
+	r := newRunner(c, f, yes, WithTrail(tc))
 	if _, err := r.Run(context.Background(), all...); err != nil {
 		t.Fatal(err)
 	}

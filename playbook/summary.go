@@ -44,10 +44,17 @@ type Summary struct {
 	// denied, as the revoke policy in IAM said at ReadAt (zero: no policy).
 	RevokedBefore time.Time        `json:"sessionsRevokedBefore,omitzero"`
 	Preflight     *PreflightResult `json:"preflight,omitempty"`
-	DryRun        bool             `json:"dryRun,omitempty"`
-	Steps         []StepResult     `json:"steps"`
-	Warnings      []string         `json:"warnings,omitempty"`
-	JournalHead   string           `json:"journalHead,omitempty"`
+	// Credentials are the leaked key and every credential the run found it
+	// minted, each with its state as AWS had it at ReadAt: inactive, denied
+	// (since when), expired, deleted, or still working and what to do.
+	Credentials []AttackerCredential `json:"attackerCredentials,omitempty"`
+	// MintedSearch is how the run looked in CloudTrail for what the key
+	// minted; nil when it did not look.
+	MintedSearch *MintedSearch `json:"mintedSearch,omitempty"`
+	DryRun       bool          `json:"dryRun,omitempty"`
+	Steps        []StepResult  `json:"steps"`
+	Warnings     []string      `json:"warnings,omitempty"`
+	JournalHead  string        `json:"journalHead,omitempty"`
 }
 
 // StepResult is what happened to one step.

@@ -24,6 +24,7 @@ type Document struct {
 	Coverage        []Coverage       `json:"coverage"`
 	GuardDuty       GuardDuty        `json:"guardDuty"`
 	Findings        []Finding        `json:"findings"`
+	Actors          []ActorMatch     `json:"actors"`
 	Milestones      []Milestone      `json:"milestones"`
 	RemainingWork   []Todo           `json:"remainingWork"`
 	Recommendations []Recommendation `json:"recommendations"`
@@ -78,6 +79,7 @@ func WriteJSON(w io.Writer, m *Model) error {
 	put(",\n\"coverage\":", nonNil(m.Coverage))
 	put(",\n\"guardDuty\":", m.GuardDuty)
 	put(",\n\"findings\":", nonNil(m.Findings))
+	put(",\n\"actors\":", nonNil(m.Actors))
 	put(",\n\"milestones\":", nonNil(Milestones(m, s)))
 	put(",\n\"remainingWork\":", nonNil(RemainingWork(m, s)))
 	put(",\n\"recommendations\":", nonNil(Recommendations(m, s)))

@@ -32,6 +32,7 @@ func WriteMarkdown(w io.Writer, m *Model, lang string) error {
 	md.timeline()
 	md.actions()
 	md.activity()
+	md.actors()
 	md.keys()
 	md.resources()
 	md.guardDuty()
@@ -509,23 +510,55 @@ func (md *mdWriter) activity() {
 	}
 	headers := []string{md.tr("att.api"), md.tr("att.calls"), md.tr("att.failed"), md.tr("att.regions"), md.tr("att.first"), md.tr("att.last")}
 	for i := 0; i < len(s.Activity); {
-		cat := s.Activity[i].Category
+		tactic := s.Activity[i].Tactic
 		j := i
 		calls := 0
 		var rows [][]string
-		for ; j < len(s.Activity) && s.Activity[j].Category == cat; j++ {
+		var cats []string // keyleak's categories within the tactic
+		for ; j < len(s.Activity) && s.Activity[j].Tactic == tactic; j++ {
 			a := s.Activity[j]
 			calls += a.Calls
+			if a.Category != "" && a.Category != tactic && !slices.Contains(cats, a.Category) {
+				cats = append(cats, a.Category)
+			}
 			regions := make([]string, len(a.Regions))
 			for k, r := range a.Regions {
 				regions[k] = md.region(r)
 			}
 			rows = append(rows, []string{code(a.API()), num(a.Calls), num(a.Failed), cell(strings.Join(regions, ", ")), ts(a.First), ts(a.Last)})
 		}
-		md.para(md.tr("att.heading", md.category(cat), md.plural("n.calls", calls)))
+		name := md.category(tactic)
+		if len(cats) > 0 {
+			name += ": " + cell(strings.Join(cats, ", "))
+		}
+		md.para(md.tr("att.heading", name, md.plural("n.calls", calls)))
 		md.table(headers, rows)
 		i = j
 	}
+}
+
+// actors lists the threat-actor indicators that matched, when any did.
+func (md *mdWriter) actors() {
+	if len(md.m.Actors) == 0 {
+		return
+	}
+	md.para(md.tr("h.actors"))
+	md.para(md.tr("actor.intro"))
+	rows := make([][]string, 0, len(md.m.Actors))
+	for _, a := range md.m.Actors {
+		name := a.Actor
+		if len(a.Aliases) > 0 {
+			name += " (" + strings.Join(a.Aliases, ", ") + ")"
+		}
+		refs := make([]string, len(a.References))
+		for i, r := range a.References {
+			refs[i] = "<" + r + ">"
+		}
+		rows = append(rows, []string{cell(name), cell(a.Explanation), code(a.Kind), num(a.Events), num(a.Attacker),
+			ts(a.First), ts(a.Last), cell(a.Reported) + "<br>" + strings.Join(refs, "<br>")})
+	}
+	md.table([]string{md.tr("actor.actor"), md.tr("actor.indicator"), md.tr("actor.kind"), md.tr("actor.calls"),
+		md.tr("actor.attacker"), md.tr("att.first"), md.tr("att.last"), md.tr("actor.research")}, rows)
 }
 
 func (md *mdWriter) keys() {

@@ -202,3 +202,79 @@ func TestNum(t *testing.T) {
 		}
 	}
 }
+
+// TestActivityGroupsByTactic checks attacker activity is grouped by the
+// ATT&CK tactic, with keyleak's categories shown within it, and that a case
+// written before tactics had their own field (tactic in the category) still
+// groups the same.
+func TestActivityGroupsByTactic(t *testing.T) {
+	ev := func(id, src, name, tactic, category string, min int) Event {
+		return Event{EventID: id, Time: at("11:00:00").Add(time.Duration(min) * time.Minute), Region: "us-east-1",
+			Source: src, Name: name, AccessKeyID: leakedKey, Verdict: VerdictAttacker, Severity: SeverityHigh,
+			Tactic: tactic, Category: category}
+	}
+	evs := []Event{
+		ev("e1", "ec2.amazonaws.com", "RunInstances", "impact", "resource-hijacking", 1),
+		ev("e2", "bedrock.amazonaws.com", "InvokeModel", "impact", "llm-jacking", 2),
+		ev("e3", "kms.amazonaws.com", "ScheduleKeyDeletion", "", "impact", 3),
+		ev("e4", "iam.amazonaws.com", "ListUsers", "discovery", "discovery", 0),
+	}
+	s := ComputeStats(slices.Values(evs))
+	var tactics []string
+	for _, a := range s.Activity {
+		if len(tactics) == 0 || tactics[len(tactics)-1] != a.Tactic {
+			tactics = append(tactics, a.Tactic)
+		}
+	}
+	if !slices.Equal(tactics, []string{"discovery", "impact"}) {
+		t.Errorf("activity tactics = %v, want discovery then impact", tactics)
+	}
+	if s.Tactics["impact"] != 3 || s.Categories["resource-hijacking"] != 1 {
+		t.Errorf("Tactics %v Categories %v", s.Tactics, s.Categories)
+	}
+	m := fixtureModel()
+	m.Events = slices.Values(evs)
+	out := markdown(t, m, "en")
+	if !strings.Contains(out, "### Impact: resource-hijacking, llm-jacking (3 calls)") {
+		t.Errorf("no Impact heading with its categories in:\n%s", out)
+	}
+}
+
+// TestActorMatchesInEveryReport checks a threat-actor indicator match is
+// shown in the Markdown report, the JSON document and the workbook, and that
+// without one the Markdown report has no such section.
+func TestActorMatchesInEveryReport(t *testing.T) {
+	m := fixtureModel()
+	if strings.Contains(markdown(t, m, "en"), "Threat-actor indicators") {
+		t.Error("a threat-actor section without any match")
+	}
+	m.Actors = []ActorMatch{{Actor: "GUI-vil", Type: "group", Indicator: "s3-browser-iam", Kind: "user-agent",
+		Explanation: "IAM users were made with the S3 Browser desktop client.", Reported: "Permiso P0 Labs, 2023",
+		References: []string{"https://permiso.io/blog/s/unmasking-guivil-new-cloud-threat-actor"}, Events: 2, Attacker: 2,
+		First: at("10:20:00"), Last: at("10:21:00")}}
+	for _, lang := range Languages {
+		out := markdown(t, m, lang)
+		if !strings.Contains(out, "GUI-vil") || !strings.Contains(out, "https://permiso.io/blog/s/unmasking-guivil-new-cloud-threat-actor") {
+			t.Errorf("%s: the actor match is not in the report", lang)
+		}
+	}
+	var buf bytes.Buffer
+	if err := WriteJSON(&buf, m); err != nil {
+		t.Fatal(err)
+	}
+	d, err := ReadJSON(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Actors) != 1 || d.Actors[0].Actor != "GUI-vil" || d.Actors[0].Events != 2 {
+		t.Errorf("JSON actors = %+v", d.Actors)
+	}
+	f, _ := writeWorkbook(t, m, XLSXOptions{})
+	found := false
+	for label, v := range summaryValues(t, f) {
+		found = found || (strings.HasPrefix(label, "GUI-vil: ") && strings.Contains(v, "2 calls"))
+	}
+	if !found {
+		t.Error("the workbook's summary does not show the actor match")
+	}
+}

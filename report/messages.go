@@ -128,6 +128,15 @@ var messages = map[string]map[string]string{
 		"att.first":   "First (UTC)",
 		"att.last":    "Last (UTC)",
 
+		"h.actors":        "## Threat-actor indicators",
+		"actor.intro":     "Some calls match indicators that public threat research attributes to named actors or tool families. A match says the calls resemble the reported tradecraft; tools are shared and copied, so it does not say who is behind the key.",
+		"actor.actor":     "Actor",
+		"actor.indicator": "Indicator",
+		"actor.kind":      "Kind",
+		"actor.calls":     "Calls",
+		"actor.attacker":  "Attacker's",
+		"actor.research":  "Reported by",
+
 		"cat.reconnaissance":       "Reconnaissance",
 		"cat.resource-development": "Resource development",
 		"cat.initial-access":       "Initial access",
@@ -362,6 +371,15 @@ var messages = map[string]map[string]string{
 		"att.regions": "リージョン",
 		"att.first":   "最初（UTC）",
 		"att.last":    "最後（UTC）",
+
+		"h.actors":        "## 脅威アクターの指標",
+		"actor.intro":     "一部の呼び出しが、公開された脅威リサーチが特定のアクターまたはツール群に帰属させている指標に一致しました。一致は報告された手口との類似を示すものであり、ツールは共有・模倣されるため、キーを使った者を特定するものではありません。",
+		"actor.actor":     "アクター",
+		"actor.indicator": "指標",
+		"actor.kind":      "種類",
+		"actor.calls":     "呼び出し",
+		"actor.attacker":  "うち攻撃者",
+		"actor.research":  "報告元",
 
 		"cat.reconnaissance":       "偵察",
 		"cat.resource-development": "リソース開発",

@@ -113,6 +113,9 @@ type Model struct {
 	GuardDuty GuardDuty
 	// Findings are the GuardDuty findings that concern the key.
 	Findings []Finding
+	// Actors are the indicators public threat research attributes to named
+	// actors or tool families that matched the key's events.
+	Actors []ActorMatch
 	// Hygiene is what an audit of the account's other long-term keys found
 	// (keyleak audit), so the next incident is not one of them; empty when
 	// no audit was run for the case.
@@ -208,8 +211,12 @@ type Event struct {
 	RuleID string `json:"ruleId,omitempty"`
 	// Technique is the MITRE ATT&CK technique, e.g. T1136.003.
 	Technique string `json:"technique,omitempty"`
-	// Category is the ATT&CK tactic in lower-case hyphenated form, e.g.
-	// persistence, discovery, privilege-escalation.
+	// Tactic is the ATT&CK tactic in lower-case hyphenated form, e.g.
+	// persistence, discovery, impact; the report groups by it.
+	Tactic string `json:"tactic,omitempty"`
+	// Category is keyleak's category within the tactic: the tactic again,
+	// or a label such as resource-hijacking or llm-jacking. Cases written
+	// before tactics had their own field hold the tactic here.
 	Category string `json:"category,omitempty"`
 	// Reason says in a few words why the verdict was given.
 	Reason string `json:"reason,omitempty"`
@@ -384,4 +391,26 @@ func (m *Model) stats() *Stats {
 		return m.Stats
 	}
 	return ComputeStats(m.eventsOf())
+}
+
+// ActorMatch is an indicator that public threat research attributes to an
+// actor (or a family of tools), matched by some of the key's events. It is
+// a resemblance to reported tradecraft, not an attribution of the incident.
+type ActorMatch struct {
+	Actor   string   `json:"actor"`
+	Aliases []string `json:"aliases,omitempty"`
+	// Type is group or tool-family.
+	Type string `json:"type,omitempty"`
+	// Indicator names the indicator; Kind is what it looks at (user-agent,
+	// user-name, group-name, account-id, call-pattern).
+	Indicator   string    `json:"indicator"`
+	Kind        string    `json:"kind"`
+	Explanation string    `json:"explanation"`
+	Reported    string    `json:"reported"`
+	References  []string  `json:"references"`
+	Events      int       `json:"events"`
+	Attacker    int       `json:"attacker"`
+	First       time.Time `json:"first,omitzero"`
+	Last        time.Time `json:"last,omitzero"`
+	EventIDs    []string  `json:"eventIDs,omitempty"`
 }

@@ -25,8 +25,9 @@ type Stats struct {
 	// Verdicts, Severities count events per normalised verdict and severity.
 	Verdicts   map[Verdict]int  `json:"verdicts"`
 	Severities map[Severity]int `json:"severities"`
-	// Categories counts events per category; events without one are not
-	// counted.
+	// Tactics counts events per ATT&CK tactic, Categories per keyleak
+	// category; events without one are not counted.
+	Tactics    map[string]int `json:"tactics,omitempty"`
 	Categories map[string]int `json:"categories,omitempty"`
 	// Regions lists every region with events, sorted by name.
 	Regions []RegionCount `json:"regions,omitempty"`
@@ -47,8 +48,8 @@ type Stats struct {
 	AttackerIPs        []Count `json:"attackerIPs,omitempty"`
 	AttackerIPCount    int     `json:"attackerIPCount"`
 	AttackerUserAgents []Count `json:"attackerUserAgents,omitempty"`
-	// Activity groups attacker events by category and API call, categories
-	// in ATT&CK tactic order, calls by first occurrence.
+	// Activity groups attacker events by ATT&CK tactic and API call,
+	// tactics in ATT&CK's order, calls by first occurrence.
 	Activity []Activity `json:"activity,omitempty"`
 	// Histogram counts events per BinWidth, split by verdict.
 	Histogram []Bin `json:"histogram,omitempty"`
@@ -73,6 +74,8 @@ type Count struct {
 
 // Activity is the attacker's use of one API call.
 type Activity struct {
+	Tactic string `json:"tactic"`
+	// Category is keyleak's category of the call's first event.
 	Category string    `json:"category"`
 	Source   string    `json:"eventSource"`
 	Name     string    `json:"eventName"`
@@ -116,6 +119,7 @@ func ComputeStats(events iter.Seq[Event]) *Stats {
 	s := &Stats{
 		Verdicts:   map[Verdict]int{},
 		Severities: map[Severity]int{},
+		Tactics:    map[string]int{},
 		Categories: map[string]int{},
 		Keys:       map[string]int{},
 		Ordered:    true,
@@ -133,6 +137,10 @@ func ComputeStats(events iter.Seq[Event]) *Stats {
 		v := ev.Verdict.Normalize()
 		s.Verdicts[v]++
 		s.Severities[ev.Severity.Normalize()]++
+		tactic := ev.tactic()
+		if tactic != "" {
+			s.Tactics[tactic]++
+		}
 		if ev.Category != "" {
 			s.Categories[ev.Category]++
 		}
@@ -178,10 +186,10 @@ func ComputeStats(events iter.Seq[Event]) *Stats {
 			if ev.UserAgent != "" {
 				uas[ev.UserAgent]++
 			}
-			k := actKey{ev.Category, ev.Source, ev.Name}
+			k := actKey{tactic, ev.Source, ev.Name}
 			a := acts[k]
 			if a == nil {
-				a = &Activity{Category: ev.Category, Source: ev.Source, Name: ev.Name, First: ev.Time, Last: ev.Time}
+				a = &Activity{Tactic: tactic, Category: ev.Category, Source: ev.Source, Name: ev.Name, First: ev.Time, Last: ev.Time}
 				acts[k] = a
 				actRegions[k] = map[string]bool{}
 			}
@@ -210,7 +218,7 @@ func ComputeStats(events iter.Seq[Event]) *Stats {
 		s.Activity = append(s.Activity, *a)
 	}
 	slices.SortFunc(s.Activity, func(a, b Activity) int {
-		if c := compareCategory(a.Category, b.Category); c != 0 {
+		if c := compareCategory(a.Tactic, b.Tactic); c != 0 {
 			return c
 		}
 		if c := a.First.Compare(b.First); c != 0 {
@@ -325,7 +333,7 @@ func (h *histogram) bins() []Bin {
 	return out
 }
 
-// tactics is the ATT&CK enterprise tactic order; categories are reported in
+// tactics is the ATT&CK enterprise tactic order; tactics are reported in
 // it so that a reader follows the attack's logic.
 var tactics = []string{
 	"reconnaissance", "resource-development", "initial-access", "execution",
@@ -334,8 +342,8 @@ var tactics = []string{
 	"exfiltration", "impact",
 }
 
-// compareCategory orders categories by tactic, unknown ones after the known
-// ones alphabetically, and the empty category last.
+// compareCategory orders tactics (or categories) in ATT&CK's order, unknown
+// ones after the known ones alphabetically, and the empty one last.
 func compareCategory(a, b string) int {
 	rank := func(c string) int {
 		if c == "" {
@@ -350,6 +358,15 @@ func compareCategory(a, b string) int {
 		return c
 	}
 	return cmp.Compare(a, b)
+}
+
+// tactic is the event's ATT&CK tactic: its own, or for cases written
+// before tactics had their own field the category when that is a tactic.
+func (ev *Event) tactic() string {
+	if ev.Tactic != "" || slices.Contains(tactics, ev.Category) {
+		return cmp.Or(ev.Tactic, ev.Category)
+	}
+	return ""
 }
 
 func topCounts(m map[string]int, n int) []Count {

@@ -2,6 +2,7 @@ package report
 
 import (
 	"archive/zip"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -56,11 +57,21 @@ type XLSXOptions struct {
 	TmpDir string
 }
 
+// tacticCategory is the event's tactic, followed by keyleak's category when
+// that says more ("impact / resource-hijacking").
+func tacticCategory(ev *Event) string {
+	t := ev.tactic()
+	if t == "" || ev.Category == "" || ev.Category == t {
+		return cmp.Or(t, ev.Category)
+	}
+	return t + " / " + ev.Category
+}
+
 // eventHeaders are the columns of the Timeline and Attacker sheets.
 var eventHeaders = []string{
 	"Time (UTC)", "", "Region", "Event source", "Event name", "Access key (chain)", "User",
 	"Source IP", "User agent", "Error code", "Read-only", "Verdict", "Severity", "Rule",
-	"ATT&CK technique", "Category", "Resources", "Event ID (CloudTrail console)",
+	"ATT&CK technique", "ATT&CK tactic / category", "Resources", "Event ID (CloudTrail console)",
 }
 
 var eventWidths = []float64{20, 20, 15, 26, 28, 46, 18, 16, 40, 22, 10, 12, 10, 24, 16, 20, 40, 40}
@@ -298,7 +309,7 @@ func (x *xlsxWriter) eventRow(row []any, ev *Event) {
 	row[12] = excelize.Cell{StyleID: x.severity[sev], Value: string(sev)}
 	row[13] = Mask(ev.RuleID)
 	row[14] = Mask(ev.Technique)
-	row[15] = Mask(ev.Category)
+	row[15] = Mask(tacticCategory(ev))
 	if len(ev.Resources) > 0 {
 		parts := make([]string, len(ev.Resources))
 		for i, r := range ev.Resources {
@@ -663,12 +674,27 @@ func (x *xlsxWriter) writeSummary() error {
 	for _, sev := range Severities {
 		line(string(sev), s.Severities[sev])
 	}
+	if len(s.Tactics) > 0 {
+		section("Events by ATT&CK tactic")
+		tacs := sortedKeys(s.Tactics)
+		slices.SortFunc(tacs, compareCategory)
+		for _, t := range tacs {
+			line(t, s.Tactics[t])
+		}
+	}
 	if len(s.Categories) > 0 {
 		section("Events by category")
 		cats := sortedKeys(s.Categories)
 		slices.SortFunc(cats, compareCategory)
 		for _, cat := range cats {
 			line(cat, s.Categories[cat])
+		}
+	}
+	if len(x.m.Actors) > 0 {
+		section("Threat-actor indicators (resemblance to reported tradecraft, not attribution)")
+		for _, a := range x.m.Actors {
+			line(a.Actor+": "+a.Explanation, fmt.Sprintf("%d calls (%d judged the attacker's); reported by %s: %s",
+				a.Events, a.Attacker, a.Reported, strings.Join(a.References, " ")))
 		}
 	}
 	section("Not covered")

@@ -6,10 +6,14 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/keyleak/keyleak/internal/awsapi"
 	"github.com/keyleak/keyleak/internal/casefile"
 	"github.com/keyleak/keyleak/playbook"
 	"github.com/keyleak/keyleak/trail"
+	"golang.org/x/time/rate"
+	"slices"
+	"time"
 )
 
 // DefaultOrgRole is the role AWS Organizations creates in every account it
@@ -30,6 +34,13 @@ type ContainRequest struct {
 	// every account of the organization they reach.
 	Org      bool
 	RoleName string
+	// LeakedAt, when given, leaves alone what the key minted before it.
+	LeakedAt time.Time
+	// LookupRate paces LookupEvents per region while looking for what the
+	// key minted (default 2, AWS's quota); Options are extra collector
+	// options (the command's --retry-wait).
+	LookupRate rate.Limit
+	Options    []trail.Option
 }
 
 // ContainResult is the outcome of a containment run, read back from AWS.
@@ -69,8 +80,20 @@ func (e *Engine) Contain(ctx context.Context, c *playbook.Case, req ContainReque
 	if len(steps) == 0 {
 		steps = playbook.DefaultSteps()
 	}
-	opts := e.runnerOptions(keyID, req.DryRun, req.Force, h)
-	sum, runErr := playbook.NewRunner(c, clients.IAM(), clients.STS(""), opts...).Run(ctx, steps...)
+	opts := append(e.runnerOptions(keyID, req.DryRun, req.Force, h), playbook.WithLeakedAt(req.LeakedAt))
+	lookupRate := req.LookupRate
+	if lookupRate <= 0 {
+		lookupRate = 2
+	}
+	// The key's own account is searched for what it minted; the
+	// organization's other accounts get their role sessions revoked below.
+	keyClients := clients
+	withTrail := append(slices.Clone(opts), playbook.WithTrail(playbook.TrailClients{
+		Regions:    keyClients.EC2("us-east-1"),
+		CloudTrail: func(region string) cloudtrail.LookupEventsAPIClient { return keyClients.CloudTrail(region) },
+		Options:    append([]trail.Option{trail.WithLimiterRate(lookupRate, 1)}, req.Options...),
+	}))
+	sum, runErr := playbook.NewRunner(c, clients.IAM(), clients.STS(""), withTrail...).Run(ctx, steps...)
 	if sum == nil {
 		return nil, playbookError(runErr)
 	}

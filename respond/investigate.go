@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"golang.org/x/time/rate"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/keyleak/keyleak/assess"
 	"github.com/keyleak/keyleak/internal/awsapi"
 	"github.com/keyleak/keyleak/internal/casefile"
@@ -37,6 +39,8 @@ type InvestigateRequest struct {
 	// and 1, AWS's quota).
 	LookupRate  rate.Limit
 	LookupBurst int
+	// Options are extra collector options (the command's --retry-wait).
+	Options []trail.Option
 	// WrapCloudTrail, when set, wraps each region's LookupEvents client.
 	WrapCloudTrail func(region string, c cloudtrail.LookupEventsAPIClient) cloudtrail.LookupEventsAPIClient
 }
@@ -72,7 +76,19 @@ func (e *Engine) Investigate(ctx context.Context, c *playbook.Case, req Investig
 		return nil, &UsageError{Err: fmt.Errorf("load rules: %w", err)}
 	}
 	var clients *awsapi.Clients
-	if !req.Offline || !req.Source.Local() {
+	offline := req.Offline
+	switch {
+	case req.Source.Local() && !offline:
+		// Log files a customer exported are often read on a laptop with
+		// no AWS credentials: then the analysis runs offline, and says so.
+		if clients, err = e.Clients(ctx); err == nil {
+			_, err = responderKeyID(ctx, clients)
+		}
+		if err != nil {
+			offline, clients = true, nil
+			h.note("no AWS credentials: the live checks (resources' state, GuardDuty, AWS's quarantine) are skipped; configure credentials, or use --profile, to run them")
+		}
+	case !req.Source.Local():
 		if clients, err = e.Clients(ctx); err != nil {
 			return nil, err
 		}
@@ -95,6 +111,7 @@ func (e *Engine) Investigate(ctx context.Context, c *playbook.Case, req Investig
 	if h.Source != nil {
 		opts = append(opts, trail.WithProgress(h.Source))
 	}
+	opts = append(opts, req.Options...)
 	src, keyClients, err := req.Source.open(ctx, clients, key, req.Regions, opts, req.WrapCloudTrail, h)
 	if err != nil {
 		return nil, err
@@ -116,8 +133,18 @@ func (e *Engine) Investigate(ctx context.Context, c *playbook.Case, req Investig
 		return nil, err
 	}
 	live := keyClients
-	if req.Offline {
+	if offline {
 		live = nil
+	}
+	if live != nil && req.Source.Local() && inv.Account != "" {
+		// Ask AWS nothing about the key with another account's credentials.
+		if acct, err := callerAccount(ctx, live); err != nil {
+			live = nil
+			h.note("could not tell which account your credentials belong to (%v): the live checks are skipped", err)
+		} else if acct != inv.Account {
+			live = nil
+			h.note("your credentials are of account %s and the logs of account %s: the live checks are skipped; use a profile of %s to run them", acct, inv.Account, inv.Account)
+		}
 	}
 	var accounts *keyAccounts
 	if src.org != nil && live != nil {
@@ -238,3 +265,12 @@ func (e *Engine) Reassess(ctx context.Context, c *playbook.Case, online bool) (*
 // inventoryClients are the clients the live checks and removals of
 // resources use.
 func inventoryClients(clients *awsapi.Clients) resource.Clients { return resource.NewClients(clients) }
+
+// callerAccount is the account the clients' credentials belong to.
+func callerAccount(ctx context.Context, clients *awsapi.Clients) (string, error) {
+	out, err := clients.STS("").GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil {
+		return "", fmt.Errorf("identify the caller: %w", err)
+	}
+	return aws.ToString(out.Account), nil
+}

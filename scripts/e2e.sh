@@ -58,6 +58,23 @@ wait_for() {
 
 keys() { tmux send-keys -t "$session" "$@"; }
 
+# confirm_until TEXT: answer Y to each confirmation until the screen shows
+# TEXT (containment asks once per round of what the key minted).
+confirm_until() {
+	local text=$1 deadline=$((SECONDS + timeout))
+	while ((SECONDS < deadline)); do
+		if screen | grep -qF -- "$text"; then
+			echo "e2e: ok: $text"
+			return 0
+		fi
+		if screen | grep -qF -- "Y (shift+y): make these calls"; then
+			keys Y
+		fi
+		sleep 0.3
+	done
+	fail "no \"$text\" on the screen after ${timeout}s"
+}
+
 # The pane runs the demo, then prints its exit code and stays, so that the
 # code can be read from the screen.
 tmux new-session -d -s "$session" -x 120 -y 40 \
@@ -77,7 +94,7 @@ wait_for "until this policy is in place"
 # counts the simulated attacker's calls of the last 5 seconds).
 wait_for "leaked key 0 ok"
 keys Y
-wait_for "enter: go on to the investigation"
+confirm_until "enter: go on to the investigation"
 keys Enter
 wait_for "sweep complete"
 keys Enter
@@ -98,4 +115,60 @@ for f in journal.jsonl events.jsonl findings.json report.xlsx report.md report.j
 	[[ -s "${cases[0]}/$f" ]] || fail "the case lacks $f"
 done
 "$bin" case verify "${cases[0]}" >/dev/null || fail "the case journal does not verify"
+tmux kill-session -t "$session" 2>/dev/null || true
+
+# At 80x24 the step list collapses into the header; Esc stops the removal
+# loop after its first question; leaving names the case.
+rm -rf "$work/cases"
+tmux new-session -d -s "$session" -x 80 -y 24 \
+	"cd '$work' && '$bin' demo --dir '$work/cases' --tick 200ms; echo KEYLEAK-EXIT=\$?; sleep 600"
+wait_for "a valid access key ID"
+keys Enter
+wait_for "step 1/8 Identify (done)"
+keys Enter
+wait_for "enter: start"
+keys Enter
+wait_for "Y (shift+y): make these calls"
+keys y
+wait_for "press shift+Y"
+keys Y
+wait_for "until this policy is in place"
+keys Y
+confirm_until "enter: go on to the investigation"
+keys Enter
+wait_for "sweep complete"
+keys Enter
+wait_for "step 4/8 Assess"
+wait_for "enter: details"
+keys Tab
+wait_for "still present"
+# D starts the removal once the live check is done; until then it is ignored.
+press_until() {
+	local key=$1 text=$2 deadline=$((SECONDS + timeout))
+	while ((SECONDS < deadline)); do
+		if screen | grep -qF -- "$text"; then
+			echo "e2e: ok: $text"
+			return 0
+		fi
+		keys "$key"
+		sleep 0.5
+	done
+	fail "no \"$text\" on the screen after ${timeout}s"
+}
+press_until D "Y (shift+y): remove it"
+keys Escape
+wait_for "removal stopped (esc)"
+keys q
+wait_for "KEYLEAK-EXIT=0"
+wait_for "Case $work/cases/keyleak-case-"
+tmux kill-session -t "$session" 2>/dev/null || true
+
+# At 60x20 the key entry and the first step still fit, with the step named.
+tmux new-session -d -s "$session" -x 60 -y 20 \
+	"cd '$work' && '$bin' demo --dir '$work/cases60' --tick 200ms; echo KEYLEAK-EXIT=\$?; sleep 600"
+wait_for "a valid access key ID"
+keys Enter
+wait_for "step 1/8 Identify"
+keys q
+wait_for "KEYLEAK-EXIT=0"
 echo "e2e: passed"

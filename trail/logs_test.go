@@ -410,9 +410,13 @@ func TestScanLogsNoFiles(t *testing.T) {
 }
 
 func TestScanLogsCancel(t *testing.T) {
-	samples := loadSamples(t, "stratus_red_team")
+	// Enough files that a scan which ignored the cancellation would open
+	// far more than the few in flight; more only cost time to write.
+	samples := loadSamples(t, "stratus_red_team")[:90]
 	dir := t.TempDir()
-	writeLayout(t, dir, events(samples), layoutOpts{gz: true, perFile: 3})
+	if files := writeLayout(t, dir, events(samples), layoutOpts{gz: true, perFile: 3}); len(files) < 30 {
+		t.Fatalf("%d log files; the test needs at least 30", len(files))
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	src := &countingSource{LogSource: trail.DirLogs(dir), after: 5, hook: cancel}
 	inv, err := trail.ScanLogs(ctx, src, "AKIAW9X2Q2U25SK79UCX", trail.WithConcurrency(1))

@@ -61,6 +61,7 @@ type config struct {
 	pivot       bool
 	known       []string
 	concurrency int
+	onEvent     func(Event)
 }
 
 func newConfig(opts []Option) config {
@@ -128,6 +129,13 @@ func WithPivot(on bool) Option { return func(c *config) { c.pivot = on } }
 func WithKnownKeys(keys ...string) Option {
 	return func(c *config) { c.known = append(c.known, keys...) }
 }
+
+// WithOnEvent receives every event a sweep collects, once (after
+// de-duplication on eventID), as soon as its page is read: containment acts
+// on what a key minted while the sweep is still paging through older
+// events. Calls are serialized and made from the worker goroutines, so fn
+// must return quickly. ScanLogs ignores it.
+func WithOnEvent(fn func(Event)) Option { return func(c *config) { c.onEvent = fn } }
 
 // WithConcurrency sets how many log files are read at once (default
 // GOMAXPROCS).

@@ -145,6 +145,7 @@ type sweepRun struct {
 	ctx     context.Context
 	mu      sync.Mutex
 	emitMu  sync.Mutex
+	eventMu sync.Mutex // serializes cfg.onEvent
 	enabled []*regionRun
 	seen    map[string]bool
 	// route, when set, receives the derived keys a lookup in rr found,
@@ -247,6 +248,11 @@ func (r *sweepRun) lookup(rr *regionRun, key string) error {
 			ok, links := r.coll.add(e)
 			if ok {
 				added++
+				if r.cfg.onEvent != nil {
+					r.eventMu.Lock()
+					r.cfg.onEvent(e)
+					r.eventMu.Unlock()
+				}
 			}
 			fresh = append(fresh, links...)
 		}

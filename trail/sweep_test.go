@@ -234,6 +234,34 @@ func TestSweepPivot(t *testing.T) {
 	}
 }
 
+// TestSweepOnEvent checks that WithOnEvent hands over every event the
+// sweep keeps, each once, the derived keys' included: containment acts on
+// them while the sweep goes on.
+func TestSweepOnEvent(t *testing.T) {
+	ct := trailtest.NewCloudTrail()
+	t0 := sweepNow.Add(-time.Hour)
+	if err := ct.AddRecord("us-east-1", rec(t, "cak", leaked, "CreateAccessKey", "us-east-1", t0,
+		map[string]any{"accessKey": map[string]any{"accessKeyId": created, "userName": "backdoor"}}, nil)); err != nil {
+		t.Fatal(err)
+	}
+	fill(t, ct, "us-east-1", leaked, 120)
+	fill(t, ct, "eu-west-1", created, 7)
+	seen := map[string]int{}
+	inv, err := virtualSweep(ct, listRegions(t), trailtest.NewLimiters(2), trailtest.NewClock(sweepNow),
+		trail.WithOnEvent(func(e trail.Event) { seen[e.EventID]++ })).Run(context.Background(), leaked)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) != len(inv.Events) || len(seen) != 1+120+7 {
+		t.Errorf("OnEvent saw %d events, the sweep kept %d, want 128", len(seen), len(inv.Events))
+	}
+	for id, n := range seen {
+		if n != 1 {
+			t.Errorf("event %s handed over %d times", id, n)
+		}
+	}
+}
+
 func TestSweepRetriesThrottlesAndServerErrors(t *testing.T) {
 	ct := trailtest.NewCloudTrail()
 	want := fill(t, ct, "us-east-1", leaked, 120)

@@ -3,9 +3,12 @@
 //
 // Credentials come from the SDK's standard chain, so profiles, SSO profiles,
 // environment variables, `aws-vault exec … -- keyleak …` and MFA role
-// profiles all work as they do for the AWS CLI. The narrow interfaces each
-// consumer needs are declared by the consumer (playbook, trail); the SDK
-// clients made here satisfy them.
+// profiles all work as they do for the AWS CLI. When the chain comes down to
+// an instance role and there is none, the credentials fail with
+// NoCredentialsError, quickly and without the SDK's log lines.
+//
+// The narrow interfaces each consumer needs are declared by the consumer
+// (playbook, trail); the SDK clients made here satisfy them.
 package awsapi
 
 import (
@@ -24,7 +27,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials/ec2rolecreds"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
+	"github.com/aws/smithy-go/logging"
 )
 
 // Options are the global flags that shape the AWS configuration. Empty
@@ -37,6 +43,10 @@ type Options struct {
 	// that pace and retry themselves (the CloudTrail sweep) make clients with
 	// their own retryer instead.
 	MaxAttempts int
+	// MaxRetryWait caps the wait before each retry of a call (0 leaves the
+	// SDK's 20 s). Only a simulator warrants a short one: there injected
+	// server errors then cost milliseconds instead of seconds.
+	MaxRetryWait time.Duration
 	// TokenPrompt reads an MFA code for role profiles with mfa_serial. Nil
 	// prompts on the terminal (stderr and /dev/tty), never on stdout.
 	TokenPrompt func() (string, error)
@@ -65,10 +75,23 @@ func Load(ctx context.Context, o Options) (aws.Config, error) {
 		t.MaxIdleConnsPerHost = 64
 		t.IdleConnTimeout = 90 * time.Second
 	}).WithTimeout(2 * time.Minute)
+	// The instance-metadata client is made from the loaded configuration,
+	// as the SDK would make it, once that exists (below).
+	metadata := &instanceMetadata{}
 	opts := []func(*config.LoadOptions) error{
 		config.WithHTTPClient(httpClient),
+		// The SDK's own log lines ("SDK 2026/… WARN falling back to
+		// IMDSv1 …") would land on stderr beside keyleak's one sentence;
+		// every failure they announce also comes back as an error.
+		config.WithLogger(logging.Nop{}),
+		config.WithEC2RoleCredentialOptions(func(o *ec2rolecreds.Options) { o.Client = metadata }),
 		config.WithRetryer(func() aws.Retryer {
-			return retry.NewStandard(func(so *retry.StandardOptions) { so.MaxAttempts = attempts })
+			return retry.NewStandard(func(so *retry.StandardOptions) {
+				so.MaxAttempts = attempts
+				if o.MaxRetryWait > 0 {
+					so.MaxBackoff = o.MaxRetryWait
+				}
+			})
 		}),
 		config.WithAssumeRoleCredentialOptions(func(ao *stscreds.AssumeRoleOptions) {
 			ao.TokenProvider = prompt
@@ -94,10 +117,61 @@ func Load(ctx context.Context, o Options) (aws.Config, error) {
 	if cfg.Region == "" {
 		cfg.Region = DefaultRegion
 	}
+	metadata.client = imds.NewFromConfig(cfg, func(o *imds.Options) {
+		// Off EC2 the metadata address answers nothing or refuses; the
+		// SDK's 250 ms dial and 500 ms header timeouts tell that at once,
+		// and retrying it (5 times, with back-off, from the retryer above)
+		// only delays the "no credentials" answer by seconds. On EC2 it
+		// answers on the first attempt.
+		o.Retryer = aws.NopRetryer{}
+	})
+	// The instance role is the credential chain's last resort: when the SDK
+	// falls back to it, the environment and the config files had no
+	// credentials, and a failure means there are none at all.
+	if aws.IsCredentialsProvider(cfg.Credentials, &ec2rolecreds.Provider{}) {
+		cfg.Credentials = lastResort{cfg.Credentials}
+	}
 	// Wrapped after loading: the SDK has applied AWS_CA_BUNDLE to the
 	// buildable client by now.
 	cfg.HTTPClient = BufferBodies(cfg.HTTPClient)
 	return cfg, nil
+}
+
+// instanceMetadata is the EC2 role provider's metadata client. Load sets
+// client before it returns, before anything retrieves credentials.
+type instanceMetadata struct{ client *imds.Client }
+
+func (m *instanceMetadata) GetMetadata(ctx context.Context, in *imds.GetMetadataInput, optFns ...func(*imds.Options)) (*imds.GetMetadataOutput, error) {
+	return m.client.GetMetadata(ctx, in, optFns...)
+}
+
+// NoCredentialsError means the SDK found no credentials anywhere: not in the
+// environment, not in the shared config files, not from an instance role.
+// Its message is the one sentence a user needs; the SDK's account of each
+// place it looked is in Err.
+type NoCredentialsError struct{ Err error }
+
+func (e *NoCredentialsError) Error() string {
+	return "no AWS credentials found: run 'aws configure' or 'aws sso login' and pass --profile, or run keyleak under 'aws-vault exec PROFILE --', then try again"
+}
+
+func (e *NoCredentialsError) Unwrap() error { return e.Err }
+
+// lastResort is the credential chain when it came down to the instance role.
+type lastResort struct{ aws.CredentialsProvider }
+
+func (p lastResort) Retrieve(ctx context.Context) (aws.Credentials, error) {
+	creds, err := p.CredentialsProvider.Retrieve(ctx)
+	if err != nil && ctx.Err() == nil {
+		return creds, &NoCredentialsError{Err: err}
+	}
+	return creds, err
+}
+
+// IsCredentialsProvider lets aws.IsCredentialsProvider see through the
+// wrapper, as it sees through aws.CredentialsCache.
+func (p lastResort) IsCredentialsProvider(target aws.CredentialsProvider) bool {
+	return aws.IsCredentialsProvider(p.CredentialsProvider, target)
 }
 
 // terminalTokenPrompt asks for an MFA code on the controlling terminal, so

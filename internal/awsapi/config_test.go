@@ -3,10 +3,17 @@ package awsapi
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 )
 
 // isolate points the SDK at empty config files and clears credentials from
@@ -123,5 +130,88 @@ func TestClientsCachePerRegion(t *testing.T) {
 	}
 	if c.EC2("") != c.EC2("us-west-2") {
 		t.Error(`"" is not the configuration's region`)
+	}
+}
+
+// fakeInstanceMetadata serves the EC2 instance-metadata API on loopback and
+// points the SDK at it, so no test reaches a real instance's metadata. With
+// role "" it answers as a machine that is no EC2 instance behind a proxy
+// does: 500 to everything. The function it returns counts the requests
+// so far per method and path.
+func fakeInstanceMetadata(t *testing.T, role string) func() map[string]int {
+	t.Helper()
+	var mu sync.Mutex
+	seen := map[string]int{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen[r.Method+" "+r.URL.Path]++
+		mu.Unlock()
+		switch {
+		case role == "":
+			http.Error(w, "no metadata here", http.StatusInternalServerError)
+		case r.Method == http.MethodPut && r.URL.Path == "/latest/api/token":
+			fmt.Fprint(w, "token")
+		case r.URL.Path == "/latest/meta-data/iam/security-credentials/":
+			fmt.Fprint(w, role)
+		case r.URL.Path == "/latest/meta-data/iam/security-credentials/"+role:
+			fmt.Fprintf(w, `{"Code":"Success","AccessKeyId":"ASIAIOSFODNN7EXAMPLE","SecretAccessKey":"x","Token":"t","Expiration":%q}`,
+				time.Now().Add(time.Hour).UTC().Format(time.RFC3339))
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	for _, v := range []string{"AWS_EC2_METADATA_DISABLED", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN"} {
+		t.Setenv(v, "")
+		os.Unsetenv(v)
+	}
+	t.Setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", srv.URL)
+	return func() map[string]int {
+		mu.Lock()
+		defer mu.Unlock()
+		return maps.Clone(seen)
+	}
+}
+
+func TestNoCredentialsIsOneSentence(t *testing.T) {
+	isolate(t)
+	requests := fakeInstanceMetadata(t, "")
+	cfg, err := Load(context.Background(), Options{})
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	_, err = cfg.Credentials.Retrieve(context.Background())
+	var noCreds *NoCredentialsError
+	if !errors.As(err, &noCreds) {
+		t.Fatalf("Retrieve: %v, want a NoCredentialsError", err)
+	}
+	if msg := err.Error(); strings.Contains(msg, "IMDS") || strings.Contains(msg, "ec2imds") || !strings.Contains(msg, "--profile") {
+		t.Errorf("message %q: want one sentence that says what to do, without the SDK's account", msg)
+	}
+	// Off EC2, asking again only delays the answer: each request once.
+	seen := requests()
+	for req, n := range seen {
+		if n != 1 {
+			t.Errorf("%s: %d requests, want 1 (no retries)", req, n)
+		}
+	}
+	if len(seen) == 0 {
+		t.Error("the instance metadata was not asked")
+	}
+}
+
+func TestInstanceRoleCredentials(t *testing.T) {
+	isolate(t)
+	fakeInstanceMetadata(t, "responder")
+	cfg, err := Load(context.Background(), Options{})
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	creds, err := cfg.Credentials.Retrieve(context.Background())
+	if err != nil {
+		t.Fatalf("Retrieve on an instance with a role: %v", err)
+	}
+	if creds.AccessKeyID != "ASIAIOSFODNN7EXAMPLE" {
+		t.Errorf("access key = %q, want the instance role's", creds.AccessKeyID)
 	}
 }

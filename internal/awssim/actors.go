@@ -30,9 +30,47 @@ type scenarioRun struct {
 
 // liveActor is an ongoing action in the live part of the scenario.
 type liveActor struct {
-	idx     int // index in the timeline
-	rep     int // next repetition number
-	stopped bool
+	idx       int // index in the timeline
+	rep       int // next repetition number
+	stopped   bool
+	stoppedAt time.Time
+	stopCode  string // the error code that stopped it
+	acts      int    // calls made in the live part
+}
+
+// ActorState is one ongoing action of a scenario's live part, for tests
+// and benchmarks that watch when the attacker is stopped.
+type ActorState struct {
+	Actor       string // "attacker", "workload", ...
+	Credential  string // the scenario's name of the credential it signs with
+	AccessKeyID string
+	Service     string
+	Action      string
+	Acts        int // calls made since StartActors
+	Stopped     bool
+	StoppedAt   time.Time // the simulator's time of the call that failed
+	StopCode    string    // its error code
+}
+
+// Actors returns the ongoing actions of the scenario's live part in
+// timeline order: who they are, how often they have acted, and whether and
+// when their credential stopped working. Nil for a Sim without a scenario.
+func (s *Sim) Actors() []ActorState {
+	run := runOf(s)
+	if run == nil {
+		return nil
+	}
+	run.mu.Lock()
+	defer run.mu.Unlock()
+	live := append([]*liveActor(nil), run.live...)
+	sort.SliceStable(live, func(i, j int) bool { return live[i].idx < live[j].idx })
+	out := make([]ActorState, 0, len(live))
+	for _, la := range live {
+		a := &run.sc.Timeline[la.idx]
+		out = append(out, ActorState{Actor: a.Actor, Credential: a.As, AccessKeyID: run.refs[a.As], Service: a.Service, Action: a.Action,
+			Acts: la.acts, Stopped: la.stopped, StoppedAt: la.stoppedAt, StopCode: la.stopCode})
+	}
+	return out
 }
 
 // occurrence is one scheduled run of a timeline action.
@@ -840,8 +878,13 @@ func (s *Sim) tickActors(run *scenarioRun) bool {
 		}
 		_, err := s.runAction(run, la.idx, la.rep, now)
 		la.rep++
+		la.acts++
 		if stopsActor(err) {
-			la.stopped = true
+			la.stopped, la.stoppedAt = true, now
+			var apiErr *APIError
+			if errors.As(err, &apiErr) {
+				la.stopCode = apiErr.Code
+			}
 			continue
 		}
 		alive++

@@ -66,6 +66,14 @@ func iamOps() map[string]handler {
 		"GetPolicy":        iamGetPolicy,
 		"GetPolicyVersion": iamGetPolicyVersion,
 
+		"UpdateAssumeRolePolicy": iamUpdateAssumeRolePolicy,
+		"CreateVirtualMFADevice": iamCreateVirtualMFADevice,
+		"EnableMFADevice":        iamEnableMFADevice,
+		"ListMFADevices":         iamListMFADevices,
+		"DeactivateMFADevice":    iamDeactivateMFADevice,
+		"DeleteVirtualMFADevice": iamDeleteVirtualMFADevice,
+		"ListVirtualMFADevices":  iamListVirtualMFADevices,
+
 		"GenerateCredentialReport": iamGenerateCredentialReport,
 		"GetCredentialReport":      iamGetCredentialReport,
 	}
@@ -1085,6 +1093,9 @@ func (s *Sim) iamHolderOf(k iamKind, c *Call) (*iamHolder, *APIError) {
 		}
 	case "role":
 		if r, ok := iamFind(s.acct.Roles, name); ok {
+			if strings.HasPrefix(r.Path, serviceRolePath) && !strings.HasPrefix(c.Action, "Get") && !strings.HasPrefix(c.Action, "List") {
+				return nil, errProtectedRole(r.Name)
+			}
 			if r.Inline == nil {
 				r.Inline = map[string]string{}
 			}

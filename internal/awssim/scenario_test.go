@@ -474,6 +474,22 @@ func TestOngoingActorsStopWhenTheirCredentialFails(t *testing.T) {
 	if s6, _ := scCount(t, s, session); s6 != s5 {
 		t.Errorf("the revoked session went on: %d -> %d events", s5, s6)
 	}
+
+	// A deny-all inline policy on the backdoor user stops its key, as in
+	// AWS: an explicit deny wins over AdministratorAccess.
+	clk.advance(time.Minute)
+	scDo(t, s, clk, "iam", "PutUserPolicy", map[string]string{"UserName": "backup-admin", "PolicyName": "keyleak-deny-all",
+		"PolicyDocument": `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*"}]}`})
+	scWaitTicks(t, s, 3)
+	for _, a := range s.Actors() {
+		if !a.Stopped || a.Acts == 0 {
+			t.Errorf("actor %s %s:%s: stopped %v after %d calls", a.Credential, a.Service, a.Action, a.Stopped, a.Acts)
+		}
+		want := map[string]string{"ci-deploy-key": "InvalidClientTokenId", "bot-session": "UnauthorizedOperation", "backdoor-key": "AccessDenied"}[a.Credential]
+		if a.StopCode != want || a.AccessKeyID == "" || a.StoppedAt.IsZero() {
+			t.Errorf("actor %s stopped with %q at %s, want %s", a.Credential, a.StopCode, a.StoppedAt, want)
+		}
+	}
 }
 
 // TestStartActorsRunsDueOccurrences: repetitions scheduled after the start

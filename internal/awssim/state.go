@@ -198,9 +198,11 @@ type account struct {
 	Policies map[string]*ManagedPolicy // by ARN
 	Keys     map[string]*Credential    // every access key ID, long-term and temporary
 	RootKeys []string
-	regions  map[string]*regionState
-	Joined   time.Time      // when the account joined the organization
-	limits   *lookupLimiter // LookupEvents throttle of an account other than the home one
+	// MFADevices are the virtual MFA devices, by serial number.
+	MFADevices map[string]*MFADevice
+	regions    map[string]*regionState
+	Joined     time.Time      // when the account joined the organization
+	limits     *lookupLimiter // LookupEvents throttle of an account other than the home one
 }
 
 func newAccount(id string) *account {

@@ -272,7 +272,8 @@ func removalOf(typ string) string {
 	return k.RemovedBy
 }
 
-// applyFindings fills the leak, resources and GuardDuty from findings.json
+// applyFindings fills the leak, resources, threat-actor indicators and
+// GuardDuty from findings.json
 // and returns the judged events by ID (findings hold the attacker and
 // unclear ones; the rest were judged legitimate).
 func applyFindings(m *report.Model, f *assess.Findings, entries []playbook.Entry) map[string]assess.EventResult {
@@ -316,6 +317,12 @@ func applyFindings(m *report.Model, f *assess.Findings, entries []playbook.Entry
 			rr.State = report.StateUnknown
 		}
 		m.Resources = append(m.Resources, rr)
+	}
+	for _, a := range f.Actors {
+		m.Actors = append(m.Actors, report.ActorMatch{Actor: a.Actor.Name, Type: a.Actor.Type, Aliases: a.Actor.Aliases,
+			Indicator: a.Actor.Indicator, Kind: a.Actor.Kind, Explanation: a.Explaining, Reported: a.Actor.Reported,
+			References: a.Actor.References, Events: a.Events, Attacker: a.Attacker, First: a.First, Last: a.Last,
+			EventIDs: a.EventIDs})
 	}
 	if f.GuardDuty != nil {
 		m.GuardDuty.Checked = true
@@ -415,7 +422,7 @@ func judgedRow(e *trail.Event, judged map[string]assess.EventResult, assessed bo
 	row := eventRow(e)
 	if j, ok := judged[e.EventID]; ok {
 		row.Verdict, row.Severity = report.Verdict(j.Verdict), report.Severity(j.Severity)
-		row.Category, row.Technique = j.Category, j.Technique
+		row.Tactic, row.Category, row.Technique = j.Tactic, j.Category, j.Technique
 		row.Reason = strings.Join(j.Reasons, "; ")
 		if len(j.Flags) > 0 {
 			row.RuleID = j.Flags[0]

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keyleak/keyleak/assess"
 	"github.com/keyleak/keyleak/internal/casefile"
 	"github.com/keyleak/keyleak/playbook"
 	"github.com/keyleak/keyleak/report"
@@ -94,6 +95,18 @@ func TestLoadCase(t *testing.T) {
 	if err := os.WriteFile(c.Path(casefile.InvestigationFile), b, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// Findings carry each judged event's tactic and the threat-actor
+	// indicators that matched.
+	f := assess.Findings{Key: key,
+		Events: []assess.EventResult{{EventSummary: trail.EventSummary{EventID: "c"}, Verdict: assess.Attacker,
+			Severity: assess.SeverityLow, Tactic: "discovery", Category: "discovery", Technique: "T1087.004"}},
+		Actors: []assess.ActorMatch{{Actor: assess.ActorRef{ID: "gui-vil", Name: "GUI-vil", Type: "group", Indicator: "s3-browser-iam",
+			Kind: "user-agent", Reported: "Permiso", References: []string{"https://permiso.io/"}}, RuleID: "actor.gui-vil.s3-browser-iam",
+			Events: 1, Attacker: 1, EventIDs: []string{"c"}, Explaining: "S3 Browser on IAM."}}}
+	b, _ = json.Marshal(f)
+	if err := os.WriteFile(c.Path(playbook.FindingsFile), b, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	m, err := Load(c, Options{Now: now, Version: "test"})
 	if err != nil {
 		t.Fatal(err)
@@ -101,6 +114,12 @@ func TestLoadCase(t *testing.T) {
 	var ids []string
 	for e := range m.Events {
 		ids = append(ids, e.EventID)
+		if e.EventID == "c" && (e.Tactic != "discovery" || e.Verdict != report.VerdictAttacker) {
+			t.Errorf("event c = %+v, want the attacker's, under discovery", e)
+		}
+	}
+	if len(m.Actors) != 1 || m.Actors[0].Actor != "GUI-vil" || m.Actors[0].Kind != "user-agent" || len(m.Actors[0].References) != 1 {
+		t.Errorf("actors = %+v", m.Actors)
 	}
 	if len(ids) != 3 || ids[0] != "a" || ids[1] != "b" || ids[2] != "c" {
 		t.Errorf("events = %v, want oldest first", ids)

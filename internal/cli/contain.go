@@ -16,6 +16,7 @@ import (
 	"github.com/keyleak/keyleak/internal/casefile"
 	"github.com/keyleak/keyleak/playbook"
 	"github.com/keyleak/keyleak/respond"
+	"golang.org/x/time/rate"
 )
 
 // containOptions are the flags of `keyleak contain`; only what the command uses.
@@ -36,6 +37,11 @@ type containOptions struct {
 	// in other accounts of the organization.
 	Org      bool
 	RoleName string
+	// LeakedAt bounds what the key minted that contain stops (--leaked-at).
+	LeakedAt string
+	// LookupRate paces the search for what the key minted (hidden; AWS
+	// allows 2 a second).
+	LookupRate float64
 }
 
 func newCmdContain(f *Factory, g *globalFlags) *cobra.Command {
@@ -53,14 +59,18 @@ func newCmdContainWith(f *Factory, g *globalFlags, runF func(context.Context, *c
   2. contain   iam UpdateAccessKey --status Inactive (never deleted by default:
                an inactive key can be reactivated if something legitimate breaks)
   3. revoke    an inline policy denying every session token issued before now
+  4. minted    what the key and its sessions made, found in CloudTrail (IAM and
+               global STS in us-east-1, regional STS everywhere) and stopped
+               as it is found: keys deactivated, users it created denied
+               everything, role sessions revoked, console passwords removed
 
 Every AWS call is journaled in the case directory first. Running the command
 again on the same case resumes and never does anything twice.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.Output = g.output
-			if err := playbook.ValidateKeyID(o.Key); err != nil {
-				return &UsageError{Err: err}
+			if err := checkKey(f.IO.ErrOut, o.Key); err != nil {
+				return err
 			}
 			if runF != nil {
 				return runF(cmd.Context(), o)
@@ -81,6 +91,9 @@ again on the same case resumes and never does anything twice.`,
 	fl.StringVar(&o.Parent, "dir", ".", "where new case directories are made")
 	fl.BoolVar(&o.Org, "org", false, "work across the key's AWS organization: contain in the key's account, revoke its role sessions in every account they reach")
 	fl.StringVar(&o.RoleName, "role-name", respond.DefaultOrgRole, "with --org: the role assumed in accounts other than yours")
+	fl.StringVar(&o.LeakedAt, "leaked-at", "", "when the key leaked (RFC 3339 or duration ago): what it minted before is listed and left alone (default: everything it minted)")
+	fl.Float64Var(&o.LookupRate, "lookup-rate", 2, "LookupEvents requests per second per region (AWS allows 2)")
+	_ = fl.MarkHidden("lookup-rate")
 	_ = cmd.MarkFlagRequired("key")
 	return cmd
 }
@@ -108,6 +121,16 @@ func containRun(ctx context.Context, f *Factory, o *containOptions) error {
 	if !o.Yes && !o.DryRun && !f.IO.StdinTTY {
 		return usageErrorf("contain changes your AWS account and there is no terminal to confirm on: run it with --yes, or with --dry-run to see the plan")
 	}
+	var leakedAt time.Time
+	if o.LeakedAt != "" {
+		var err error
+		if leakedAt, err = parseWhen(o.LeakedAt, f.Now()); err != nil {
+			return usageErrorf("--leaked-at: %w", err)
+		}
+	}
+	if o.LookupRate <= 0 {
+		return usageErrorf("--lookup-rate must be more than 0")
+	}
 	e := f.Engine()
 	// AWS first: a missing configuration leaves no case directory behind.
 	if _, err := e.Clients(ctx); err != nil {
@@ -124,12 +147,15 @@ func containRun(ctx context.Context, f *Factory, o *containOptions) error {
 	} else if f.IO.StdinTTY {
 		h.Confirm = terminalConfirm(f.IO)
 	}
-	if o.Output == outputText {
+	if o.Output == outputText && !o.DryRun {
+		// A dry run's plan is the summary itself: printing it as progress
+		// too would show it twice.
 		h.Progress = func(p playbook.Progress) { printProgress(f.IO.ErrOut, p) }
-		h.Note = func(s string) { fmt.Fprintf(f.IO.ErrOut, "» %s\n", s) }
 	}
+	h.Note = func(s string) { fmt.Fprintf(f.IO.ErrOut, "» %s\n", s) }
 	res, runErr := e.Contain(ctx, c, respond.ContainRequest{
 		Steps: o.steps(), DryRun: o.DryRun, Force: o.Force, Org: o.Org, RoleName: o.RoleName,
+		LeakedAt: leakedAt, LookupRate: rate.Limit(o.LookupRate), Options: f.retryOptions(),
 	}, h)
 	if res != nil {
 		var err error
@@ -140,6 +166,14 @@ func containRun(ctx context.Context, f *Factory, o *containOptions) error {
 		}
 		if err != nil {
 			return err
+		}
+		if o.Output == outputText {
+			switch {
+			case o.DryRun:
+				fmt.Fprintln(f.IO.Out, "Next: run it again without --dry-run to make these calls (with --yes where there is no terminal).")
+			case runErr == nil:
+				fmt.Fprintf(f.IO.Out, "Next: keyleak investigate --key %s --case %s\n", o.Key, res.Case)
+			}
 		}
 	}
 	return runErr
@@ -272,6 +306,9 @@ func renderContainText(sum *playbook.Summary) string {
 	}
 	for _, w := range sum.Warnings {
 		fmt.Fprintf(&b, "warning: %s\n", w)
+	}
+	if creds := renderAttackerCredentials(sum); creds != "" {
+		b.WriteString("\n" + creds)
 	}
 	switch {
 	case sum.DryRun:

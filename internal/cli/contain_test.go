@@ -56,14 +56,14 @@ func simScenario(t *testing.T, name string, opts ...awssim.Option) (*awssim.Serv
 }
 
 func TestContainAgainstSimulator(t *testing.T) {
-	srv, leaked := simScenario(t, "github-push")
+	srv, leaked := simScenario(t, "github-push", awssim.WithLookupRate(100, 100))
 	responder := srv.Sim.Responder()
 	env := awsEnv(t, srv.URL, responder.AccessKeyID, responder.Secret)
 	dir := t.TempDir()
 
 	// A dry run changes nothing.
 	before := srv.Sim.Truth()
-	code, out, errOut := run(t, "contain", "--key", leaked.AccessKeyID, "--dry-run", "--dir", dir)
+	code, out, errOut := run(t, "contain", "--key", leaked.AccessKeyID, "--dry-run", "--dir", dir, "--lookup-rate", "50")
 	if code != ExitOK {
 		t.Fatalf("dry run exit %d: %s", code, errOut)
 	}
@@ -82,7 +82,7 @@ func TestContainAgainstSimulator(t *testing.T) {
 		t.Errorf("no terminal, no --yes: exit %d, %q", code, errOut)
 	}
 
-	code, out, errOut = run(t, "contain", "--key", leaked.AccessKeyID, "--yes", "--dir", dir, "-o", "json")
+	code, out, errOut = run(t, "contain", "--key", leaked.AccessKeyID, "--yes", "--dir", dir, "-o", "json", "--lookup-rate", "50")
 	if code != ExitOK {
 		t.Fatalf("contain exit %d: %s\n%s", code, errOut, out)
 	}
@@ -116,29 +116,27 @@ func TestContainAgainstSimulator(t *testing.T) {
 		}
 	}
 
-	// The attacker's ongoing calls stop: with the key, and with the session
-	// key derived from it. The backdoor user's own key goes on (that is what
-	// eradication is for), which also proves the actors are still running.
-	revoked := sum.RevokedBefore
-	truth := waitForTruth(t, srv.Sim, func(tr awssim.Truth) bool {
-		return len(successfulAfter(tr, backdoorKeys(tr), revoked)) >= 3
-	})
-	stopped := map[string]bool{leaked.AccessKeyID: true}
+	// Every credential the attacker holds is in the summary, and none works
+	// (TestContainStopsEveryAttackerCredential watches the attacker stop).
+	truth := srv.Sim.Truth()
 	for _, k := range truth.DerivedKeys {
-		if k.Kind == awssim.KindSession || k.Kind == awssim.KindFederation {
-			stopped[k.AccessKeyID] = true
+		found := false
+		for _, c := range sum.Credentials {
+			if c.ID == k.AccessKeyID {
+				found = true
+				if c.State == playbook.CredWorking {
+					t.Errorf("%s %s (%s) still works after contain: %s", c.Kind, c.ID, k.Via, c.Note)
+				}
+			}
 		}
-	}
-	if len(stopped) < 2 {
-		t.Fatalf("scenario has no session key derived from the leaked key: %+v", truth.DerivedKeys)
-	}
-	if late := successfulAfter(truth, stopped, revoked); len(late) > 0 {
-		t.Errorf("calls with the leaked key or its sessions still succeed after containment: %v", late)
+		if !found {
+			t.Errorf("the summary does not list %s (%s by %s)", k.AccessKeyID, k.Via, k.Parent)
+		}
 	}
 
 	// A second run changes nothing and exits 0.
 	before = srv.Sim.Truth()
-	code, out, errOut = run(t, "contain", "--key", leaked.AccessKeyID, "--yes", "--dir", dir)
+	code, out, errOut = run(t, "contain", "--key", leaked.AccessKeyID, "--yes", "--dir", dir, "--lookup-rate", "50")
 	if code != ExitOK || !strings.Contains(out, "Already contained") {
 		t.Errorf("second run: exit %d\n%s\n%s", code, out, errOut)
 	}
@@ -244,17 +242,6 @@ func isWrite(name string) bool {
 		}
 	}
 	return true
-}
-
-// backdoorKeys are the long-term keys the attacker made (CreateAccessKey).
-func backdoorKeys(tr awssim.Truth) map[string]bool {
-	out := map[string]bool{}
-	for _, k := range tr.DerivedKeys {
-		if k.Via == "CreateAccessKey" {
-			out[k.AccessKeyID] = true
-		}
-	}
-	return out
 }
 
 // successfulAfter lists successful calls of the keys after t.

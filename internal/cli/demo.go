@@ -197,7 +197,7 @@ func demoStep(ctx context.Context, f *Factory, o *demoOptions, key string, steps
 		return err
 	}
 	defer c.Close()
-	_, err = e.Contain(ctx, c, respond.ContainRequest{Steps: steps}, respond.Hooks{
+	_, err = e.Contain(ctx, c, respond.ContainRequest{Steps: steps, LookupRate: 40}, respond.Hooks{
 		Confirm: func(context.Context, playbook.Step, []playbook.Action) (bool, error) { return true, nil },
 		Progress: func(p playbook.Progress) {
 			if p.ActionID != "" && p.Status == playbook.StatusDone {

@@ -40,8 +40,8 @@ undone. Run keyleak investigate first: eradication works from its findings.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.Output = g.output
-			if err := playbook.ValidateKeyID(o.Key); err != nil {
-				return &UsageError{Err: err}
+			if err := checkKey(f.IO.ErrOut, o.Key); err != nil {
+				return err
 			}
 			if o.Apply && o.Yes && len(o.Only) == 0 {
 				return usageErrorf("--yes needs an explicit --only list of the resources to remove: removal cannot be undone")
@@ -92,7 +92,8 @@ func eradicateRun(ctx context.Context, f *Factory, o *eradicateOptions) error {
 	case f.IO.StdinTTY:
 		h.Confirm = terminalConfirm(f.IO)
 	}
-	if o.Output == outputText {
+	if o.Output == outputText && o.Apply {
+		// Without --apply the plan is the summary itself.
 		h.Progress = func(p playbook.Progress) { printProgress(f.IO.ErrOut, p) }
 	}
 	res, runErr := e.Eradicate(ctx, c, respond.EradicateRequest{Only: o.Only, All: o.All, DryRun: !o.Apply}, h)
@@ -100,8 +101,16 @@ func eradicateRun(ctx context.Context, f *Factory, o *eradicateOptions) error {
 		if err := printContainSummary(f.IO.Out, o.Output, res.Summary); err != nil {
 			return err
 		}
-		if len(res.Targets) == 0 && runErr == nil && o.Output == outputText {
-			fmt.Fprintln(f.IO.Out, "Nothing to remove: every resource the attacker created is gone.")
+		if o.Output == outputText {
+			switch {
+			case len(res.Targets) == 0 && runErr == nil:
+				fmt.Fprintln(f.IO.Out, "Nothing to remove: every resource the attacker created is gone.")
+				fmt.Fprintf(f.IO.Out, "Next: keyleak report --case %s\n", c.Dir())
+			case !o.Apply:
+				fmt.Fprintln(f.IO.Out, "Next: add --apply to remove them (keyleak asks before each; without a terminal, --yes with --only ID,…).")
+			case runErr == nil:
+				fmt.Fprintf(f.IO.Out, "Next: keyleak report --case %s\n", c.Dir())
+			}
 		}
 	}
 	return runErr

@@ -8,7 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/keyleak/keyleak/assess"
-	"github.com/keyleak/keyleak/assess/evaluate"
+	"github.com/keyleak/keyleak/internal/evaluate"
 )
 
 // evalOptions are the flags of `keyleak eval`.
@@ -29,6 +29,9 @@ func newCmdEvalWith(f *Factory, g *globalFlags, runF func(context.Context, *eval
 		Short: "Measure the detection rules on public CloudTrail data and the simulator's scenarios",
 		Long: `Measure how keyleak's assessment does:
 
+  coverage           how many of the events public detection catalogs name
+                     (TrailDiscover, Stratus, Sigma, Elastic, Panther, ...)
+                     the rules recognise, per catalog
   Stratus Red Team   which detonated attack techniques the rules flag
   Panther            agreement with panther-analysis's expected results
   OTRF               precision and recall of attacker verdicts on a lab breach

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/keyleak/keyleak/internal/awsapi"
 	"github.com/keyleak/keyleak/internal/awserr"
 	"github.com/keyleak/keyleak/respond"
 )
@@ -40,12 +41,13 @@ func exitCode(err error) int {
 	var usage *UsageError
 	var partial *PartialError
 	var auth *AuthError
+	var noCreds *awsapi.NoCredentialsError
 	switch {
 	case errors.Is(err, context.Canceled):
 		return ExitCancelled
 	case errors.As(err, &usage):
 		return ExitUsage
-	case errors.As(err, &auth):
+	case errors.As(err, &auth), errors.As(err, &noCreds):
 		return ExitAuth
 	case errors.As(err, &partial):
 		return ExitPartial

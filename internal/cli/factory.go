@@ -9,6 +9,7 @@ import (
 
 	"github.com/keyleak/keyleak/internal/awsapi"
 	"github.com/keyleak/keyleak/respond"
+	"github.com/keyleak/keyleak/trail"
 )
 
 // Factory hands commands their expensive dependencies lazily, so that
@@ -49,4 +50,16 @@ func (f *Factory) Clients(ctx context.Context) (*awsapi.Clients, error) {
 		f.clients = awsapi.NewClients(cfg)
 	})
 	return f.clients, f.err
+}
+
+// retryOptions are the CloudTrail sweep's options under --retry-wait: its
+// back-off starts there and doubles up to 16 times it, the shape of its
+// default (500 ms to 8 s), so that a throttle storm still spreads over the
+// regions as it would at AWS's pace.
+func (f *Factory) retryOptions() []trail.Option {
+	w := f.AWSOptions.MaxRetryWait
+	if w <= 0 {
+		return nil
+	}
+	return []trail.Option{trail.WithBackoff(w, 16*w)}
 }

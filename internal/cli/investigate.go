@@ -16,7 +16,6 @@ import (
 
 	"github.com/keyleak/keyleak/assess"
 	"github.com/keyleak/keyleak/internal/casefile"
-	"github.com/keyleak/keyleak/playbook"
 	"github.com/keyleak/keyleak/respond"
 	"github.com/keyleak/keyleak/trail"
 )
@@ -111,8 +110,8 @@ for older events or data events, point --logs at the trail's log files.
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.Output = g.output
-			if err := playbook.ValidateKeyID(o.Key); err != nil {
-				return &UsageError{Err: err}
+			if err := checkKey(f.IO.ErrOut, o.Key); err != nil {
+				return err
 			}
 			if runF != nil {
 				return runF(cmd.Context(), o)
@@ -187,6 +186,7 @@ func investigateRun(ctx context.Context, f *Factory, o *investigateOptions) erro
 	}
 	req.Since, req.Until, req.Offline = since, until, o.Offline
 	req.LookupRate, req.LookupBurst = rate.Limit(o.LookupRate), max(1, int(o.LookupRate/2))
+	req.Options = f.retryOptions()
 	src := req.Source
 	e := f.Engine()
 	if !o.Offline || src.Kind() != "logs" {
@@ -210,6 +210,19 @@ func investigateRun(ctx context.Context, f *Factory, o *investigateOptions) erro
 	}
 	if err := printInvestigation(f.IO.Out, o.Output, res.Trail, res.Assessment, res.GuardDuty, c.Dir()); err != nil {
 		return err
+	}
+	if o.Output == outputText {
+		present := 0
+		for _, r := range res.Assessment.Resources {
+			if r.Verdict == assess.Attacker && r.State == assess.StatePresent {
+				present++
+			}
+		}
+		if present > 0 {
+			fmt.Fprintf(f.IO.Out, "\nNext: keyleak eradicate --key %s --case %s (%d of the attacker's resources still exist)\n", o.Key, c.Dir(), present)
+		} else {
+			fmt.Fprintf(f.IO.Out, "\nNext: keyleak report --case %s\n", c.Dir())
+		}
 	}
 	return runErr
 }
@@ -344,20 +357,23 @@ func renderInvestigation(res trail.Result, caseDir string) string {
 }
 
 // progressPrinter reports a sweep's progress on stderr: a line for each
-// region or file set that fails, as it fails, and on a terminal one
-// self-updating line with the count of sources done and events found. The
+// region or file set that fails, as it fails; on a terminal one
+// self-updating line with the count of sources done and events found, and
+// elsewhere (a log file, a pipe) a line for each source as it finishes. The
 // full table goes to stdout at the end.
 type progressPrinter struct {
-	mu      sync.Mutex
-	w       io.Writer
-	on      bool
-	live    bool
-	sources map[string]trail.SourceStatus
-	failed  map[string]bool
+	mu       sync.Mutex
+	w        io.Writer
+	on       bool
+	live     bool
+	sources  map[string]trail.SourceStatus
+	failed   map[string]bool
+	finished map[string]bool
 }
 
 func newProgressPrinter(w io.Writer, on, live bool) *progressPrinter {
-	return &progressPrinter{w: w, on: on, live: live, sources: map[string]trail.SourceStatus{}, failed: map[string]bool{}}
+	return &progressPrinter{w: w, on: on, live: live, sources: map[string]trail.SourceStatus{},
+		failed: map[string]bool{}, finished: map[string]bool{}}
 }
 
 func (p *progressPrinter) update(s trail.SourceStatus) {
@@ -375,6 +391,10 @@ func (p *progressPrinter) update(s trail.SourceStatus) {
 		fmt.Fprintf(p.w, "  %s: %s — %s\n", s.Name, s.State, s.Err)
 	}
 	if !p.live {
+		if (s.State == trail.StateOK || s.State == trail.StateNotEnabled) && !p.finished[s.Name] {
+			p.finished[s.Name] = true
+			fmt.Fprintf(p.w, "  %s: %s, %d events, %d pages\n", s.Name, s.State, s.Events, s.Pages)
+		}
 		return
 	}
 	done, events := 0, 0

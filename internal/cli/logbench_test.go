@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/keyleak/keyleak/assess/evaluate"
+	"github.com/keyleak/keyleak/internal/evaluate"
 	"github.com/keyleak/keyleak/internal/memsample"
 	"github.com/keyleak/keyleak/trail/trailtest"
 )

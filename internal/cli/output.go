@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/keyleak/keyleak/playbook"
 	"io"
 )
 
@@ -20,6 +21,19 @@ func printResult(w io.Writer, format outputFormat, v any, render func() string) 
 	}
 	if _, err := io.WriteString(w, render()); err != nil {
 		return fmt.Errorf("write result: %w", err)
+	}
+	return nil
+}
+
+// checkKey validates a key ID given on the command line: a usage error when
+// it is not one, and a one-line note on w when it is valid but not in the
+// form AWS issues (anonymised data).
+func checkKey(w io.Writer, key string) error {
+	if err := playbook.ValidateKeyID(key); err != nil {
+		return &UsageError{Err: err}
+	}
+	if n := playbook.KeyIDNote(key); n != "" {
+		fmt.Fprintf(w, "note: %s\n", n)
 	}
 	return nil
 }

@@ -29,6 +29,7 @@ func requiredActions() []string {
 		service string
 		iface   reflect.Type
 	}{
+		{"iam", reflect.TypeFor[playbook.IAM]()},
 		{"ec2", reflect.TypeFor[trail.RegionsAPI]()},
 		{"cloudtrail", reflect.TypeFor[cloudtrail.LookupEventsAPIClient]()},
 		{"s3", reflect.TypeFor[trail.S3API]()},

@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/keyleak/keyleak/assess/evaluate"
+	"github.com/keyleak/keyleak/internal/evaluate"
 )
 
 // `keyleak sim serve --replay DIR --key K` serves the OTRF data set's real

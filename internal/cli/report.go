@@ -99,6 +99,7 @@ func reportRun(f *Factory, o *reportOptions) error {
 		return err
 	}
 	return printResult(f.IO.Out, o.Output, map[string]any{"case": c.Dir(), "files": written}, func() string {
-		return strings.Join(written, "\n") + "\n"
+		return strings.Join(written, "\n") + "\n\nNext: answer the AWS support case with " + respond.ReportFile("md", o.Lang) +
+			"; then give the legitimate workload a new key: keyleak rotate --key " + c.Meta().KeyID + " --to secretsmanager:NAME|credentials:PROFILE\n"
 	})
 }

@@ -13,6 +13,8 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/keyleak/keyleak/internal/awsapi"
 )
 
 // Main runs keyleak with the process's arguments and streams and returns the
@@ -46,6 +48,12 @@ func Run(ctx context.Context, args []string, io *IOStreams) int {
 // message is the one sentence the user sees for an error.
 func message(err error, code int) string {
 	msg := err.Error()
+	// However deep a command wrapped it (inside an SDK operation error, say),
+	// "no credentials" needs no more than its own sentence.
+	var noCreds *awsapi.NoCredentialsError
+	if code == ExitAuth && errors.As(err, &noCreds) {
+		msg = noCreds.Error()
+	}
 	switch code {
 	case ExitCancelled:
 		return "interrupted; what was done so far is kept in the case journal, and re-running the same command resumes."
@@ -106,11 +114,13 @@ Start with 'keyleak demo' to see it against a simulated account.`,
 	pf.StringVar(&f.AWSOptions.Region, "region", "", "AWS region for regional calls (default: profile's, or us-east-1)")
 	pf.StringVar(&f.AWSOptions.EndpointURL, "endpoint-url", "", "send every AWS call to this URL (e.g. a simulator); AWS_ENDPOINT_URL works too")
 	pf.VarP(&g.output, "output", "o", "output format: text or json")
+	pf.DurationVar(&f.AWSOptions.MaxRetryWait, "retry-wait", 0, "wait before retrying a failed AWS call: the SDK waits at most this, the CloudTrail sweep starts at it and doubles up to 16 times it (default: up to 20 s; 500 ms doubling)")
+	_ = pf.MarkHidden("retry-wait") // for simulators: they fail on purpose and answer at once
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return &UsageError{Err: err}
 	})
 	root.AddCommand(
-		newCmdVersion(f),
+		newCmdVersion(f, g),
 		newCmdContain(f, g),
 		newCmdInvestigate(f, g),
 		newCmdReport(f, g),
@@ -119,6 +129,7 @@ Start with 'keyleak demo' to see it against a simulated account.`,
 		newCmdCase(f, g),
 		newCmdEval(f, g),
 		newCmdEradicate(f, g),
+		newCmdVerify(f, g),
 		newCmdRotate(f, g),
 		newCmdScan(f, g),
 		newCmdAudit(f, g),
@@ -140,13 +151,27 @@ Start with 'keyleak demo' to see it against a simulated account.`,
 		return runbookRun(cmd, f, rb)
 	}
 	for _, c := range root.Commands() {
-		wrapArgs(c)
+		usageErrors(c)
 	}
 	return root
 }
 
-// wrapArgs turns cobra's argument errors into usage errors.
-func wrapArgs(c *cobra.Command) {
+// usageErrors makes cobra's complaints about a command line usage errors:
+// bad arguments, missing required flags, broken flag groups, and an unknown
+// subcommand of a command that only groups others. Cobra returns most of
+// them as untyped errors, which would exit 1.
+func usageErrors(c *cobra.Command) {
+	if c.HasSubCommands() && !c.Runnable() {
+		// Cobra shows the help of a group and exits 0 whatever follows it
+		// ("keyleak sim nosuch"); only the group alone should.
+		c.Args = func(cmd *cobra.Command, a []string) error {
+			if len(a) > 0 {
+				return fmt.Errorf("unknown command %q for %q", a[0], cmd.CommandPath())
+			}
+			return nil
+		}
+		c.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
+	}
 	if c.Args != nil {
 		args := c.Args
 		c.Args = func(cmd *cobra.Command, a []string) error {
@@ -156,7 +181,29 @@ func wrapArgs(c *cobra.Command) {
 			return nil
 		}
 	}
+	if c.Runnable() {
+		// Cobra checks required flags and flag groups right after the
+		// pre-run hook, with errors of no type; checked here first, they
+		// are usage errors, and cobra's own check then passes.
+		pre, preE := c.PreRun, c.PreRunE
+		c.PreRun = nil
+		c.PreRunE = func(cmd *cobra.Command, a []string) error {
+			if err := cmd.ValidateRequiredFlags(); err != nil {
+				return &UsageError{Err: err}
+			}
+			if err := cmd.ValidateFlagGroups(); err != nil {
+				return &UsageError{Err: err}
+			}
+			switch {
+			case preE != nil:
+				return preE(cmd, a)
+			case pre != nil:
+				pre(cmd, a)
+			}
+			return nil
+		}
+	}
 	for _, sub := range c.Commands() {
-		wrapArgs(sub)
+		usageErrors(sub)
 	}
 }

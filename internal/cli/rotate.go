@@ -62,8 +62,8 @@ interrupted run that never reached its destination is deleted first.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.Output = g.output
-			if err := playbook.ValidateKeyID(o.Key); err != nil {
-				return &UsageError{Err: err}
+			if err := checkKey(f.IO.ErrOut, o.Key); err != nil {
+				return err
 			}
 			if o.To == "" {
 				return usageErrorf("say where the new key goes: --to secretsmanager:NAME, --to credentials:PROFILE, or --to stdout")

@@ -9,7 +9,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/keyleak/keyleak/leakscan"
-	"github.com/keyleak/keyleak/playbook"
 )
 
 // scanOptions are the flags of `keyleak scan`.
@@ -44,8 +43,8 @@ With --key, only that key (and the secret next to it) is reported.`,
 			o.Path = args[0]
 			o.Output = g.output
 			if o.Key != "" {
-				if err := playbook.ValidateKeyID(o.Key); err != nil {
-					return &UsageError{Err: err}
+				if err := checkKey(f.IO.ErrOut, o.Key); err != nil {
+					return err
 				}
 			}
 			if runF != nil {

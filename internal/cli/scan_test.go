@@ -31,7 +31,7 @@ func runRecovery(t *testing.T, f *Factory, args ...string) (int, string, string)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &UsageError{Err: err} })
 	root.AddCommand(newCmdScan(f, g), newCmdRotate(f, g), newCmdAudit(f, g))
 	for _, c := range root.Commands() {
-		wrapArgs(c)
+		usageErrors(c)
 	}
 	root.SetArgs(args)
 	root.SetOut(&out)

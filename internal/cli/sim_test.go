@@ -120,23 +120,32 @@ func TestSimServeWithAWSCLI(t *testing.T) {
 		}
 	}
 	getJSON(t, env["AWS_ENDPOINT_URL"]+"/_sim/truth", &truth)
-	owner := ""
-	var keys struct {
-		AccessKeyMetadata []struct{ AccessKeyId, Status, UserName string }
-	}
-	// The leaked key's owner, found the way a responder would.
+	// The leaked key's owner, found the way a responder would: one call
+	// names it, the owner's key list confirms it (one AWS CLI run costs a
+	// second of Python start-up, so not one per user).
+	var lastUsed struct{ UserName string }
+	awsCLI(t, env, &lastUsed, "iam", "get-access-key-last-used", "--access-key-id", env["KEYLEAK_LEAKED_KEY"])
 	var users struct{ Users []struct{ UserName string } }
 	awsCLI(t, env, &users, "iam", "list-users")
+	owner := ""
 	for _, u := range users.Users {
-		awsCLI(t, env, &keys, "iam", "list-access-keys", "--user-name", u.UserName)
-		for _, k := range keys.AccessKeyMetadata {
-			if k.AccessKeyId == env["KEYLEAK_LEAKED_KEY"] {
-				owner = u.UserName
-			}
+		if u.UserName == lastUsed.UserName {
+			owner = u.UserName
 		}
 	}
 	if owner == "" {
-		t.Fatalf("no user lists the leaked key %s", env["KEYLEAK_LEAKED_KEY"])
+		t.Fatalf("get-access-key-last-used names %q, not a user list-users lists", lastUsed.UserName)
+	}
+	var keys struct {
+		AccessKeyMetadata []struct{ AccessKeyId, Status, UserName string }
+	}
+	awsCLI(t, env, &keys, "iam", "list-access-keys", "--user-name", owner)
+	listed := false
+	for _, k := range keys.AccessKeyMetadata {
+		listed = listed || k.AccessKeyId == env["KEYLEAK_LEAKED_KEY"]
+	}
+	if !listed {
+		t.Fatalf("%s does not list the leaked key %s", owner, env["KEYLEAK_LEAKED_KEY"])
 	}
 
 	var regions struct {

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"github.com/keyleak/keyleak/internal/awssim"
 	"github.com/keyleak/keyleak/internal/tui"
-	"github.com/keyleak/keyleak/playbook"
 	"io"
 )
 
@@ -32,8 +31,8 @@ func runbookRun(cmd *cobra.Command, f *Factory, o *runbookOptions) error {
 		return cmd.Help()
 	}
 	if o.Key != "" {
-		if err := playbook.ValidateKeyID(o.Key); err != nil {
-			return &UsageError{Err: err}
+		if err := checkKey(f.IO.ErrOut, o.Key); err != nil {
+			return err
 		}
 	}
 	if !tty {

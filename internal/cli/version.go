@@ -1,15 +1,46 @@
 package cli
 
 import (
-	"fmt"
+	"runtime"
 	"runtime/debug"
 
 	"github.com/spf13/cobra"
 )
 
-// Version is set at build time:
-// -ldflags "-X github.com/keyleak/keyleak/internal/cli.Version=v1.2.3".
-var Version = ""
+// Version, Commit and Date are set at build time (the Makefile and
+// GoReleaser pass them):
+// -ldflags "-X github.com/keyleak/keyleak/internal/cli.Version=v1.2.3 -X …Commit=abc -X …Date=2026-12-03T10:00:00Z".
+var (
+	Version = ""
+	Commit  = ""
+	Date    = ""
+)
+
+// buildInfo is what `keyleak version` says.
+type buildInfo struct {
+	Version   string `json:"version"`
+	Commit    string `json:"commit,omitempty"`
+	Date      string `json:"date,omitempty"`
+	GoVersion string `json:"goVersion"`
+	Platform  string `json:"platform"`
+}
+
+// build returns the build's facts: the ldflags ones, else what Go
+// recorded in the binary (module version, VCS revision and time).
+func build() buildInfo {
+	b := buildInfo{Version: version(), Commit: Commit, Date: Date, GoVersion: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH}
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range info.Settings {
+			switch {
+			case s.Key == "vcs.revision" && b.Commit == "":
+				b.Commit = s.Value
+			case s.Key == "vcs.time" && b.Date == "":
+				b.Date = s.Value
+			}
+		}
+	}
+	return b
+}
 
 // version returns the build's version: the ldflags one, else the module
 // version or VCS revision Go recorded in the binary.
@@ -45,14 +76,25 @@ func version() string {
 	return "devel-" + rev
 }
 
-func newCmdVersion(f *Factory) *cobra.Command {
+func newCmdVersion(f *Factory, g *globalFlags) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
-		Short: "Print keyleak's version",
-		Args:  cobra.NoArgs,
+		Short: "Print keyleak's version, commit, build date and Go version",
+		Example: `  keyleak version
+  keyleak version -o json`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			_, err := fmt.Fprintf(f.IO.Out, "keyleak %s\n", version())
-			return err
+			b := build()
+			return printResult(f.IO.Out, g.output, b, func() string {
+				out := "keyleak " + b.Version + "\n"
+				if b.Commit != "" {
+					out += "commit   " + b.Commit + "\n"
+				}
+				if b.Date != "" {
+					out += "built    " + b.Date + "\n"
+				}
+				return out + "go       " + b.GoVersion + " " + b.Platform + "\n"
+			})
 		},
 	}
 }

@@ -27,11 +27,27 @@ type Server struct {
 	URL string
 }
 
+// Option changes how Start runs moto_server.
+type Option func(*options)
+
+type options struct{ managedPolicies bool }
+
+// WithManagedPolicies makes moto hold the AWS managed policies
+// (arn:aws:iam::aws:policy/…), for tests that attach one. moto then loads
+// the whole set into every account it touches, which costs most of a second
+// each time: without it an organization test spent a minute creating its
+// member accounts.
+func WithManagedPolicies() Option { return func(o *options) { o.managedPolicies = true } }
+
 // Start starts moto_server on a free loopback port and stops it when the test
 // ends. Without moto_server on PATH it skips the test, except in CI (CI set),
 // where a missing emulator is a failure.
-func Start(t testing.TB) *Server {
+func Start(t testing.TB, opts ...Option) *Server {
 	t.Helper()
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	bin, err := exec.LookPath("moto_server")
 	if err != nil {
 		if os.Getenv("CI") != "" {
@@ -45,7 +61,7 @@ func Start(t testing.TB) *Server {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, bin, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
-	cmd.Env = append(os.Environ(), "MOTO_IAM_LOAD_MANAGED_POLICIES=true")
+	cmd.Env = append(os.Environ(), "MOTO_IAM_LOAD_MANAGED_POLICIES="+strconv.FormatBool(o.managedPolicies))
 	logPath := filepath.Join(t.TempDir(), "moto.log")
 	logFile, err := os.Create(logPath)
 	if err != nil {

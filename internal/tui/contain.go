@@ -156,10 +156,27 @@ func (v *containView) View() string {
 	default:
 		lines = append(lines, v.planLines()...)
 	}
-	if v.scroll > len(lines)-v.h {
-		v.scroll = max(len(lines)-v.h, 0)
+	// What to do next stays on screen however long the results are: the
+	// rest scrolls above it.
+	hint := ""
+	if n := len(lines); n > 0 && strings.Contains(lines[n-1], "enter: go on") {
+		hint, lines = lines[n-1], lines[:n-1]
 	}
-	return block(lines[min(v.scroll, len(lines)):], v.w, v.h)
+	room := v.h
+	if hint != "" {
+		room--
+	}
+	if v.scroll > len(lines)-room {
+		v.scroll = max(len(lines)-room, 0)
+	}
+	shown := lines[min(v.scroll, len(lines)):]
+	if len(shown) > room {
+		shown = shown[:room]
+	}
+	if hint != "" {
+		shown = append(shown, hint)
+	}
+	return block(shown, v.w, v.h)
 }
 
 // planLines explains the two steps before anything runs.
@@ -338,4 +355,16 @@ func callLines(st styles, p *confirmMsg, width int) []string {
 		}
 	}
 	return lines
+}
+
+func (v *containView) confirming() bool { return v.pending != nil }
+
+// Esc declines a pending confirmation.
+func (v *containView) Esc() (bool, tea.Cmd) {
+	if v.pending == nil {
+		return false, nil
+	}
+	v.pending.reply <- false
+	v.pending = nil
+	return true, nil
 }

@@ -513,7 +513,7 @@ func (v *eventsView) View() string {
 	for len(lines) < v.h-1 {
 		lines = append(lines, "")
 	}
-	pos := fmt.Sprintf("%d of %d shown", min(v.cursor+1, len(v.shown)), len(v.shown))
+	pos := fmt.Sprintf("row %d of %d shown", min(v.cursor+1, len(v.shown)), len(v.shown))
 	if len(v.shown) == 0 {
 		pos = "no event matches: 0 clears the filters"
 	}
@@ -545,4 +545,13 @@ func (v *eventsView) detailView() string {
 	}
 	lines = append(lines, st.dim.Render(fmt.Sprintf("lines %d-%d of %d · esc: back", v.detailY+1, v.detailY+len(body), len(v.raw))))
 	return block(lines, v.w, v.h)
+}
+
+// Esc closes the detail pane.
+func (v *eventsView) Esc() (bool, tea.Cmd) {
+	if !v.detail {
+		return false, nil
+	}
+	v.detail = false
+	return true, nil
 }

@@ -31,14 +31,14 @@ type runDoneMsg struct {
 // `keyleak contain` does: journaled, resumable, each changing step
 // confirmed by the responder. The summary is saved in the case.
 func (s *session) runPlaybook(job string, steps ...string) tea.Cmd {
-	c, eng := s.c, s.cfg.Engine
+	c, eng, rate := s.c, s.cfg.Engine, s.cfg.LookupRate
 	return s.start(job, func(ctx context.Context, send func(tea.Msg)) {
 		h := respond.Hooks{
 			Confirm:  confirmer(job, send),
 			Progress: func(p playbook.Progress) { send(runProgressMsg{job: job, p: p}) },
 		}
 		if job == "contain" {
-			res, err := eng.Contain(ctx, c, respond.ContainRequest{Steps: steps}, h)
+			res, err := eng.Contain(ctx, c, respond.ContainRequest{Steps: steps, LookupRate: rate}, h)
 			var sum *playbook.Summary
 			if res != nil {
 				sum = res.Summary

@@ -524,3 +524,15 @@ func roleRevokeText(sum *playbook.Summary, err error) string {
 	}
 	return text
 }
+
+func (v *investigateView) confirming() bool { return v.pending != nil }
+
+// Esc declines a pending confirmation.
+func (v *investigateView) Esc() (bool, tea.Cmd) {
+	if v.pending == nil {
+		return false, nil
+	}
+	v.pending.reply <- false
+	v.pending = nil
+	return true, nil
+}

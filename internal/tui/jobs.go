@@ -23,6 +23,8 @@ type session struct {
 	work   context.Context
 	cancel context.CancelFunc
 	jobs   map[string]bool
+	// stops cancel one running job each (Esc stops a removal loop).
+	stops map[string]context.CancelFunc
 
 	c   *playbook.Case
 	key string
@@ -61,9 +63,15 @@ func (s *session) start(job string, work func(ctx context.Context, send func(tea
 	}
 	s.jobs[job] = true
 	ch := make(chan tea.Msg, 64)
-	ctx, life := s.work, s.life
+	ctx, stop := context.WithCancel(s.work)
+	if s.stops == nil {
+		s.stops = map[string]context.CancelFunc{}
+	}
+	s.stops[job] = stop
+	life := s.life
 	run := func() tea.Msg {
 		defer close(ch)
+		defer stop()
 		send := func(msg tea.Msg) {
 			select {
 			case ch <- msg:
@@ -92,6 +100,14 @@ func listen(ch <-chan tea.Msg) tea.Cmd {
 type jobMsg struct {
 	msg  tea.Msg
 	next <-chan tea.Msg
+}
+
+// stop cancels a running job: what it did is kept (the runner journals as
+// it goes), what it had not started is not done.
+func (s *session) stop(job string) {
+	if cancel, ok := s.stops[job]; ok {
+		cancel()
+	}
 }
 
 // busy reports whether a job is running.

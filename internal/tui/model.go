@@ -50,7 +50,7 @@ func (s stepID) String() string {
 	case stepIdentify:
 		return "Identify"
 	case stepContain:
-		return "Contain+revoke"
+		return "Contain"
 	case stepInvestigate:
 		return "Investigate"
 	case stepAssess:
@@ -102,6 +102,19 @@ type screen interface {
 // sidebarWidth is the step list's width; the screen gets the rest.
 const sidebarWidth = 24
 
+// sidebarMinWidth is the narrowest terminal that shows the step list; on a
+// narrower one it collapses into the header ("step 3/9 Investigate"), so
+// that an 80-column terminal gives the screen its whole width.
+const sidebarMinWidth = 100
+
+// sideW is the width the step list and its separator take now.
+func (m *Model) sideW() int {
+	if m.width < sidebarMinWidth {
+		return 0
+	}
+	return sidebarWidth + 1
+}
+
 // Model is the runbook's root model.
 type Model struct {
 	s        *session
@@ -115,8 +128,11 @@ type Model struct {
 	// interrupted is set when the responder left with ctrl+c rather than
 	// quitting: the program's exit code says so (130).
 	interrupted bool
-	status      string
-	err         error
+	// notice is a one-key hint shown in the status line, over the
+	// attacker feed, until the next key.
+	notice string
+	status string
+	err    error
 
 	entry   *keyEntry
 	screens [numSteps]screen
@@ -195,6 +211,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, tea.Batch(cmd, listen(msg.next))
 	case jobDoneMsg:
 		delete(m.s.jobs, msg.job)
+		delete(m.s.stops, msg.job)
 		if m.quitting && len(m.s.jobs) == 0 {
 			return m, tea.Quit
 		}
@@ -220,6 +237,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 
 func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 	km := m.s.km
+	m.notice = ""
 	if m.quitting {
 		// A second ctrl+c leaves at once, for work that will not stop.
 		if key.Matches(msg, km.ForceQuit) {
@@ -259,6 +277,20 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 	case m.showHelp && key.Matches(msg, km.Back):
 		m.showHelp = false
 		return nil
+	case key.Matches(msg, km.Back):
+		// Esc backs out: of the screen's own sub-view or pending loop
+		// first, else to the previous step.
+		if e, ok := sc.(escaper); ok {
+			if handled, cmd := e.Esc(); handled {
+				return cmd
+			}
+		}
+		return m.goTo(m.cur - 1)
+	case msg.String() == "y":
+		if c, ok := sc.(confirmer2); ok && c.confirming() {
+			m.notice = "y alone does not confirm: press shift+Y (capital Y) to make these calls, or n to decline"
+			return nil
+		}
 	case key.Matches(msg, km.Quit):
 		return m.quit()
 	case key.Matches(msg, km.NextStep):
@@ -383,7 +415,7 @@ type recheckMsg struct {
 func (m *Model) recheck() tea.Cmd {
 	c, eng := m.s.c, m.s.cfg.Engine
 	return m.s.start("recheck", func(ctx context.Context, send func(tea.Msg)) {
-		res, err := eng.Contain(ctx, c, respond.ContainRequest{DryRun: true}, respond.Hooks{})
+		res, err := eng.Contain(ctx, c, respond.ContainRequest{DryRun: true, LookupRate: m.s.cfg.LookupRate}, respond.Hooks{})
 		var sum *playbook.Summary
 		if res != nil {
 			sum = res.Summary
@@ -418,6 +450,15 @@ func (m *Model) rechecked(msg recheckMsg) tea.Cmd {
 	return m.goTo(stepContain)
 }
 
+// escaper is a screen with something Esc backs out of before the step
+// does (a detail pane, a confirmation, a removal loop).
+type escaper interface {
+	Esc() (handled bool, cmd tea.Cmd)
+}
+
+// confirmer2 is a screen that may be waiting for a confirmation.
+type confirmer2 interface{ confirming() bool }
+
 // resumer is a screen that shows what an earlier session left in the case.
 type resumer interface{ resume(resumeState) }
 
@@ -425,7 +466,7 @@ func (m *Model) resize() {
 	w, h := m.width, m.height
 	m.help.Width = w
 	for _, sc := range m.screens {
-		sc.SetSize(max(w-sidebarWidth-1, 20), max(h-3, 3))
+		sc.SetSize(max(w-m.sideW(), 20), max(h-3, 3))
 	}
 }
 
@@ -441,6 +482,10 @@ func (m *Model) View() string {
 	case m.s.key != "":
 		title += " — " + m.s.key
 	}
+	if m.state == stateRunbook && m.sideW() == 0 {
+		// The step list is collapsed: the header says where we are.
+		title = fmt.Sprintf("step %d/%d %s (%s) · ", int(m.cur)+1, int(numSteps), m.cur, m.s.steps[m.cur]) + title
+	}
 	header := st.header.Render(fit(title, w))
 	bodyH := max(h-3, 3)
 	var body string
@@ -450,12 +495,16 @@ func (m *Model) View() string {
 	case stateOpening:
 		body = block([]string{"", "  Opening the case and connecting to AWS…"}, w, bodyH)
 	default:
-		mainW := max(w-sidebarWidth-1, 20)
+		mainW := max(w-m.sideW(), 20)
 		var main string
 		if m.showHelp {
 			main = m.fullHelp(mainW, bodyH)
 		} else {
 			main = m.screens[m.cur].View()
+		}
+		if m.sideW() == 0 {
+			body = main
+			break
 		}
 		sep := strings.TrimSuffix(strings.Repeat("│\n", bodyH), "\n")
 		body = lipgloss.JoinHorizontal(lipgloss.Top, m.sidebar(bodyH), st.dim.Render(sep), main)
@@ -530,6 +579,9 @@ func (m *Model) sidebar(h int) string {
 
 func (m *Model) statusLine(w int) string {
 	st := m.s.st
+	if m.notice != "" {
+		return st.warn.Render(fit(m.notice, w))
+	}
 	if m.s.cfg.Attacker != nil && m.state == stateRunbook {
 		line := m.attack.line()
 		if m.status != "" && m.quitting {

@@ -327,3 +327,47 @@ func TestCtrlCIsAnInterruption(t *testing.T) {
 		t.Errorf("after q Err() = %v, want nil", m.Err())
 	}
 }
+
+// TestLowercaseYExplains: y with a confirmation pending does not confirm,
+// and says how to.
+func TestLowercaseYExplains(t *testing.T) {
+	m := newTestModel(t, 100, 30)
+	withCase(t, m)
+	m.Update(runDoneMsg{job: "identify", sum: fixtureSummary(false)})
+	m.cur = stepContain
+	step, _ := playbook.LookupStep(playbook.StepContain)
+	reply := make(chan bool, 1)
+	m.Update(confirmMsg{job: "contain", step: step, reply: reply, actions: []playbook.Action{{Description: "iam UpdateAccessKey"}}})
+	press(m, "y")
+	select {
+	case ok := <-reply:
+		t.Fatalf("y answered %v", ok)
+	default:
+	}
+	if !strings.Contains(m.View(), "shift+Y") {
+		t.Errorf("y does not explain that shift+Y confirms:\n%s", m.View())
+	}
+}
+
+// TestEscBacksOut: Esc declines a pending confirmation first, then goes
+// back a step.
+func TestEscBacksOut(t *testing.T) {
+	m := newTestModel(t, 100, 30)
+	withCase(t, m)
+	m.Update(runDoneMsg{job: "identify", sum: fixtureSummary(false)})
+	m.cur = stepContain
+	step, _ := playbook.LookupStep(playbook.StepContain)
+	reply := make(chan bool, 1)
+	m.Update(confirmMsg{job: "contain", step: step, reply: reply, actions: []playbook.Action{{Description: "iam UpdateAccessKey"}}})
+	m.Update(tea.KeyMsg{Type: tea.KeyEsc})
+	if ok := <-reply; ok {
+		t.Error("Esc approved the calls")
+	}
+	if m.cur != stepContain {
+		t.Errorf("Esc with a confirmation pending left the step: now %v", m.cur)
+	}
+	m.Update(tea.KeyMsg{Type: tea.KeyEsc})
+	if m.cur != stepIdentify {
+		t.Errorf("Esc did not go back a step: now %v", m.cur)
+	}
+}

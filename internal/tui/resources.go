@@ -8,6 +8,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"errors"
 	"github.com/keyleak/keyleak/assess"
 	"github.com/keyleak/keyleak/playbook"
 	"github.com/keyleak/keyleak/respond"
@@ -76,6 +77,8 @@ type resourcesView struct {
 	log       []actionLine
 	err       error
 	checked   bool
+	// note says why the last removal run ended early (Esc).
+	note string
 }
 
 func newResourcesView(s *session) *resourcesView {
@@ -163,6 +166,9 @@ func (v *resourcesView) Update(msg tea.Msg) tea.Cmd {
 		}
 	case eradicateDoneMsg:
 		v.pending, v.err = nil, msg.err
+		if errors.Is(msg.err, context.Canceled) {
+			v.err, v.note = nil, "removal stopped (esc): the resources not yet removed are kept; D starts again"
+		}
 		return v.check()
 	case tea.KeyMsg:
 		if v.pending != nil {
@@ -190,7 +196,7 @@ func (v *resourcesView) Update(msg tea.Msg) tea.Cmd {
 			}
 		case key.Matches(msg, km.Eradicate):
 			if t := v.targets(); len(t) > 0 && !v.s.busy("eradicate") && !v.s.busy("inventory") {
-				v.log = nil
+				v.log, v.note = nil, ""
 				v.s.steps[stepResources] = stateRunning
 				return v.s.eradicate(t)
 			}
@@ -267,6 +273,9 @@ func (v *resourcesView) View() string {
 		status += " · working…"
 	}
 	lines[1] = st.dim.Render(cut(status, v.w))
+	if v.note != "" {
+		lines = append(lines, st.warn.Render(cut(v.note, v.w)))
+	}
 	if v.err != nil {
 		for _, l := range wrapText(v.err.Error(), v.w) {
 			lines = append(lines, st.bad.Render(l))
@@ -317,4 +326,21 @@ func (v *resourcesView) View() string {
 	}
 	lines = append(lines, st.dim.Render("space: select · D: remove selected, asking for each · enter: next"))
 	return block(lines, v.w, v.h)
+}
+
+func (v *resourcesView) confirming() bool { return v.pending != nil }
+
+// Esc stops the removal loop: the resource asked about is kept, and so are
+// the ones not yet asked about; what was removed stays removed (and
+// journaled).
+func (v *resourcesView) Esc() (bool, tea.Cmd) {
+	if v.pending == nil && !v.s.busy("eradicate") {
+		return false, nil
+	}
+	v.s.stop("eradicate")
+	if v.pending != nil {
+		v.pending.reply <- false
+		v.pending = nil
+	}
+	return true, nil
 }

@@ -49,8 +49,7 @@ func TestResumeFindsTheKeyActiveAgain(t *testing.T) {
 	waitFor(t, tm, "Y (shift+y): make these calls")
 	send(tm, "Y")
 	waitFor(t, tm, "until this policy is in place")
-	send(tm, "Y")
-	waitFor(t, tm, "enter: go on to the investigation")
+	confirmUntil(t, tm, "enter: go on to the investigation")
 	finish(t, tm)
 	if k, _ := srv.Sim.Key(leaked.AccessKeyID); k.Status != "Inactive" {
 		t.Errorf("after containing again the key is %s", k.Status)

@@ -1,7 +1,8 @@
 // Package evaluate measures keyleak's assessment on public CloudTrail data
 // sets (Stratus Red Team detonations, Panther's rule tests, the OTRF lab
-// breach) and on the simulator's shipped scenarios against their ground
-// truth. `keyleak eval` prints its report.
+// breach), on the simulator's shipped scenarios against their ground
+// truth, and the rule catalog's coverage of the events public detection
+// catalogs name. `keyleak eval` prints its report.
 package evaluate
 
 import (
@@ -168,6 +169,7 @@ type ScenarioResult struct {
 // Report is the whole evaluation.
 type Report struct {
 	Rules      int              `json:"rules"`
+	Coverage   Coverage         `json:"coverage"`
 	Stratus    []Technique      `json:"stratus"`
 	Panther    PantherResult    `json:"panther"`
 	OTRF       OTRFResult       `json:"otrf"`
@@ -186,6 +188,9 @@ func Run(ctx context.Context, cat *assess.Catalog, scenarios bool) (*Report, err
 	}
 	rep := &Report{Rules: len(cat.Rules())}
 	var err error
+	if rep.Coverage, err = EvalCoverage(cat); err != nil {
+		return nil, err
+	}
 	if rep.Stratus, err = EvalStratus(cat); err != nil {
 		return nil, err
 	}
@@ -397,6 +402,16 @@ func (r *Report) Write(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	p := func(format string, args ...any) { fmt.Fprintf(tw, format, args...) }
 	yes := func(b bool) string { return map[bool]string{true: "yes", false: "no"}[b] }
+
+	p("Coverage of the events public detection catalogs name (%d rules; eventSource:eventName pairs)\n\n", r.Rules)
+	p("CATALOG\tNAMED\tRECOGNISED\t%%\n")
+	for _, c := range r.Coverage.Sources {
+		p("%s\t%d\t%d\t%.1f\n", c.Set, c.Named, c.Recognised, c.Percent())
+	}
+	for _, c := range r.Coverage.Sets {
+		p("%s (%s)\t%d\t%d\t%.1f\n", c.Set, c.Title, c.Named, c.Recognised, c.Percent())
+	}
+	p("\n")
 
 	flagged, total := r.KeyRunFlagged()
 	p("Stratus Red Team detonations: %d rules, %d/%d techniques a leaked key can run flagged\n\n", r.Rules, flagged, total)

@@ -3,12 +3,15 @@ package evaluate_test
 import (
 	"bytes"
 	"context"
+	"maps"
+	"os"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/keyleak/keyleak/assess"
-	"github.com/keyleak/keyleak/assess/evaluate"
 	"github.com/keyleak/keyleak/internal/awssim"
+	"github.com/keyleak/keyleak/internal/evaluate"
 )
 
 func TestStratusKeyRunTechniquesFlagged(t *testing.T) {
@@ -163,6 +166,119 @@ func TestReportWrite(t *testing.T) {
 	for _, want := range []string{"aws.persistence.iam-create-admin-user", "Panther rule tests", "OTRF lab breach", "precision 1.00 recall 1.00"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, b.String())
+		}
+	}
+}
+
+// TestCatalogsNameCloudTrailEvents checks the public catalogs' lists hold
+// only names CloudTrail writes (the same lists the rules are checked
+// against), so that coverage is measured against events that can occur.
+func TestCatalogsNameCloudTrailEvents(t *testing.T) {
+	valid := map[string]bool{}
+	for _, f := range []string{"../../assess/testdata/eventnames.txt", "../../assess/testdata/cloudtrail-only.txt"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			line, _, _ = strings.Cut(line, "#")
+			fields := strings.Fields(line)
+			for _, n := range fields[min(1, len(fields)):] {
+				valid[fields[0]+":"+n] = true
+			}
+		}
+	}
+	cats, err := evaluate.LoadCatalogs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cats) < 7 {
+		t.Fatalf("%d catalogs, want 7", len(cats))
+	}
+	for _, c := range cats {
+		if c.Title == "" || !strings.HasPrefix(c.URL, "https://") || len(c.Pairs) == 0 {
+			t.Errorf("catalog %s: title %q, url %q, %d pairs", c.Key, c.Title, c.URL, len(c.Pairs))
+		}
+		for _, p := range c.Pairs {
+			if !valid[p.String()] {
+				t.Errorf("catalog %s names %s, which is no event CloudTrail writes", c.Key, p)
+			}
+		}
+	}
+}
+
+func TestCoverageCountsRecognisedEvents(t *testing.T) {
+	cat, _ := assess.BuiltinCatalog()
+	cov, err := evaluate.EvalCoverage(cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	td, ok := cov.Row(evaluate.TrailDiscover)
+	if !ok || td.Named < 300 {
+		t.Fatalf("TrailDiscover row %+v", td)
+	}
+	for _, r := range append(cov.Sources, cov.Sets...) {
+		if r.Recognised+len(r.Missing) != r.Named {
+			t.Errorf("%s: %d recognised + %d missing != %d named", r.Set, r.Recognised, len(r.Missing), r.Named)
+		}
+	}
+	// The bar: the events two or more catalogs name, and those
+	// TrailDiscover says were used in real attacks, are recognised.
+	for _, set := range []string{evaluate.SetTwoOrMore, evaluate.SetWild, evaluate.SetAll} {
+		r, ok := cov.Row(set)
+		if !ok {
+			t.Errorf("no row for %s", set)
+			continue
+		}
+		if set != evaluate.SetAll && r.Percent() < 95 {
+			t.Errorf("%s: %d of %d recognised (%.1f%%), want 95%%; missing %v", set, r.Recognised, r.Named, r.Percent(), r.Missing)
+		}
+	}
+}
+
+// TestRulesCiteTheCatalogsThatNameTheirEvents checks every rule's sources
+// (threat-actor indicators cite the research that attributes them instead):
+// each catalog that names one of the rule's events is cited, with entries of
+// that catalog that name one of them, and no other catalog is.
+func TestRulesCiteTheCatalogsThatNameTheirEvents(t *testing.T) {
+	cat, _ := assess.BuiltinCatalog()
+	cats, err := evaluate.LoadCatalogs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range cat.Rules() {
+		if len(r.Match.Name) == 0 || r.Actor != nil { // indicators cite the research instead
+			continue
+		}
+		want := map[string]map[string]bool{} // catalog -> its entries naming the rule's events
+		for _, c := range cats {
+			for _, p := range c.Pairs {
+				if slices.Contains(r.Match.Name, p.Name) && (len(r.Match.Source) == 0 || slices.Contains(r.Match.Source, p.Source)) {
+					if want[c.Key] == nil {
+						want[c.Key] = map[string]bool{}
+					}
+					for _, ref := range c.Refs[p] {
+						want[c.Key][ref] = true
+					}
+				}
+			}
+		}
+		for k, entries := range want {
+			got, ok := r.Sources[k]
+			if !ok {
+				t.Errorf("rule %s: %s names its events but is not cited (entries: %s)", r.ID, k, strings.Join(slices.Sorted(maps.Keys(entries)), ", "))
+				continue
+			}
+			for _, ref := range got {
+				if !entries[ref] {
+					t.Errorf("rule %s: %s entry %s names none of its events", r.ID, k, ref)
+				}
+			}
+		}
+		for k := range r.Sources {
+			if want[k] == nil {
+				t.Errorf("rule %s cites %s, which names none of its events", r.ID, k)
+			}
 		}
 	}
 }
