@@ -1,0 +1,115 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"runtime"
+	"runtime/debug"
+	"testing"
+	"time"
+
+	"github.com/keyleak/keyleak/internal/evaluate"
+	"github.com/keyleak/keyleak/internal/memsample"
+	"github.com/keyleak/keyleak/trail/trailtest"
+)
+
+// BenchmarkInvestigateLogsVsIgzip measures the issue's figure end to end:
+// `keyleak investigate --key K --logs DIR --offline` (scan, pivot to the
+// 22 derived keys, assessment, the case written) on KEYLEAK_BENCH_LOG_MB
+// (default 600) MB of uncompressed records of real shapes (the Stratus
+// and OTRF records with keys and times rewritten, about 2% by the key and
+// its derived keys), against `igzip -dc` and `gzip -dc` on the same files,
+// GOMAXPROCS at a time, in rounds (KEYLEAK_BENCH_LOG_ROUNDS, default 3),
+// each way's best round kept so that the ratios compare runs made side by
+// side. investigate/igzip >= 1.0 is the goal. igzip (Debian's isal) is
+// skipped with a message when missing.
+func BenchmarkInvestigateLogsVsIgzip(b *testing.B) {
+	if _, err := exec.LookPath("gzip"); err != nil {
+		b.Skip("gzip is not on PATH; it is a baseline of this benchmark")
+	}
+	tools := []string{"gzip"}
+	if _, err := exec.LookPath("igzip"); err == nil {
+		tools = append(tools, "igzip")
+	} else {
+		b.Log("igzip is not on PATH (Debian: apt-get install isal): investigate/igzip not measured")
+	}
+	mb := envInt(b, "KEYLEAK_BENCH_LOG_MB", 600)
+	rounds := envInt(b, "KEYLEAK_BENCH_LOG_ROUNDS", 3)
+	var templates []json.RawMessage
+	for _, name := range []string{evaluate.Stratus, evaluate.OTRF} {
+		recs, err := evaluate.LoadDataset(name)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, r := range recs {
+			templates = append(templates, r.Event)
+		}
+	}
+	dir, err := os.MkdirTemp("", "keyleak-bench-investigate-")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = os.RemoveAll(dir) })
+	const key = "AKIAQLEAKEDBENCHKEYA"
+	tree, err := trailtest.WriteLogTree(context.Background(), dir, templates, trailtest.LogTreeSpec{MB: mb, Leaked: key, Seed: 2})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	best := map[string]time.Duration{}
+	keep := func(name string, d time.Duration) {
+		if old, ok := best[name]; !ok || d < old {
+			best[name] = d
+		}
+	}
+	var peak uint64
+	for b.Loop() {
+		for range rounds {
+			runtime.GC()
+			debug.FreeOSMemory()
+			stop := make(chan struct{})
+			peakc := memsample.PeakHeapInuse(stop)
+			start := time.Now()
+			code, out, errOut := runKeyleak(ctx, "investigate", "--key", key, "--logs", tree.Dir, "--offline",
+				"--since", "2024-04-30T00:00:00Z", "--until", "2024-06-02T00:00:00Z", "--dir", b.TempDir(), "-o", "json")
+			keep("investigate", time.Since(start))
+			close(stop)
+			peak = max(peak, <-peakc)
+			if code != ExitOK {
+				b.Fatalf("investigate exited %d: %s", code, errOut)
+			}
+			var res struct {
+				Investigation struct {
+					Events []json.RawMessage `json:"events"`
+				} `json:"investigation"`
+				Events []json.RawMessage `json:"events"`
+			}
+			if err := json.Unmarshal([]byte(out), &res); err != nil {
+				b.Fatal(err)
+			}
+			if n := len(res.Events) + len(res.Investigation.Events); n != tree.Hits {
+				b.Fatalf("investigate found %d events, want %d", n, tree.Hits)
+			}
+			for _, tool := range tools {
+				d, err := trailtest.Decompress(ctx, tool, tree.Paths, runtime.GOMAXPROCS(0))
+				if err != nil {
+					b.Fatal(err)
+				}
+				keep(tool, d)
+			}
+		}
+	}
+	mbps := func(d time.Duration) float64 { return float64(tree.Raw) / 1e6 / d.Seconds() }
+	b.ReportMetric(mbps(best["investigate"]), "investigate-MB/s")
+	b.ReportMetric(mbps(best["gzip"]), "gzip-MB/s")
+	b.ReportMetric(best["gzip"].Seconds()/best["investigate"].Seconds(), "investigate/gzip")
+	if _, ok := best["igzip"]; ok {
+		b.ReportMetric(mbps(best["igzip"]), "igzip-MB/s")
+		b.ReportMetric(best["igzip"].Seconds()/best["investigate"].Seconds(), "investigate/igzip")
+	}
+	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
+	b.ReportMetric(float64(tree.Raw)/1e6, "raw-MB")
+	b.ReportMetric(float64(tree.Hits), "events")
+}
