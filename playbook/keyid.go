@@ -2,8 +2,10 @@ package playbook
 
 import (
 	"fmt"
-	"github.com/keyleak/keyleak/internal/redact"
 	"strings"
+	"unicode/utf8"
+
+	"github.com/keyleak/keyleak/internal/redact"
 )
 
 // ValidateKeyID checks that id is an AWS access key ID: AKIA (long-term) or
@@ -31,6 +33,13 @@ func ValidateKeyID(id string) error {
 	if upper := strings.ToUpper(id); upper != id && ValidateKeyID(upper) == nil {
 		return &KeyIDError{Reason: fmt.Sprintf("%q is in lower case; access key IDs are upper case: did you mean %s?", id, upper)}
 	}
+	for _, r := range id {
+		if r >= '\uFF01' && r <= '\uFF5E' {
+			// Copied from a document or typed with an East Asian input
+			// method: the ID looks right but is not ASCII.
+			return &KeyIDError{Reason: fmt.Sprintf("%s contains the full-width character %q; type or paste the ID in plain ASCII (half-width) characters", id, r)}
+		}
+	}
 	switch prefix := id[:min(4, len(id))]; prefix {
 	case "AKIA", "ASIA":
 	case "AIDA":
@@ -40,8 +49,10 @@ func ValidateKeyID(id string) error {
 	default:
 		return &KeyIDError{Reason: fmt.Sprintf("%q does not start with AKIA (long-term key) or ASIA (temporary key)", id)}
 	}
-	if len(id) != 20 {
-		return &KeyIDError{Reason: fmt.Sprintf("%s is %d characters long; an access key ID has 20", id, len(id))}
+	// Characters, not bytes: a non-ASCII character is one character to the
+	// responder who typed it.
+	if n := utf8.RuneCountInString(id); n != 20 {
+		return &KeyIDError{Reason: fmt.Sprintf("%s is %d characters long; an access key ID has 20", id, n)}
 	}
 	for _, r := range id[4:] {
 		if !(r >= 'A' && r <= 'Z' || r >= '2' && r <= '7') {

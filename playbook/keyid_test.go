@@ -28,6 +28,12 @@ func TestValidateKeyID(t *testing.T) {
 		{"AIDAIOSFODNN7EXAMPLE", "unique ID of an IAM user"},
 		{"AROAIOSFODNN7EXAMPLE", "unique ID of an IAM role"},
 		{"ABCDIOSFODNN7EXAMPLE", "does not start with AKIA"},
+		// Characters are counted as the responder sees them, not in bytes,
+		// and a full-width character is named as such.
+		{"AKIAIOSFODNN7EXAMPLＥ", "contains the full-width character 'Ｅ'"},
+		{"ＡＫＩＡIOSFODNN7EXAMPLE", "contains the full-width character 'Ａ'"},
+		{"AKIAIOSFODNN7EXAMPLÉ", "contains 'É'"},
+		{"AKIAIOSFODNN7EXAMPLÉÉ", "21 characters long"},
 	}
 	for _, c := range cases {
 		err := ValidateKeyID(c.in)

@@ -74,6 +74,9 @@ func Open(ref Ref, now time.Time) (*playbook.Case, error) {
 		if parent == "" {
 			parent = "."
 		}
+		if st, err := os.Stat(parent); err == nil && !st.IsDir() {
+			return nil, &playbook.UsageError{Reason: fmt.Sprintf("%s is a file, not a directory for cases", parent)}
+		}
 		c, _, err := playbook.OpenOrCreateCase(parent, ref.Key, now)
 		if err != nil {
 			return nil, fmt.Errorf("open case: %w", err)

@@ -325,3 +325,36 @@ func writeDatasetAsLog(t *testing.T, dataset, logFile string) {
 		t.Fatal(err)
 	}
 }
+
+// TestPathErrorsExit2: a path that is missing or of the wrong kind is the
+// user's to fix, whichever flag names it: exit 2, one sentence, and no case
+// directory made for a run that cannot start.
+func TestPathErrorsExit2(t *testing.T) {
+	logs := t.TempDir()
+	writeDatasetAsLog(t, "../../trail/testdata/otrf_security_datasets.jsonl.gz", filepath.Join(logs, "otrf.json.gz"))
+	awsEnv(t, "http://127.0.0.1:9", "AKIAIOSFODNN7EXAMPLE", "unused")
+	dir := t.TempDir()
+	file := filepath.Join(dir, "not-a-dir")
+	if err := os.WriteFile(file, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	const key = "ASIA5FLZVX4OPVKKVBMX"
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--logs", filepath.Join(dir, "nonexistent"), "--dir", dir}, "does not exist"},
+		{[]string{"--logs", file, "--dir", dir}, "no CloudTrail log files"},
+		{[]string{"--logs", logs, "--dir", file}, "is a file, not a directory"},
+		{[]string{"--logs", logs, "--case", file}, "is a file, not a case directory"},
+	} {
+		args := append([]string{"investigate", "--key", key, "--offline"}, tc.args...)
+		code, out, errOut := run(t, args...)
+		if code != ExitUsage || out != "" || !strings.Contains(errOut, tc.want) {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q; want exit %d and %q", tc.args, code, out, errOut, ExitUsage, tc.want)
+		}
+	}
+	if cases, _ := filepath.Glob(filepath.Join(dir, "keyleak-case-*")); len(cases) != 0 {
+		t.Errorf("refused runs left case directories: %v", cases)
+	}
+}
