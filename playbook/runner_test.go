@@ -756,3 +756,50 @@ func TestSummaryReadsKeyStatusFromAWS(t *testing.T) {
 		t.Errorf("dry run: key %q, contain %s; want Active, planned", sum.KeyStatus, stepStatus(sum, StepContain))
 	}
 }
+
+// TestPlanFromAWSWithoutJournal: a case whose journal does not know the
+// containment (a new case for a key another case contained, or a journal
+// lost or cut before its UpdateAccessKey line) plans from AWS alone: the key
+// is Inactive and the revoke policy covers its last use, so nothing is
+// called again, hours later. Only a use of the key after the policy's time
+// moves the time forward.
+func TestPlanFromAWSWithoutJournal(t *testing.T) {
+	later := func() time.Time { return testClock().Add(3 * time.Hour) }
+	t.Run("contained elsewhere: nothing repeated", func(t *testing.T) {
+		f := newFake()
+		f.keys[testKey].last = t0.Add(-time.Minute)
+		if _, err := newRunner(newCase(t), f).Run(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		doc := f.inlineDoc("ci-deploy", RevokePolicyName)
+		sum, err := newRunner(newCase(t), f, WithClock(later)).Run(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, m := f.count("iam:UpdateAccessKey"), f.count("iam:PutUserPolicy"); n != 1 || m != 1 {
+			t.Errorf("over two cases: UpdateAccessKey %d, PutUserPolicy %d calls, want 1 and 1", n, m)
+		}
+		if f.inlineDoc("ci-deploy", RevokePolicyName) != doc {
+			t.Error("the revoke policy was rewritten")
+		}
+		if stepStatus(sum, StepContain) != StatusNothingToDo || stepStatus(sum, StepRevokeSessions) != StatusNothingToDo || sum.RevokedBefore.IsZero() {
+			t.Errorf("contain %s, revoke %s, revokedBefore %v", stepStatus(sum, StepContain), stepStatus(sum, StepRevokeSessions), sum.RevokedBefore)
+		}
+	})
+	t.Run("key used after the policy's time: moved forward", func(t *testing.T) {
+		f := newFake()
+		if _, err := newRunner(newCase(t), f).Run(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		// Someone turned the key on, used it, and turned it off again by
+		// hand: sessions it made then are not covered.
+		f.keys[testKey].last = t0.Add(time.Hour)
+		if _, err := newRunner(newCase(t), f, WithClock(later)).Run(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := RevokeTimeOf(f.inlineDoc("ci-deploy", RevokePolicyName))
+		if f.count("iam:PutUserPolicy") != 2 || !got.Equal(ceilSecond(later())) {
+			t.Errorf("PutUserPolicy %d calls, revoke time %v; want 2 and %v", f.count("iam:PutUserPolicy"), got, ceilSecond(later()))
+		}
+	})
+}
