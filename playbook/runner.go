@@ -232,7 +232,8 @@ func (r *Runner) run(ctx context.Context, ids []string, roles []string) (*Summar
 		_ = r.journal(Entry{Kind: KindNote, Message: "run stopped: " + runErr.Error()})
 	}
 	if !r.dryRun {
-		sum.JournalHead = r.c.Journal().Head()
+		a := r.c.Journal().Anchor()
+		sum.JournalHead, sum.JournalEntries = a.Head, a.Entries
 	}
 	return sum, runErr
 }

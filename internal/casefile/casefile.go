@@ -81,7 +81,7 @@ func Open(ref Ref, now time.Time) (*playbook.Case, error) {
 		if err != nil {
 			return nil, fmt.Errorf("open case: %w", err)
 		}
-		return c, nil
+		return checked(c)
 	}
 	st, err := os.Stat(ref.Dir)
 	switch {
@@ -101,7 +101,7 @@ func Open(ref Ref, now time.Time) (*playbook.Case, error) {
 			c.Close()
 			return nil, &playbook.UsageError{Reason: fmt.Sprintf("case %s is for key %s, not %s", ref.Dir, c.Meta().KeyID, ref.Key)}
 		}
-		return c, nil
+		return checked(c)
 	}
 	ents, err := os.ReadDir(ref.Dir)
 	if err != nil {
@@ -121,7 +121,60 @@ func OpenExisting(dir string) (*playbook.Case, error) {
 	if _, err := os.Stat(filepath.Join(dir, playbook.CaseFile)); err != nil {
 		return nil, &playbook.UsageError{Reason: fmt.Sprintf("%s is not a keyleak case directory (no %s)", dir, playbook.CaseFile)}
 	}
-	return playbook.OpenCase(dir)
+	c, err := playbook.OpenCase(dir)
+	if err != nil {
+		return nil, err
+	}
+	return checked(c)
+}
+
+// Verify checks the journal of the case in dir against its hash chain and
+// against every anchor the case keeps: case.json's and contain.json's.
+func Verify(dir string) (playbook.VerifyResult, error) {
+	anchors, err := fileAnchors(dir)
+	if err != nil {
+		return playbook.VerifyResult{}, err
+	}
+	return playbook.VerifyCase(dir, anchors...)
+}
+
+// checked returns the opened case once its journal agrees with the anchors
+// of the case's other files (playbook.OpenCase checks case.json's); it
+// closes the case when it does not.
+func checked(c *playbook.Case) (*playbook.Case, error) {
+	anchors, err := fileAnchors(c.Dir())
+	if err == nil {
+		for _, a := range anchors {
+			if err = c.Journal().CheckAnchor(a); err != nil {
+				break
+			}
+		}
+	}
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// fileAnchors are the journal anchors kept beside case.json's: the head
+// the last contain run left in contain.json.
+func fileAnchors(dir string) ([]playbook.NamedAnchor, error) {
+	b, err := os.ReadFile(filepath.Join(dir, ContainFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", ContainFile, err)
+	}
+	var sum playbook.Summary
+	if err := json.Unmarshal(b, &sum); err != nil {
+		return nil, fmt.Errorf("read %s: %w", ContainFile, err)
+	}
+	if sum.JournalEntries <= 0 || sum.JournalHead == "" {
+		return nil, nil
+	}
+	return []playbook.NamedAnchor{{Where: ContainFile, JournalAnchor: playbook.JournalAnchor{Entries: sum.JournalEntries, Head: sum.JournalHead}}}, nil
 }
 
 // readJSON decodes one of the case's JSON files; a missing file reports
