@@ -243,6 +243,20 @@ func revokeTime(st *State) time.Time {
 	return ceilSecond(t)
 }
 
+// deactivationKnown tells whether this run or the journal knows when the
+// key was deactivated, from the call itself (a reconciliation only knows
+// when the key was found inactive).
+func deactivationKnown(st *State) bool {
+	if !st.DeactivatedAt.IsZero() {
+		return true
+	}
+	if st.journal == nil {
+		return false
+	}
+	r := st.journal.Action(StepContain + "/UpdateAccessKey/" + st.KeyID)
+	return r.Done && !r.Reconciled
+}
+
 // revokeCoversInactiveKey tells whether the revoke policy found on the
 // owner already denies every session the leaked key can have made, when
 // neither this run nor the journal knows when the key was deactivated (the
@@ -253,11 +267,8 @@ func revokeTime(st *State) time.Time {
 // repeat containment on every run and end the owner's legitimate sessions
 // again each time.
 func revokeCoversInactiveKey(st *State) bool {
-	if st.keyFound != "Inactive" || !st.DeactivatedAt.IsZero() || st.revokeFound.IsZero() {
+	if st.keyFound != "Inactive" || st.revokeFound.IsZero() || deactivationKnown(st) {
 		return false
-	}
-	if _, done := st.DoneAt(StepContain + "/UpdateAccessKey/" + st.KeyID); done {
-		return false // the journal knows the deactivation: revokeTime uses it
 	}
 	return st.LastUsed == nil || !st.LastUsed.Time.After(st.revokeFound)
 }

@@ -67,14 +67,18 @@ type ErrorInfo struct {
 
 // ActionRecord is what the journal says about one planned action.
 type ActionRecord struct {
-	Started bool      // an intent was written
-	Done    bool      // an outcome without error, or a reconciliation
-	Pending bool      // started, and no definite outcome since
-	DoneAt  time.Time // time of the successful outcome
-	Step    string
-	Action  string
-	Params  map[string]string
-	Failed  *ErrorInfo // last definite error, if the action is not done
+	Started bool // an intent was written
+	Done    bool // an outcome without error, or a reconciliation
+	// Reconciled is set when the action is done by a reconciliation alone:
+	// found done in AWS, so DoneAt is when it was found, not when it
+	// happened.
+	Reconciled bool
+	Pending    bool      // started, and no definite outcome since
+	DoneAt     time.Time // time of the successful outcome
+	Step       string
+	Action     string
+	Params     map[string]string
+	Failed     *ErrorInfo // last definite error, if the action is not done
 }
 
 // Journal is the case's append-only, hash-chained log. Append is safe for
@@ -274,17 +278,17 @@ func (j *Journal) track(e Entry) {
 	case KindOutcome:
 		switch {
 		case e.Error == nil:
-			r.Done, r.Pending, r.DoneAt = true, false, e.Time
+			r.Done, r.Pending, r.DoneAt, r.Reconciled = true, false, e.Time, false
 		case e.Error.Definite:
 			r.Pending, r.Failed = false, e.Error
 		}
 	case KindReconciled:
-		r.Done, r.Pending, r.DoneAt = true, false, e.Time
+		r.Done, r.Pending, r.DoneAt, r.Reconciled = true, false, e.Time, true
 		if r.Step == "" {
 			r.Step, r.Action, r.Params = e.Step, e.Action, e.Params
 		}
 	case KindUndone:
-		r.Done, r.Pending = false, false
+		r.Done, r.Pending, r.Reconciled = false, false, false
 	}
 }
 

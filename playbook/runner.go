@@ -308,8 +308,17 @@ func (r *Runner) runStep(ctx context.Context, st *State, s Step, first bool, pre
 				return fail(err)
 			}
 			ar.Status, ar.Time = StatusReconciled, r.now().UTC()
+		case !r.dryRun:
+			// In place, and the journal has no record of it (done by
+			// someone else, or by a run killed before its intent was
+			// kept): the journal records what AWS shows, so that the
+			// report does not call it "not done".
+			if err := r.reconciled(s, a, "found in place in AWS with no record of it in this case"); err != nil {
+				return fail(err)
+			}
+			ar.Status, ar.Time = StatusReconciled, r.now().UTC()
 		default:
-			continue // in place, and not by this case: nothing to report
+			continue // a dry run records nothing
 		}
 		sr.Actions = append(sr.Actions, ar)
 		planned = append(planned, a)

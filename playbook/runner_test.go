@@ -357,7 +357,8 @@ func TestRevokeTimeMovesForwardOnly(t *testing.T) {
 		if f.count("iam:PutUserPolicy") != 0 || f.inlineDoc("ci-deploy", RevokePolicyName) != later {
 			t.Error("an existing later revocation time was moved backward")
 		}
-		if !sum.RevokedBefore.Equal(t0.Add(time.Hour)) || stepStatus(sum, StepRevokeSessions) != StatusNothingToDo {
+		// Found in place with no record in this case: journaled as such.
+		if !sum.RevokedBefore.Equal(t0.Add(time.Hour)) || stepStatus(sum, StepRevokeSessions) != StatusAlreadyDone {
 			t.Errorf("revokedBefore %v status %s", sum.RevokedBefore, stepStatus(sum, StepRevokeSessions))
 		}
 	})
@@ -782,7 +783,7 @@ func TestPlanFromAWSWithoutJournal(t *testing.T) {
 		if f.inlineDoc("ci-deploy", RevokePolicyName) != doc {
 			t.Error("the revoke policy was rewritten")
 		}
-		if stepStatus(sum, StepContain) != StatusNothingToDo || stepStatus(sum, StepRevokeSessions) != StatusNothingToDo || sum.RevokedBefore.IsZero() {
+		if stepStatus(sum, StepContain) != StatusAlreadyDone || stepStatus(sum, StepRevokeSessions) != StatusAlreadyDone || sum.RevokedBefore.IsZero() {
 			t.Errorf("contain %s, revoke %s, revokedBefore %v", stepStatus(sum, StepContain), stepStatus(sum, StepRevokeSessions), sum.RevokedBefore)
 		}
 	})
@@ -802,4 +803,34 @@ func TestPlanFromAWSWithoutJournal(t *testing.T) {
 			t.Errorf("PutUserPolicy %d calls, revoke time %v; want 2 and %v", f.count("iam:PutUserPolicy"), got, ceilSecond(later()))
 		}
 	})
+}
+
+// TestCrashAfterRevokeCall: a run killed just after PutUserPolicy reached
+// IAM, before its outcome was journaled. The re-run finds the policy in
+// place and records that in the journal (reconciled), so the report shows
+// the sessions revoked; the call is not made again.
+func TestCrashAfterRevokeCall(t *testing.T) {
+	f := newFake()
+	c := newCase(t)
+	if _, err := newRunner(c, f).Run(context.Background(), StepContain); err != nil {
+		t.Fatal(err)
+	}
+	before := ceilSecond(testClock())
+	a := revokeAction(StepRevokeSessions, "user", "ci-deploy", before, time.Time{})
+	crashAfterIntent(t, c, StepRevokeSessions, a)
+	f.users["ci-deploy"].inline[RevokePolicyName] = RevokePolicyDocument(before) // the call went through
+
+	sum, err := newRunner(c, f, WithClock(func() time.Time { return testClock().Add(time.Minute) })).Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := f.count("iam:PutUserPolicy"); n != 0 {
+		t.Errorf("PutUserPolicy called %d times after the crash, want 0", n)
+	}
+	if st := stepStatus(sum, StepRevokeSessions); st != StatusAlreadyDone || !sum.RevokedBefore.Equal(before) {
+		t.Errorf("revoke %s, revokedBefore %v", st, sum.RevokedBefore)
+	}
+	if rec := c.Journal().Action(a.ID); !rec.Done {
+		t.Errorf("the journal does not record the revocation: %+v", rec)
+	}
 }

@@ -74,11 +74,38 @@ func TestLostJournalIsDamageNotAFreshStart(t *testing.T) {
 	if code, _, errOut := runAt(t, later, "contain", "--key", key, "--yes", "--case", caseDir); code == ExitOK || !strings.Contains(errOut, "damaged") {
 		t.Errorf("resume on a case without its journal: exit %d: %s", code, errOut)
 	}
-	if code, out, errOut := runAt(t, later, "contain", "--key", key, "--yes", "--dir", t.TempDir()); code != ExitOK || !strings.Contains(out, "Already contained") {
+	newDir := t.TempDir()
+	if code, out, errOut := runAt(t, later, "contain", "--key", key, "--yes", "--dir", newDir); code != ExitOK || !strings.Contains(out, "Already contained") {
 		t.Errorf("a new case for the contained key: exit %d\n%s\n%s", code, out, errOut)
 	}
 	if changes := writesBy(srv.Sim.Truth(), responder.AccessKeyID, before); len(changes) > 0 {
 		t.Errorf("containment repeated after the journal was lost: %v", changes)
+	}
+
+	// The new case's journal records what it found in AWS, so its report
+	// does not say "not done" of a key deactivated and sessions revoked.
+	newCases, _ := filepath.Glob(filepath.Join(newDir, "keyleak-case-*"))
+	if len(newCases) != 1 {
+		t.Fatalf("new cases: %v", newCases)
+	}
+	if code, _, errOut := runAt(t, later, "report", "--case", newCases[0], "--format", "json"); code != ExitOK {
+		t.Fatalf("report: exit %d: %s", code, errOut)
+	}
+	var rep struct {
+		Case struct {
+			ContainedAt time.Time `json:"containedAt"`
+			RevokedAt   time.Time `json:"revokedAt"`
+		} `json:"case"`
+	}
+	b, err := os.ReadFile(filepath.Join(newCases[0], "report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Case.ContainedAt.IsZero() || rep.Case.RevokedAt.IsZero() {
+		t.Errorf("report of the new case: contained at %v, sessions revoked at %v; want both found in AWS", rep.Case.ContainedAt, rep.Case.RevokedAt)
 	}
 }
 
