@@ -428,6 +428,21 @@ func TestSelfLockoutGuard(t *testing.T) {
 			t.Errorf("scope after self-revocation = %s, want skipped", stepStatus(sum, StepScope))
 		}
 	})
+	t.Run("deactivate-other-keys spares the key the responder signs with", func(t *testing.T) {
+		f := newFake()
+		f.callerARN = "arn:aws:iam::123456789012:user/ci-deploy"
+		c := newCase(t)
+		sum, err := newRunner(c, f, WithResponderKeyID(testOtherKey)).Run(context.Background(), StepContain, StepDeactivateOtherKeys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.status(testKey) != "Inactive" || f.status(testOtherKey) != "Active" {
+			t.Errorf("leaked key %s, responder's own key %s; want Inactive and Active", f.status(testKey), f.status(testOtherKey))
+		}
+		if !slices.ContainsFunc(sum.Warnings, func(w string) bool { return strings.Contains(w, testOtherKey+" is the key you are signed in with") }) {
+			t.Errorf("no warning about the spared key: %v", sum.Warnings)
+		}
+	})
 	t.Run("owner's other long-term key is safe", func(t *testing.T) {
 		f := newFake()
 		f.callerARN = "arn:aws:iam::123456789012:user/ci-deploy"
