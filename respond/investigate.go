@@ -212,9 +212,14 @@ func (e *Engine) assess(ctx context.Context, c *playbook.Case, clients *awsapi.C
 // responder gave — and, online, from the live state of every resource the
 // keys created. It is how every report starts, so that no event is left
 // unjudged and no resource is reported as it was before eradication.
-// Without an investigation in the case it returns nil, nil.
+// Events kept by a run that stopped before it saved its result are judged
+// too (the investigation is rebuilt from them). Without any event in the
+// case it returns nil, nil.
 func (e *Engine) Reassess(ctx context.Context, c *playbook.Case, online bool) (*Investigation, error) {
 	inv, err := casefile.LoadInvestigation(c)
+	if err == nil && inv == nil {
+		inv, err = casefile.RebuildInvestigation(c, e.now())
+	}
 	if err != nil || inv == nil {
 		return nil, err
 	}

@@ -295,6 +295,32 @@ func LoadInvestigation(c *playbook.Case) (*trail.Investigation, error) {
 	return inv, nil
 }
 
+// RebuildInvestigation rebuilds the investigation of a case whose events
+// were kept by a run that stopped before it saved its result: the events,
+// the key chain they show, and a coverage that says it is not known. It
+// saves that result as investigation.json and notes the rebuild in the
+// journal. nil when the case holds no event.
+func RebuildInvestigation(c *playbook.Case, now time.Time) (*trail.Investigation, error) {
+	events, _, err := trail.ReadEventsFile(c.Path(EventsFile))
+	if errors.Is(err, fs.ErrNotExist) || (err == nil && len(events) == 0) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read events: %w", err)
+	}
+	inv := trail.Rebuild(c.Meta().KeyID, events, now)
+	res := inv.Result()
+	res.Events = nil
+	if err := writeJSON(c, InvestigationFile, res); err != nil {
+		return nil, err
+	}
+	msg := fmt.Sprintf("investigation rebuilt from %d events kept by an interrupted run; its coverage is not known", len(events))
+	if _, err := c.Journal().Append(playbook.Entry{Kind: playbook.KindNote, Step: "investigate", Message: msg}); err != nil {
+		return nil, fmt.Errorf("journal rebuild: %w", err)
+	}
+	return inv, nil
+}
+
 // AssessOptions is what the responder told the assessment.
 type AssessOptions struct {
 	// LeakedAt is the leak time given with --leaked-at (zero: inferred).

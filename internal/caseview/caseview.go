@@ -82,12 +82,13 @@ func Load(c *playbook.Case, o Options) (*report.Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	haveFindings := findings != nil
 	var judged map[string]assess.EventResult
-	if haveFindings {
+	var judgedSet *trail.EventSet
+	if findings != nil {
 		judged = applyFindings(m, findings, entries)
+		judgedSet = findings.Judged
 	}
-	events, err := loadEvents(c.Path(playbook.EventsFile), judged, haveFindings)
+	events, err := loadEvents(c.Path(playbook.EventsFile), judged, judgedSet)
 	if err != nil {
 		return nil, err
 	}
@@ -349,12 +350,18 @@ type indexEntry struct {
 	n        int64
 }
 
-// loadEvents returns the case's events oldest first, with their verdicts
-// when the case was assessed. It reads events.jsonl once to index it by
-// time, then every iteration reads the records back from the file in that
-// order, so memory does not grow with the number of events. Lines that do
-// not parse (a torn last line after a crash) are left out.
-func loadEvents(path string, judged map[string]assess.EventResult, assessed bool) (iter.Seq[report.Event], error) {
+// loadEvents returns the case's events oldest first, with their verdicts.
+// It reads events.jsonl once to index it by time, then every iteration
+// reads the records back from the file in that order, so memory does not
+// grow with the number of events. Lines that do not parse (a torn last line
+// after a crash) are left out.
+//
+// judged holds the events the findings list (attacker and unclear ones);
+// judgedSet names every event the assessment judged. Only when it is
+// exactly the file's events is an event outside judged legitimate; else
+// such an event is unjudged: a run fetched it and stopped before judging
+// it, and an event no one judged is never called legitimate.
+func loadEvents(path string, judged map[string]assess.EventResult, judgedSet *trail.EventSet) (iter.Seq[report.Event], error) {
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return func(func(report.Event) bool) {}, nil
@@ -364,6 +371,7 @@ func loadEvents(path string, judged map[string]assess.EventResult, assessed bool
 	}
 	defer f.Close()
 	var index []indexEntry
+	var inFile trail.EventSetBuilder
 	br := bufio.NewReaderSize(f, 256<<10)
 	var off int64
 	for {
@@ -371,6 +379,7 @@ func loadEvents(path string, judged map[string]assess.EventResult, assessed bool
 		if len(line) > 0 {
 			if e, perr := trail.ParseRecord(bytes.TrimSpace(line)); perr == nil && line[len(line)-1] == '\n' {
 				index = append(index, indexEntry{unixNano: e.EventTime.UnixNano(), off: off, n: int64(len(line))})
+				inFile.Add(&e)
 			}
 			off += int64(len(line))
 		}
@@ -382,6 +391,7 @@ func loadEvents(path string, judged map[string]assess.EventResult, assessed bool
 		}
 	}
 	slices.SortStableFunc(index, func(a, b indexEntry) int { return cmp.Compare(a.unixNano, b.unixNano) })
+	complete := judgedSet != nil && *judgedSet == inFile.Set()
 	return func(yield func(report.Event) bool) {
 		f, err := os.Open(path)
 		if err != nil {
@@ -401,7 +411,7 @@ func loadEvents(path string, judged map[string]assess.EventResult, assessed bool
 			if err != nil {
 				continue
 			}
-			if !yield(judgedRow(&e, judged, assessed)) {
+			if !yield(judgedRow(&e, judged, complete)) {
 				return
 			}
 		}
@@ -409,9 +419,9 @@ func loadEvents(path string, judged map[string]assess.EventResult, assessed bool
 }
 
 // judgedRow is an event's row with its verdict: from the findings when it
-// is there, legitimate when the case was assessed and it is not (findings
-// keep only attacker and unclear events), unclear when not assessed.
-func judgedRow(e *trail.Event, judged map[string]assess.EventResult, assessed bool) report.Event {
+// is there; legitimate when the findings judged every event of the case
+// (they keep only attacker and unclear events); else unjudged.
+func judgedRow(e *trail.Event, judged map[string]assess.EventResult, complete bool) report.Event {
 	row := eventRow(e)
 	if j, ok := judged[e.EventID]; ok {
 		row.Verdict, row.Severity = report.Verdict(j.Verdict), report.Severity(j.Severity)
@@ -420,8 +430,11 @@ func judgedRow(e *trail.Event, judged map[string]assess.EventResult, assessed bo
 		if len(j.Flags) > 0 {
 			row.RuleID = j.Flags[0]
 		}
-	} else if assessed {
+	} else if complete {
 		row.Verdict = report.VerdictLegitimate
+	} else {
+		row.Verdict = report.VerdictUnjudged
+		row.Reason = "not judged: fetched by a run that stopped before the assessment"
 	}
 	return row
 }
