@@ -351,6 +351,9 @@ type Coverage struct {
 	To        time.Time `json:"to,omitzero"`
 	Error     string    `json:"error,omitempty"`
 	Note      string    `json:"note,omitempty"`
+	// Keys are the access keys the region was searched for; a region
+	// searched without every key of the investigation is partial.
+	Keys []string `json:"keys,omitempty"`
 }
 
 // GuardDuty records whether GuardDuty was on. Checked is false when nobody

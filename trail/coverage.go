@@ -18,26 +18,33 @@ const (
 	StateError      State = "error"
 	StateNotEnabled State = "not enabled" // region not opted in: listed, never queried
 	StateDenied     State = "denied"      // the caller may not read this region
+	// StatePartial is a region read to its end, but not for every key of
+	// the investigation: a key derived where the sweep could not read (a
+	// denied or failed region) was never looked up here.
+	StatePartial State = "partial"
 )
 
 // SourceStatus is the progress and, at the end, the coverage of one source:
 // a region of the API sweep, or a set of log files (one region of an S3
 // layout, or "files" for logs outside it).
 type SourceStatus struct {
-	Name      string        `json:"name"`
-	State     State         `json:"state"`
-	Err       string        `json:"error,omitempty"` // why, for StateError and StateDenied
-	Pages     int           `json:"pages"`           // LookupEvents pages received
-	Events    int           `json:"events"`          // events found (after de-duplication for logs)
-	Throttles int           `json:"throttles"`       // ThrottlingException answers
-	Retries   int           `json:"retries"`         // requests repeated after a throttle or 5xx
-	Lookups   int           `json:"lookups"`         // keys looked up in the region so far
-	Files     int           `json:"files,omitempty"` // log files in the set
-	Scanned   int           `json:"scanned,omitempty"`
-	Records   int           `json:"records,omitempty"` // records read from the set's files
-	Bytes     int64         `json:"bytes,omitempty"`   // bytes read from the set's files (compressed)
-	BadFiles  []FileError   `json:"badFiles,omitempty"`
-	Duration  time.Duration `json:"duration"`
+	Name      string `json:"name"`
+	State     State  `json:"state"`
+	Err       string `json:"error,omitempty"` // why, for StateError and StateDenied
+	Pages     int    `json:"pages"`           // LookupEvents pages received
+	Events    int    `json:"events"`          // events found (after de-duplication for logs)
+	Throttles int    `json:"throttles"`       // ThrottlingException answers
+	Retries   int    `json:"retries"`         // requests repeated after a throttle or 5xx
+	Lookups   int    `json:"lookups"`         // keys looked up in the region so far
+	// Keys are the keys the source was searched for in full, in the order
+	// of the key chain: a key that is missing here was not searched there.
+	Keys     []string      `json:"keys,omitempty"`
+	Files    int           `json:"files,omitempty"` // log files in the set
+	Scanned  int           `json:"scanned,omitempty"`
+	Records  int           `json:"records,omitempty"` // records read from the set's files
+	Bytes    int64         `json:"bytes,omitempty"`   // bytes read from the set's files (compressed)
+	BadFiles []FileError   `json:"badFiles,omitempty"`
+	Duration time.Duration `json:"duration"`
 }
 
 // FileError names a log file that could not be read to its end and why.
@@ -71,17 +78,35 @@ func (c Coverage) Failed() bool {
 }
 
 // Summary is one sentence about what failed, for the CLI's error line; ""
-// when nothing did.
+// when nothing did. Sources partial for the same reason are named together.
 func (c Coverage) Summary() string {
 	var parts []string
+	partial := map[string][]string{}
+	var reasons []string
 	for _, s := range c.Sources {
 		switch {
 		case len(s.BadFiles) > 0:
 			parts = append(parts, fmt.Sprintf("%s: %d unreadable file(s)", s.Name, len(s.BadFiles)))
+		case s.State == StatePartial:
+			if partial[s.Err] == nil {
+				reasons = append(reasons, s.Err)
+			}
+			partial[s.Err] = append(partial[s.Err], s.Name)
 		case s.Failed() && s.Err != "":
 			parts = append(parts, fmt.Sprintf("%s: %s (%s)", s.Name, s.State, s.Err))
 		case s.Failed():
 			parts = append(parts, fmt.Sprintf("%s: %s", s.Name, s.State))
+		}
+	}
+	for _, why := range reasons {
+		names := partial[why]
+		switch {
+		case len(names) > 3:
+			parts = append(parts, fmt.Sprintf("%d more regions partial (%s)", len(names), why))
+		case why != "":
+			parts = append(parts, fmt.Sprintf("%s: partial (%s)", strings.Join(names, ", "), why))
+		default:
+			parts = append(parts, strings.Join(names, ", ")+": partial")
 		}
 	}
 	if len(parts) == 0 {

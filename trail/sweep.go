@@ -91,6 +91,7 @@ func (s *Sweep) Run(ctx context.Context, key string) (*Investigation, error) {
 		} else {
 			rr.client = s.client(reg.Name)
 			rr.lim = r.newLimiter(reg.Name)
+			rr.listedOff = reg.OptInStatus == "not-opted-in"
 			r.enabled = append(r.enabled, rr)
 		}
 		all = append(all, rr)
@@ -108,16 +109,12 @@ func (s *Sweep) Run(ctx context.Context, key string) (*Investigation, error) {
 		err = ctx.Err()
 	}
 	cov := Coverage{}
+	r.mu.Lock()
+	r.settle(all, r.coll.keyIDs())
 	for _, rr := range all {
-		r.mu.Lock()
-		if rr.status.State == StateQueued || rr.status.State == StateRunning {
-			// Only an interrupted run leaves a region unfinished.
-			rr.status.State = StateError
-			rr.status.Err = "interrupted"
-		}
 		cov.Sources = append(cov.Sources, rr.status)
-		r.mu.Unlock()
 	}
+	r.mu.Unlock()
 	inv := r.coll.investigation(key, r.window, cov, s.cfg.clock.Now())
 	if err != nil {
 		return inv, fmt.Errorf("sweep cloudtrail: %w", err)
@@ -135,6 +132,11 @@ type regionRun struct {
 	active  int // lookups running
 	started time.Time
 	failed  bool // an error or denial is recorded and stays
+	// searched are the keys whose lookup in the region read to its end.
+	searched map[string]bool
+	// listedOff marks a region listed as not opted in that is searched
+	// anyway (it cannot be disabled): a failure there says so.
+	listedOff bool
 }
 
 type sweepRun struct {
@@ -263,9 +265,62 @@ func (r *sweepRun) lookup(rr *regionRun, key string) error {
 			}
 		}
 		if aws.ToString(out.NextToken) == "" {
+			r.mu.Lock()
+			if rr.searched == nil {
+				rr.searched = map[string]bool{}
+			}
+			rr.searched[key] = true
+			r.mu.Unlock()
 			return nil
 		}
 		in.NextToken = out.NextToken
+	}
+}
+
+// settle ends a run over regions (those of one account) that know of the
+// given keys: a region still queued or running was interrupted; every
+// region lists the keys it was searched for in full; and a region read to
+// its end is partial when it was not searched for every key, or when
+// another region could not be read. A key is derived where its issuing
+// call is logged (IAM and STS's global endpoint in us-east-1, STS's
+// regional endpoints in their region), so a region that could not be read
+// may hide keys that were then looked up nowhere. Called with mu held.
+func (r *sweepRun) settle(regions []*regionRun, keys []string) {
+	var failed []string
+	for _, rr := range regions {
+		if rr.status.State == StateQueued || rr.status.State == StateRunning {
+			// Only an interrupted run leaves a region unfinished.
+			rr.status.State = StateError
+			rr.status.Err = "interrupted"
+		}
+		rr.status.Keys = nil
+		for _, k := range keys {
+			if rr.searched[k] {
+				rr.status.Keys = append(rr.status.Keys, k)
+			}
+		}
+		if rr.status.State == StateError || rr.status.State == StateDenied {
+			failed = append(failed, rr.status.Name)
+		}
+	}
+	for _, rr := range regions {
+		if rr.status.State != StateOK {
+			continue
+		}
+		var missing []string
+		for _, k := range keys {
+			if !rr.searched[k] {
+				missing = append(missing, k)
+			}
+		}
+		switch {
+		case len(missing) > 0:
+			rr.status.State = StatePartial
+			rr.status.Err = "not searched for " + strings.Join(missing, ", ")
+		case len(failed) > 0:
+			rr.status.State = StatePartial
+			rr.status.Err = fmt.Sprintf("keys derived in %s, which could not be read, were not searched for here", strings.Join(failed, ", "))
+		}
 	}
 }
 
@@ -345,6 +400,9 @@ func (r *sweepRun) fail(rr *regionRun, err error) {
 			rr.status.State = StateDenied
 		}
 		rr.status.Err = errorReason(err)
+		if rr.listedOff {
+			rr.status.Err = "listed as not opted in, although this region cannot be disabled: " + rr.status.Err
+		}
 	}
 	r.mu.Unlock()
 	r.emit(rr)

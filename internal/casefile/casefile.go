@@ -277,7 +277,7 @@ func LoadInvestigation(c *playbook.Case) (*trail.Investigation, error) {
 	slices.Sort(inv.RoleARNs)
 	for _, r := range res.Regions {
 		inv.Coverage.Sources = append(inv.Coverage.Sources, trail.SourceStatus{
-			Name: r.Region, State: r.Status, Err: r.Error, Pages: r.Pages, Events: r.Events,
+			Name: r.Region, State: r.Status, Err: r.Error, Pages: r.Pages, Events: r.Events, Keys: r.Keys,
 			Throttles: r.Throttled, Retries: r.Retries, Files: r.Files, BadFiles: r.BadFiles,
 		})
 	}

@@ -150,7 +150,7 @@ func applyInvestigation(m *report.Model, inv *trail.Result) {
 	for _, r := range inv.Regions {
 		cov := report.Coverage{
 			Region: r.Region, Source: report.SourceLookupEvents, Events: r.Events, Pages: r.Pages,
-			Throttles: r.Throttled, From: inv.Window.Since, To: inv.Window.Until, Error: r.Error,
+			Throttles: r.Throttled, From: inv.Window.Since, To: inv.Window.Until, Error: r.Error, Keys: r.Keys,
 		}
 		if r.Files > 0 || len(r.BadFiles) > 0 {
 			cov.Source = "log files"
@@ -164,13 +164,31 @@ func applyInvestigation(m *report.Model, inv *trail.Result) {
 			if len(r.BadFiles) > 0 {
 				cov.Status = report.CoveragePartial
 			}
+		case trail.StatePartial:
+			cov.Status = report.CoveragePartial
 		case trail.StateNotEnabled:
 			cov.Status = report.CoverageNotEnabled
 		default:
 			cov.Status = report.CoverageFailed
 		}
+		if cov.Source == report.SourceLookupEvents && r.Status != trail.StateNotEnabled && r.Region != trail.Interrupted {
+			// Which keys each region was searched for, in the note every
+			// writer shows.
+			keys := "searched for no key"
+			if len(r.Keys) > 0 {
+				keys = fmt.Sprintf("searched for %d of %d keys: %s", len(r.Keys), len(inv.Keys), strings.Join(r.Keys, ", "))
+			}
+			cov.Note = joinNote(cov.Note, keys)
+		}
 		m.Coverage = append(m.Coverage, cov)
 	}
+}
+
+func joinNote(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "; " + b
 }
 
 // stepNames maps playbook step IDs to the report's step vocabulary.
