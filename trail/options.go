@@ -61,6 +61,10 @@ type config struct {
 	pivot       bool
 	known       []string
 	concurrency int
+	sink        func([]Event) error
+	checkpoint  func(Progress)
+	resume      *Progress
+	kept        []Event
 }
 
 func newConfig(opts []Option) config {

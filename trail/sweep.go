@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -78,10 +79,15 @@ func (s *Sweep) Run(ctx context.Context, key string) (*Investigation, error) {
 	}
 	roots := append([]string{key}, s.cfg.known...)
 	r := &sweepRun{
-		cfg:    s.cfg,
-		window: w,
-		coll:   newCollector(s.cfg.pivot, roots),
-		seen:   map[string]bool{},
+		cfg:      s.cfg,
+		window:   w,
+		coll:     newCollector(s.cfg.pivot, roots),
+		seen:     map[string]bool{},
+		progress: Progress{Key: key},
+		started:  s.cfg.clock.Now(),
+	}
+	if p := s.cfg.resume; p != nil && p.Key == key {
+		r.progress = p.clone()
 	}
 	var all []*regionRun
 	for _, reg := range s.regions {
@@ -95,6 +101,16 @@ func (s *Sweep) Run(ctx context.Context, key string) (*Investigation, error) {
 			r.enabled = append(r.enabled, rr)
 		}
 		all = append(all, rr)
+	}
+	// Events an earlier run kept are part of this one: counted in their
+	// region, and the keys they derive are searched (in the windows not
+	// covered yet).
+	r.byRegion = map[string]*regionRun{}
+	for _, rr := range all {
+		r.byRegion[rr.status.Name] = rr
+	}
+	for _, l := range r.seed(s.cfg.kept) {
+		roots = append(roots, l.AccessKeyID)
 	}
 	for _, rr := range all {
 		r.emit(rr)
@@ -142,13 +158,19 @@ type regionRun struct {
 type sweepRun struct {
 	cfg     config
 	window  Window
+	started time.Time // when the run began: windows later than this minus DeliveryLag are never covered
 	coll    *collector
-	g       *errgroup.Group
-	ctx     context.Context
-	mu      sync.Mutex
-	emitMu  sync.Mutex
-	enabled []*regionRun
-	seen    map[string]bool
+	// progress is what is covered so far (guarded by mu); keepMu
+	// serializes the event sink and the checkpoint.
+	progress Progress
+	keepMu   sync.Mutex
+	byRegion map[string]*regionRun
+	g        *errgroup.Group
+	ctx      context.Context
+	mu       sync.Mutex
+	emitMu   sync.Mutex
+	enabled  []*regionRun
+	seen     map[string]bool
 	// route, when set, receives the derived keys a lookup in rr found,
 	// instead of addKey: an organization sweep looks a key up in the
 	// account it belongs to.
@@ -218,29 +240,74 @@ func (r *sweepRun) startLocked(key string, regions []*regionRun) []*regionRun {
 	return started
 }
 
-// lookup pages through the events of key in one region.
+// seed adds the events an earlier run kept (those in the window, oldest
+// first, so that a key is in the chain before the events it derives keys
+// with) and returns the keys they derive.
+func (r *sweepRun) seed(kept []Event) []KeyLink {
+	var in []Event
+	for _, e := range kept {
+		if r.window.Contains(e.EventTime) {
+			in = append(in, e)
+		}
+	}
+	slices.SortStableFunc(in, func(a, b Event) int { return a.EventTime.Compare(b.EventTime) })
+	var derived []KeyLink
+	for _, e := range in {
+		ok, links := r.coll.add(e)
+		if rr := r.byRegion[e.Region]; ok && rr != nil {
+			rr.status.Events++
+		}
+		derived = append(derived, links...)
+	}
+	return derived
+}
+
+// lookup reads the events of key in one region, in the parts of the window
+// that no run has covered yet.
 func (r *sweepRun) lookup(rr *regionRun, key string) error {
 	defer r.finish(rr)
+	r.mu.Lock()
+	todo := gaps(r.window, r.progress.Covered[rr.status.Name][key])
+	r.mu.Unlock()
+	for _, w := range todo {
+		done, err := r.lookupWindow(rr, key, w)
+		if err != nil || !done {
+			return err
+		}
+	}
+	r.mu.Lock()
+	if rr.searched == nil {
+		rr.searched = map[string]bool{}
+	}
+	rr.searched[key] = true
+	r.mu.Unlock()
+	return nil
+}
+
+// lookupWindow pages through the events of key in one region and window.
+// It reports whether it read the window to its end.
+func (r *sweepRun) lookupWindow(rr *regionRun, key string, w Window) (bool, error) {
 	in := &cloudtrail.LookupEventsInput{
 		LookupAttributes: []types.LookupAttribute{{
 			AttributeKey:   types.LookupAttributeKeyAccessKeyId,
 			AttributeValue: aws.String(key),
 		}},
-		StartTime:  aws.Time(r.window.Since),
-		EndTime:    aws.Time(r.window.Until),
+		StartTime:  aws.Time(w.Since),
+		EndTime:    aws.Time(w.Until),
 		MaxResults: aws.Int32(pageSize),
 	}
 	for {
 		out, err := r.page(rr, in)
 		if err != nil {
 			if r.ctx.Err() != nil {
-				return r.ctx.Err()
+				return false, r.ctx.Err()
 			}
 			r.fail(rr, err)
-			return nil
+			return false, nil
 		}
 		var fresh []KeyLink
-		added := 0
+		var added []Event
+		var oldest time.Time
 		for _, ev := range out.Events {
 			e := ParseLookupEvent(ev)
 			if e.Region == "" {
@@ -248,13 +315,30 @@ func (r *sweepRun) lookup(rr *regionRun, key string) error {
 			}
 			ok, links := r.coll.add(e)
 			if ok {
-				added++
+				added = append(added, e)
+			}
+			if !e.EventTime.IsZero() && (oldest.IsZero() || e.EventTime.Before(oldest)) {
+				oldest = e.EventTime
 			}
 			fresh = append(fresh, links...)
 		}
+		last := aws.ToString(out.NextToken) == ""
+		// Newest first: with more pages to come, everything after the
+		// page's oldest event has been read (events in that very instant
+		// may go on in the next page).
+		covered := Window{Since: w.Since, Until: w.Until}
+		if !last {
+			covered.Since = oldest.Add(time.Nanosecond)
+			if oldest.IsZero() {
+				covered = Window{Since: w.Until, Until: w.Since} // nothing to record
+			}
+		}
+		if err := r.keep(rr, key, added, covered); err != nil {
+			return false, err
+		}
 		r.mu.Lock()
 		rr.status.Pages++
-		rr.status.Events += added
+		rr.status.Events += len(added)
 		r.mu.Unlock()
 		r.emit(rr)
 		for _, l := range fresh {
@@ -264,17 +348,38 @@ func (r *sweepRun) lookup(rr *regionRun, key string) error {
 				r.addKey(l.AccessKeyID)
 			}
 		}
-		if aws.ToString(out.NextToken) == "" {
-			r.mu.Lock()
-			if rr.searched == nil {
-				rr.searched = map[string]bool{}
-			}
-			rr.searched[key] = true
-			r.mu.Unlock()
-			return nil
+		if last {
+			return true, nil
 		}
 		in.NextToken = out.NextToken
 	}
+}
+
+// keep hands a page's new events to the sink, then records the window the
+// page covered (never the last DeliveryLag before the run began, which may
+// still receive events) and tells the checkpoint.
+func (r *sweepRun) keep(rr *regionRun, key string, added []Event, covered Window) error {
+	r.keepMu.Lock()
+	defer r.keepMu.Unlock()
+	if r.cfg.sink != nil && len(added) > 0 {
+		if err := r.cfg.sink(added); err != nil {
+			return fmt.Errorf("keep events: %w", err)
+		}
+	}
+	if limit := r.started.Add(-DeliveryLag); covered.Until.After(limit) {
+		covered.Until = limit
+	}
+	r.mu.Lock()
+	r.progress.add(rr.status.Name, key, covered)
+	var snap Progress
+	if r.cfg.checkpoint != nil {
+		snap = r.progress.clone()
+	}
+	r.mu.Unlock()
+	if r.cfg.checkpoint != nil {
+		r.cfg.checkpoint(snap)
+	}
+	return nil
 }
 
 // settle ends a run over regions (those of one account) that know of the

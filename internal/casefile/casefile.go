@@ -41,6 +41,10 @@ const (
 	// AuditFile is the account's key audit (audit.Report), when one was run
 	// for the case (keyleak audit --case DIR).
 	AuditFile = "audit.json"
+	// ProgressFile is how far the sweeps of the key got (trail.Progress):
+	// the windows read in full per region and key, so that a run cut short
+	// resumes and a later run reads only what is new.
+	ProgressFile = "sweep.json"
 	// FindingsFile and EventsFile are the playbook's names, repeated here
 	// so that callers need one package.
 	FindingsFile = playbook.FindingsFile
@@ -221,9 +225,12 @@ func LoadContain(c *playbook.Case) (*playbook.Summary, error) {
 
 // SaveInvestigation appends the events found (de-duplicated, redacted),
 // keeps the result without its events, records the account, and notes the
-// run in the journal. It returns how many events were new.
-func SaveInvestigation(c *playbook.Case, inv *trail.Investigation) (int, error) {
+// run in the journal. kept is how many new events the run already appended
+// as they arrived (a sweep's event sink). It returns how many events were
+// new in all.
+func SaveInvestigation(c *playbook.Case, inv *trail.Investigation, kept int) (int, error) {
 	added, err := trail.AppendEventsFile(c.Path(EventsFile), inv.Events)
+	added += kept
 	if err != nil {
 		return added, fmt.Errorf("save events: %w", err)
 	}
@@ -245,6 +252,21 @@ func SaveInvestigation(c *playbook.Case, inv *trail.Investigation) (int, error) 
 		return added, fmt.Errorf("journal investigation: %w", err)
 	}
 	return added, nil
+}
+
+// SaveProgress keeps how far the sweeps of the key got.
+func SaveProgress(c *playbook.Case, p trail.Progress) error {
+	return writeJSON(c, ProgressFile, p)
+}
+
+// LoadProgress reads it; nil when there is none (or it is another key's).
+func LoadProgress(c *playbook.Case) (*trail.Progress, error) {
+	var p trail.Progress
+	ok, err := readJSON(c, ProgressFile, &p)
+	if err != nil || !ok || p.Key != c.Meta().KeyID {
+		return nil, err
+	}
+	return &p, nil
 }
 
 // LoadResult reads the last investigation's result (no events); nil when
