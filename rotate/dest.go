@@ -1,7 +1,6 @@
 package rotate
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -285,10 +284,14 @@ func setProfile(data []byte, profile string, kv map[string]string) []byte {
 		}
 		written = true
 	}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
+	// Every line is kept whatever its length: a scanner with a line limit
+	// would stop at a long line and drop the profiles after it.
+	lines := strings.Split(string(data), "\n")
+	if len(lines) > 0 && lines[len(lines)-1] == "" {
+		lines = lines[:len(lines)-1]
+	}
+	for _, line := range lines {
+		line = strings.TrimSuffix(line, "\r")
 		t := strings.TrimSpace(line)
 		if strings.HasPrefix(t, "[") && strings.HasSuffix(t, "]") {
 			if in && !written {
