@@ -16,7 +16,8 @@ func ValidateKeyID(id string) error {
 	if id == "" {
 		return &KeyIDError{Reason: "no key given; pass the access key ID (AKIA… or ASIA…, 20 characters)"}
 	}
-	if redact.LooksLikeSecret(id) {
+	// Spaces around a pasted secret do not make it less of one.
+	if redact.LooksLikeSecret(strings.TrimSpace(id)) {
 		return &KeyIDError{Reason: "this looks like a secret access key (40 characters), not an access key ID; pass the ID that starts with AKIA or ASIA, and treat the secret as exposed: do not paste it anywhere else"}
 	}
 	if fields := strings.Fields(id); len(fields) > 1 {

@@ -20,6 +20,7 @@ func TestValidateKeyID(t *testing.T) {
 		{"AKIAIOSFODNN7EXAMPLE\n", "spaces around it"},
 		{"AKIA IOSFODNN7EXAMPLE", "contains spaces"},
 		{secret, "looks like a secret access key"},
+		{" " + secret, "looks like a secret access key"}, // found by FuzzValidateKeyID
 		{"AKIAIOSFODNN7EXAMPLE " + secret, "holds a secret access key next to the ID"},
 		{"AKIAIOSFODNN7EXAMPL", "19 characters long; an access key ID has 20"},
 		{"AKIAIOSFODNN7EXAMPLE1", "21 characters long"},
