@@ -9,7 +9,7 @@ DATE     ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 LDFLAGS  := -s -w -X github.com/keyleak/keyleak/internal/cli.Version=$(VERSION) \
 	-X github.com/keyleak/keyleak/internal/cli.Commit=$(COMMIT) -X github.com/keyleak/keyleak/internal/cli.Date=$(DATE)
 
-.PHONY: all build test lint bench eval demo e2e tidy-check clean
+.PHONY: all build test lint bench eval demo e2e tidy-check clean fuzz
 
 all: lint test build
 
@@ -97,6 +97,17 @@ BEGIN {
 /^    bench_test.go/ { print $$0 }
 endef
 export BENCH_SUMMARY_AWK
+
+# Every fuzz target (func Fuzz… in the tests) for FUZZTIME each (default
+# 30s), one after the other, then a table of executions and crashes; exits 1
+# on a crash, whose input is left in the package's testdata/fuzz. `make
+# test` runs the targets' seed corpora as ordinary tests (the brief run CI
+# makes). FUZZ selects targets by name: make fuzz FUZZ=Journal FUZZTIME=2m.
+FUZZTIME ?= 30s
+FUZZ     ?= .
+
+fuzz:
+	FUZZTIME=$(FUZZTIME) GO=$(GO) scripts/fuzz.sh '$(FUZZ)'
 
 eval: build
 	$(BIN) eval

@@ -225,6 +225,7 @@ const (
 	TodoRerun          TodoKind = "rerun-region"
 	TodoDataEvents     TodoKind = "review-data-events"
 	TodoReviewUnclear  TodoKind = "review-unclear"
+	TodoJudge          TodoKind = "judge-events"
 	TodoReviewFindings TodoKind = "review-findings"
 	TodoRotateWorkload TodoKind = "rotate-workload"
 	TodoDeleteKey      TodoKind = "delete-key"
@@ -298,6 +299,9 @@ func RemainingWork(m *Model, s *Stats) []Todo {
 	}
 	if !logs {
 		out = append(out, Todo{Kind: TodoDataEvents})
+	}
+	if s != nil && s.Verdicts[VerdictUnjudged] > 0 {
+		out = append(out, Todo{Kind: TodoJudge, Count: s.Verdicts[VerdictUnjudged]})
 	}
 	if s != nil && s.Verdicts[VerdictUnclear] > 0 {
 		out = append(out, Todo{Kind: TodoReviewUnclear, Count: s.Verdicts[VerdictUnclear]})

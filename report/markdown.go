@@ -284,7 +284,7 @@ func (md *mdWriter) summary() {
 		{md.tr("sum.revokd"), md.or(ts(c.RevokedAt), "notDone")},
 		{md.tr("sum.period"), period},
 		{md.tr("sum.events"), md.tr("sum.evVal", num(s.Events), md.plural("n.regions", len(s.Regions)), num(s.Attacker()),
-			num(s.Verdicts[VerdictLegitimate]), num(s.Verdicts[VerdictUnclear]))},
+			num(s.Verdicts[VerdictLegitimate]), num(s.Verdicts[VerdictUnclear])) + md.unjudged(s)},
 		{md.tr("sum.res"), md.tr("sum.resVal", len(md.m.Resources), len(md.presentResources()))},
 	}
 	md.table([]string{md.tr("sum.item"), md.tr("sum.value")}, rows)
@@ -299,6 +299,9 @@ func (md *mdWriter) summary() {
 				narr = append(narr, md.tr("narr.stop"))
 			}
 		}
+	} else if s.Verdicts[VerdictUnjudged] > 0 {
+		// Not "no attacker call": some calls were never judged.
+		narr = append(narr, md.tr("narr.unjudged", num(s.Verdicts[VerdictUnjudged])))
 	} else {
 		narr = append(narr, md.tr("narr.none"))
 	}
@@ -306,6 +309,14 @@ func (md *mdWriter) summary() {
 		narr = append(narr, md.tr("narr.res", len(md.m.Resources), len(md.presentResources())))
 	}
 	md.para(strings.Join(narr, md.tr("sentSep")))
+}
+
+// unjudged is the summary's note on events never assessed, "" when none.
+func (md *mdWriter) unjudged(s *Stats) string {
+	if n := s.Verdicts[VerdictUnjudged]; n > 0 {
+		return md.tr("sum.unjudged", num(n))
+	}
+	return ""
 }
 
 var milestoneKeys = map[MilestoneKind]string{
@@ -494,6 +505,10 @@ func (md *mdWriter) activity() {
 	s := md.s
 	md.para(md.tr("h.activity"))
 	if s.Attacker() == 0 {
+		if n := s.Verdicts[VerdictUnjudged]; n > 0 {
+			md.para(md.tr("narr.unjudged", num(n)))
+			return
+		}
 		md.para(md.tr("att.none"))
 		return
 	}
@@ -740,6 +755,8 @@ func (md *mdWriter) todo(t Todo) string {
 		return md.tr("todo.dataEvents")
 	case TodoReviewUnclear:
 		return md.tr("todo.unclear", num(t.Count))
+	case TodoJudge:
+		return md.tr("todo.judge", num(t.Count))
 	case TodoReviewFindings:
 		return md.tr("todo.findings", t.Count)
 	case TodoRotateWorkload:

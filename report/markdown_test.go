@@ -195,6 +195,28 @@ func TestMarkdownNoEvents(t *testing.T) {
 	}
 }
 
+// TestMarkdownUnjudged: events never judged are counted as such, and the
+// report does not claim there was no attacker activity.
+func TestMarkdownUnjudged(t *testing.T) {
+	evs := []Event{
+		{EventID: "e1", Time: at("12:00:00"), Name: "ListUsers", Verdict: VerdictUnjudged},
+		{EventID: "e2", Time: at("12:01:00"), Name: "GetCallerIdentity", Verdict: VerdictLegitimate},
+	}
+	m := &Model{Case: Case{KeyID: leakedKey, GeneratedAt: at("13:05:00")}, Events: slices.Values(evs)}
+	m.Stats = ComputeStats(m.Events)
+	if m.Stats.Verdicts[VerdictUnjudged] != 1 || m.Stats.Verdicts[VerdictUnclear] != 0 {
+		t.Errorf("verdicts %v", m.Stats.Verdicts)
+	}
+	en := markdown(t, m, "en")
+	if strings.Contains(en, "was classified as attacker activity") || !strings.Contains(en, "1 calls were never judged") ||
+		!strings.Contains(en, "1 not judged") || !strings.Contains(en, "Judge the events fetched but never assessed (1)") {
+		t.Errorf("markdown with an unjudged event:\n%s", en)
+	}
+	if ja := markdown(t, m, "ja"); !strings.Contains(ja, "未判定") {
+		t.Errorf("Japanese markdown does not say an event is unjudged:\n%s", ja)
+	}
+}
+
 func TestNum(t *testing.T) {
 	for n, want := range map[int]string{0: "0", 999: "999", 1000: "1,000", 1048575: "1,048,575", -1234: "-1,234"} {
 		if got := num(n); got != want {

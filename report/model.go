@@ -30,6 +30,10 @@ const (
 	VerdictAttacker   Verdict = "attacker"
 	VerdictLegitimate Verdict = "legitimate"
 	VerdictUnclear    Verdict = "unclear"
+	// VerdictUnjudged marks an event the assessment never saw (fetched by a
+	// run that stopped before judging it, and not judged since): it is
+	// neither the attacker's nor legitimate until judged.
+	VerdictUnjudged Verdict = "unjudged"
 )
 
 // Verdicts lists the verdicts in the order the reports show them.
@@ -37,9 +41,11 @@ var Verdicts = []Verdict{VerdictAttacker, VerdictLegitimate, VerdictUnclear}
 
 // Normalize maps an unknown or empty verdict to VerdictUnclear, so that an
 // event the assessor did not judge is never counted as legitimate.
+// VerdictUnjudged stays itself: the reports say how many events were not
+// judged at all. (The timeline chart counts them with the unclear ones.)
 func (v Verdict) Normalize() Verdict {
 	switch v {
-	case VerdictAttacker, VerdictLegitimate:
+	case VerdictAttacker, VerdictLegitimate, VerdictUnjudged:
 		return v
 	}
 	return VerdictUnclear
@@ -352,6 +358,9 @@ type Coverage struct {
 	To        time.Time `json:"to,omitzero"`
 	Error     string    `json:"error,omitempty"`
 	Note      string    `json:"note,omitempty"`
+	// Keys are the access keys the region was searched for; a region
+	// searched without every key of the investigation is partial.
+	Keys []string `json:"keys,omitempty"`
 }
 
 // GuardDuty records whether GuardDuty was on. Checked is false when nobody

@@ -167,6 +167,7 @@ var (
 		VerdictAttacker:   "F8CBAD",
 		VerdictLegitimate: "C6EFCE",
 		VerdictUnclear:    "FFEB9C",
+		VerdictUnjudged:   "FFEB9C",
 	}
 )
 
@@ -661,6 +662,9 @@ func (x *xlsxWriter) writeSummary() error {
 	line(LabelAttackerEvents, s.Attacker())
 	line("Legitimate events", s.Verdicts[VerdictLegitimate])
 	line("Unclear events", s.Verdicts[VerdictUnclear])
+	if n := s.Verdicts[VerdictUnjudged]; n > 0 {
+		line("Unjudged events (not assessed)", n)
+	}
 	line("Failed or denied calls", s.Failed)
 	line(LabelRegions, len(s.Regions))
 	line("Attacker source IPs", s.AttackerIPCount)

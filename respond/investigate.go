@@ -111,12 +111,28 @@ func (e *Engine) Investigate(ctx context.Context, c *playbook.Case, req Investig
 	if h.Source != nil {
 		opts = append(opts, trail.WithProgress(h.Source))
 	}
+	// What a sweep fetches is kept in the case page by page, with how far it
+	// got, so that a run killed half-way resumes where it stopped instead
+	// of sweeping again, and a later run reads only what is new.
+	var keep *keeper
+	if k := req.Source.Kind(); k == "api" || k == "org" {
+		if keep, err = openKeeper(c, k == "api"); err != nil {
+			return nil, err
+		}
+		defer keep.close()
+		opts = append(opts, keep.options()...)
+	}
 	opts = append(opts, req.Options...)
 	src, keyClients, err := req.Source.open(ctx, clients, key, req.Regions, opts, req.WrapCloudTrail, h)
 	if err != nil {
 		return nil, err
 	}
 	inv, runErr := src.Run(ctx, key)
+	if keep != nil {
+		if err := keep.flush(); err != nil && runErr == nil {
+			runErr = err
+		}
+	}
 	if inv == nil {
 		if runErr != nil && src.enabled == nil && src.org == nil && !errors.Is(runErr, context.Canceled) {
 			var usage *UsageError
@@ -126,7 +142,7 @@ func (e *Engine) Investigate(ctx context.Context, c *playbook.Case, req Investig
 		}
 		return nil, runErr
 	}
-	if _, err := casefile.SaveInvestigation(c, inv); err != nil {
+	if _, err := casefile.SaveInvestigation(c, inv, keep.count()); err != nil {
 		return nil, err
 	}
 	if err := casefile.SaveAssessOptions(c, casefile.AssessOptions{LeakedAt: req.LeakedAt, Rules: req.Rules}); err != nil {
@@ -239,9 +255,14 @@ func (e *Engine) assess(ctx context.Context, c *playbook.Case, clients *awsapi.C
 // responder gave — and, online, from the live state of every resource the
 // keys created. It is how every report starts, so that no event is left
 // unjudged and no resource is reported as it was before eradication.
-// Without an investigation in the case it returns nil, nil.
+// Events kept by a run that stopped before it saved its result are judged
+// too (the investigation is rebuilt from them). Without any event in the
+// case it returns nil, nil.
 func (e *Engine) Reassess(ctx context.Context, c *playbook.Case, online bool) (*Investigation, error) {
 	inv, err := casefile.LoadInvestigation(c)
+	if err == nil && inv == nil {
+		inv, err = casefile.RebuildInvestigation(c, e.now())
+	}
 	if err != nil || inv == nil {
 		return nil, err
 	}

@@ -771,6 +771,9 @@ func (sc *Scenario) check() error {
 		if v.Events <= 0 {
 			return fmt.Errorf("volume: events must be positive")
 		}
+		if v.Events > MaxVolume {
+			return fmt.Errorf("volume: %d events is more than the simulator holds (at most %d)", v.Events, MaxVolume)
+		}
 		if !keys[v.Key] {
 			return fmt.Errorf("volume: no declared key %q", v.Key)
 		}

@@ -82,12 +82,13 @@ func Load(c *playbook.Case, o Options) (*report.Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	haveFindings := findings != nil
 	var judged map[string]assess.EventResult
-	if haveFindings {
+	var judgedSet *trail.EventSet
+	if findings != nil {
 		judged = applyFindings(m, findings, entries)
+		judgedSet = findings.Judged
 	}
-	events, err := loadEvents(c.Path(playbook.EventsFile), judged, haveFindings)
+	events, err := loadEvents(c.Path(playbook.EventsFile), judged, judgedSet)
 	if err != nil {
 		return nil, err
 	}
@@ -149,7 +150,7 @@ func applyInvestigation(m *report.Model, inv *trail.Result) {
 	for _, r := range inv.Regions {
 		cov := report.Coverage{
 			Region: r.Region, Source: report.SourceLookupEvents, Events: r.Events, Pages: r.Pages,
-			Throttles: r.Throttled, From: inv.Window.Since, To: inv.Window.Until, Error: r.Error,
+			Throttles: r.Throttled, From: inv.Window.Since, To: inv.Window.Until, Error: r.Error, Keys: r.Keys,
 		}
 		if r.Files > 0 || len(r.BadFiles) > 0 {
 			cov.Source = "log files"
@@ -163,13 +164,31 @@ func applyInvestigation(m *report.Model, inv *trail.Result) {
 			if len(r.BadFiles) > 0 {
 				cov.Status = report.CoveragePartial
 			}
+		case trail.StatePartial:
+			cov.Status = report.CoveragePartial
 		case trail.StateNotEnabled:
 			cov.Status = report.CoverageNotEnabled
 		default:
 			cov.Status = report.CoverageFailed
 		}
+		if cov.Source == report.SourceLookupEvents && r.Status != trail.StateNotEnabled && r.Region != trail.Interrupted {
+			// Which keys each region was searched for, in the note every
+			// writer shows.
+			keys := "searched for no key"
+			if len(r.Keys) > 0 {
+				keys = fmt.Sprintf("searched for %d of %d keys: %s", len(r.Keys), len(inv.Keys), strings.Join(r.Keys, ", "))
+			}
+			cov.Note = joinNote(cov.Note, keys)
+		}
 		m.Coverage = append(m.Coverage, cov)
 	}
+}
+
+func joinNote(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "; " + b
 }
 
 // stepNames maps playbook step IDs to the report's step vocabulary.
@@ -356,12 +375,18 @@ type indexEntry struct {
 	n        int64
 }
 
-// loadEvents returns the case's events oldest first, with their verdicts
-// when the case was assessed. It reads events.jsonl once to index it by
-// time, then every iteration reads the records back from the file in that
-// order, so memory does not grow with the number of events. Lines that do
-// not parse (a torn last line after a crash) are left out.
-func loadEvents(path string, judged map[string]assess.EventResult, assessed bool) (iter.Seq[report.Event], error) {
+// loadEvents returns the case's events oldest first, with their verdicts.
+// It reads events.jsonl once to index it by time, then every iteration
+// reads the records back from the file in that order, so memory does not
+// grow with the number of events. Lines that do not parse (a torn last line
+// after a crash) are left out.
+//
+// judged holds the events the findings list (attacker and unclear ones);
+// judgedSet names every event the assessment judged. Only when it is
+// exactly the file's events is an event outside judged legitimate; else
+// such an event is unjudged: a run fetched it and stopped before judging
+// it, and an event no one judged is never called legitimate.
+func loadEvents(path string, judged map[string]assess.EventResult, judgedSet *trail.EventSet) (iter.Seq[report.Event], error) {
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return func(func(report.Event) bool) {}, nil
@@ -371,6 +396,7 @@ func loadEvents(path string, judged map[string]assess.EventResult, assessed bool
 	}
 	defer f.Close()
 	var index []indexEntry
+	var inFile trail.EventSetBuilder
 	br := bufio.NewReaderSize(f, 256<<10)
 	var off int64
 	for {
@@ -378,6 +404,7 @@ func loadEvents(path string, judged map[string]assess.EventResult, assessed bool
 		if len(line) > 0 {
 			if e, perr := trail.ParseRecord(bytes.TrimSpace(line)); perr == nil && line[len(line)-1] == '\n' {
 				index = append(index, indexEntry{unixNano: e.EventTime.UnixNano(), off: off, n: int64(len(line))})
+				inFile.Add(&e)
 			}
 			off += int64(len(line))
 		}
@@ -389,6 +416,7 @@ func loadEvents(path string, judged map[string]assess.EventResult, assessed bool
 		}
 	}
 	slices.SortStableFunc(index, func(a, b indexEntry) int { return cmp.Compare(a.unixNano, b.unixNano) })
+	complete := judgedSet != nil && *judgedSet == inFile.Set()
 	return func(yield func(report.Event) bool) {
 		f, err := os.Open(path)
 		if err != nil {
@@ -408,7 +436,7 @@ func loadEvents(path string, judged map[string]assess.EventResult, assessed bool
 			if err != nil {
 				continue
 			}
-			if !yield(judgedRow(&e, judged, assessed)) {
+			if !yield(judgedRow(&e, judged, complete)) {
 				return
 			}
 		}
@@ -416,9 +444,9 @@ func loadEvents(path string, judged map[string]assess.EventResult, assessed bool
 }
 
 // judgedRow is an event's row with its verdict: from the findings when it
-// is there, legitimate when the case was assessed and it is not (findings
-// keep only attacker and unclear events), unclear when not assessed.
-func judgedRow(e *trail.Event, judged map[string]assess.EventResult, assessed bool) report.Event {
+// is there; legitimate when the findings judged every event of the case
+// (they keep only attacker and unclear events); else unjudged.
+func judgedRow(e *trail.Event, judged map[string]assess.EventResult, complete bool) report.Event {
 	row := eventRow(e)
 	if j, ok := judged[e.EventID]; ok {
 		row.Verdict, row.Severity = report.Verdict(j.Verdict), report.Severity(j.Severity)
@@ -427,8 +455,11 @@ func judgedRow(e *trail.Event, judged map[string]assess.EventResult, assessed bo
 		if len(j.Flags) > 0 {
 			row.RuleID = j.Flags[0]
 		}
-	} else if assessed {
+	} else if complete {
 		row.Verdict = report.VerdictLegitimate
+	} else {
+		row.Verdict = report.VerdictUnjudged
+		row.Reason = "not judged: fetched by a run that stopped before the assessment"
 	}
 	return row
 }

@@ -71,7 +71,7 @@ around the records. A way to rehearse on your own exported logs.`,
 	fl := cmd.Flags()
 	fl.StringVar(&o.Scenario, "scenario", "github-push", "scenario name or YAML file")
 	fl.StringVar(&o.Addr, "addr", "127.0.0.1:0", "loopback address to listen on (port 0 picks a free one)")
-	fl.IntVar(&o.Volume, "volume", 0, "add N extra events by the leaked key over the enabled regions (for benchmarks)")
+	fl.IntVar(&o.Volume, "volume", 0, "add N extra events by the leaked key over the enabled regions (for benchmarks; at most 1000000)")
 	fl.Uint64Var(&o.Seed, "seed", 1, "seed of generated IDs and volume events")
 	fl.StringVar(&o.Faults, "faults", "", `faults to inject, e.g. "latency=100ms,throttle-storm=30,5xx-every=20,5xx-burst=3,deny=eu-west-1,disable=ap-south-1"`)
 	fl.Float64Var(&o.LookupRate, "lookup-rate", 2, "CloudTrail LookupEvents requests per second per region before ThrottlingException")
@@ -143,8 +143,8 @@ func replaySim(cmd *cobra.Command, f *Factory, o *simServeOptions, opts []awssim
 }
 
 func simServeRun(cmd *cobra.Command, f *Factory, o *simServeOptions) error {
-	if o.Volume < 0 {
-		return usageErrorf("--volume must be 0 or more, not %d", o.Volume)
+	if o.Volume < 0 || o.Volume > awssim.MaxVolume {
+		return usageErrorf("--volume must be between 0 and %d (each event is kept in memory), not %d", awssim.MaxVolume, o.Volume)
 	}
 	if o.LookupRate <= 0 {
 		return usageErrorf("--lookup-rate must be more than 0")

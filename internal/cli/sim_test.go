@@ -202,6 +202,7 @@ func TestSimServeBadInput(t *testing.T) {
 		{"sim", "serve", "--addr", "0.0.0.0:0"},
 		{"sim", "serve", "--faults", "latency=banana"},
 		{"sim", "serve", "--volume", "-1"},
+		{"sim", "serve", "--volume", "2000000000"}, // refused before a byte is allocated, not OOM-killed
 	} {
 		code, out, errOut := run(t, args...)
 		if code != ExitUsage || out != "" || !strings.HasPrefix(errOut, "keyleak: ") {

@@ -291,7 +291,7 @@ func regionRank(s trail.SourceStatus) int {
 	switch {
 	case s.State == trail.StateRunning:
 		return 0
-	case s.State == trail.StateError || s.State == trail.StateDenied:
+	case s.State == trail.StateError || s.State == trail.StateDenied || s.State == trail.StatePartial:
 		return 1
 	case s.Events > 0:
 		return 2
@@ -410,7 +410,7 @@ func (v *investigateView) View() string {
 			state = st.ok.Render(fmt.Sprintf("%-11s", "done"))
 		case trail.StateError, trail.StateDenied:
 			state = st.bad.Render(fmt.Sprintf("%-11s", state))
-		case trail.StateRunning:
+		case trail.StateRunning, trail.StatePartial:
 			state = st.warn.Render(fmt.Sprintf("%-11s", state))
 		default:
 			state = st.dim.Render(fmt.Sprintf("%-11s", state))
