@@ -219,16 +219,39 @@ func (e *Engine) assess(ctx context.Context, c *playbook.Case, clients *awsapi.C
 			out.GuardDuty = &g
 		}
 	}
-	if !searchGuardDuty {
+	prev, _ := casefile.LoadFindings(c)
+	if !searchGuardDuty && prev != nil {
 		// A rebuild keeps the GuardDuty findings of the last search.
-		if prev, err := casefile.LoadFindings(c); err == nil && prev != nil {
-			out.GuardDuty = prev.GuardDuty
-		}
+		out.GuardDuty = prev.GuardDuty
 	}
-	if err := casefile.SaveFindings(c, a.Findings(inv, out.GuardDuty, e.now())); err != nil {
+	f := a.Findings(inv, out.GuardDuty, e.now())
+	switch {
+	case clients != nil:
+		f.ResourcesCheckedAt = e.now().UTC()
+	case prev != nil:
+		// Offline, the states are those of the last read, and so is
+		// their time: a rebuild never forgets what AWS said.
+		f.ResourcesCheckedAt = prev.ResourcesCheckedAt
+		keepStates(f.Resources, prev.Resources)
+	}
+	if err := casefile.SaveFindings(c, f); err != nil {
 		return nil, fmt.Errorf("save findings: %w", err)
 	}
 	return out, liveErr
+}
+
+// keepStates copies the live states last read into resources extracted
+// again from the events, which carry none.
+func keepStates(now, before []assess.Resource) {
+	last := make(map[string]assess.Resource, len(before))
+	for _, r := range before {
+		last[r.Key()] = r
+	}
+	for i, r := range now {
+		if b, ok := last[r.Key()]; ok && r.State == "" {
+			now[i].State, now[i].StateReason = b.State, b.StateReason
+		}
+	}
 }
 
 // Reassess rebuilds the findings from everything the case holds now —
