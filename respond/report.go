@@ -98,9 +98,9 @@ func writeReport(c *playbook.Case, name, format string, m *report.Model, lang st
 	}()
 	switch format {
 	case "xlsx":
-		err = report.WriteXLSX(file, m, report.XLSXOptions{TZ: tz, TmpDir: c.Dir()})
+		err = report.WriteXLSX(file, m, report.XLSXOptions{Lang: lang, TZ: tz, TmpDir: c.Dir()})
 	case "md":
-		err = report.WriteMarkdown(file, m, lang)
+		err = report.WriteMarkdown(file, m, report.MarkdownOptions{Lang: lang, TZ: tz})
 	case "json":
 		err = report.WriteJSON(file, m)
 	default:
