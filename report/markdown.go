@@ -365,6 +365,18 @@ func (t *text) detectedBy(c Case) string {
 	return t.cell(c.DetectedBy)
 }
 
+// detected says when and by whom the leak was detected.
+func (t *text) detected(c Case) string {
+	by := t.detectedBy(c)
+	switch {
+	case by == "":
+		return t.or(t.when(c.DetectedAt), "unknown")
+	case c.DetectedAt.IsZero():
+		return by + t.tr("timeUnknown")
+	}
+	return t.when(c.DetectedAt) + t.detail(by)
+}
+
 func (md *story) firstCall() string {
 	fa := md.s.FirstAttacker
 	if fa == nil {
@@ -415,10 +427,7 @@ func (md *mdWriter) summary() {
 	if c.OwnerARN != "" {
 		owner = md.tr("withDetail", owner, md.code(c.OwnerARN))
 	}
-	detected := md.or(md.when(c.DetectedAt), "unknown")
-	if by := md.detectedBy(c); by != "" {
-		detected += md.detail(by)
-	}
+	detected := md.detected(c)
 	sr := SearchedOf(md.m)
 	since, until := sr.From, sr.To
 	if since.IsZero() {
@@ -920,7 +929,7 @@ func (md *mdWriter) resources() {
 	for _, r := range md.m.Resources {
 		rows = append(rows, []string{
 			md.code(r.Type), md.code(r.ID), md.region(r.Region), md.when(r.CreatedAt), md.code(r.CreatedBy),
-			md.translated(verdictKeys, string(r.Verdict.Normalize())), md.resourceState(r), md.code(r.Removal),
+			md.translated(verdictKeys, string(r.Verdict.Normalize())), md.resourceState(r), md.code(md.removal(r.Removal)),
 		})
 	}
 	md.table([]string{md.tr("res.type"), md.tr("res.id"), md.tr("res.region"), md.th("res.created"),
@@ -934,7 +943,7 @@ func (md *mdWriter) resources() {
 	md.line("")
 	for _, r := range present {
 		if r.Removal != "" {
-			md.line("- " + md.tr("res.item", md.code(r.Type), md.code(r.ID), md.in(r.Region), md.code(r.Removal)))
+			md.line("- " + md.tr("res.item", md.code(r.Type), md.code(r.ID), md.in(r.Region), md.code(md.removal(r.Removal))))
 		} else {
 			md.line("- " + md.tr("res.itemNoAct", md.code(r.Type), md.code(r.ID), md.in(r.Region)))
 		}
@@ -1065,7 +1074,7 @@ func (t *text) todo(td Todo) string {
 		return t.tr("todo.stopCred", t.translated(credKindKeys, td.Detail), t.code(td.Subject))
 	case TodoRemove:
 		if td.Detail != "" {
-			return t.tr("todo.remove", t.code(td.Subject), t.in(td.Region), t.code(td.Detail))
+			return t.tr("todo.remove", t.code(td.Subject), t.in(td.Region), t.code(t.removal(td.Detail)))
 		}
 		return t.tr("todo.removeNA", t.code(td.Subject), t.in(td.Region))
 	case TodoCheckResource:

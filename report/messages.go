@@ -527,6 +527,7 @@ var messages = map[string]map[string]string{
 		"n.stillWork.one": "%s still works",
 		"narr.resGone":    "The attacker created %d resources with the key or keys derived from it; none still exists.",
 		"narr.attNoIP":    "An attacker used the key %[1]s between %[2]s and %[3]s.",
+		"timeUnknown":     " (time unknown)",
 	},
 	"ja": {
 		"title":      "# インシデント報告書：漏洩した AWS アクセスキー %s",
@@ -597,10 +598,10 @@ var messages = map[string]map[string]string{
 		"ans.key.none":        "%[1]s は keyleak では無効化しておらず、状態も読み取っていません。",
 		"ans.key.again":       "%s に再び有効になっているのを見つけ、改めて無効化しました。",
 
-		"ans.trail":            "キーとそこから派生した %[1]d 個の認証情報の CloudTrail イベントを、%[2]sについて %[3]s から %[4]s まで、%[5]sで確認しました",
-		"ans.trail.all":        "有効なすべてのリージョン（%d）",
+		"ans.trail":            "キーとそこから派生した %[1]d 個の認証情報の CloudTrail イベントを、%[2]sについて、%[3]s から %[4]s まで %[5]sで確認しました",
+		"ans.trail.all":        "有効な %d リージョンすべて",
 		"ans.trail.some":       "有効な %[2]d リージョンのうち %[1]d リージョン（完全には確認できていないもの：%[3]s）",
-		"ans.trail.notEnabled": "（ほかに未有効化の %s があり、そこでは呼び出し自体ができません）",
+		"ans.trail.notEnabled": "（未有効化の %sでは呼び出し自体ができません）",
 		"ans.trail.after":      "。対応はこの期間の後も続いています（最後の手順：%[2]s の%[1]s）",
 		"ans.trail.none":       "CloudTrail はまだ確認していません。keyleak investigate を実行してください。",
 		"src.lookup":           "LookupEvents（管理イベント）",
@@ -1036,5 +1037,20 @@ var messages = map[string]map[string]string{
 		"n.stillWork":   "%s 個",
 		"narr.resGone":  "攻撃者はこのキーまたはそこから派生したキーで %d 個のリソースを作成しましたが、いずれも残っていません。",
 		"narr.attNoIP":  "攻撃者は %[2]s から %[3]s までの間に、このキーを %[1]s使用しました。",
+		"timeUnknown":   "（時刻は不明）",
 	},
+}
+
+// Catalogue returns a copy of the fixed texts of lang, by key; nil for a
+// language the reports are not written in.
+func Catalogue(lang string) map[string]string {
+	tab, ok := messages[lang]
+	if !ok {
+		return nil
+	}
+	out := make(map[string]string, len(tab))
+	for k, v := range tab {
+		out[k] = v
+	}
+	return out
 }

@@ -306,3 +306,13 @@ func num(n int) string {
 	}
 	return b.String()
 }
+
+// removal names the call that removes a resource. The registry's English
+// note on what goes first ("(after its keys, …)") is shown in English
+// reports only; every reader recognises the API name.
+func (t *text) removal(s string) string {
+	if t.lang != "en" {
+		s, _, _ = strings.Cut(s, " (")
+	}
+	return s
+}

@@ -647,7 +647,7 @@ func (x *xlsxWriter) writeResources() error {
 		rows = append(rows, []any{
 			Mask(r.Type), Mask(r.ID), x.region(r.Region), x.translated(verdictKeys, string(r.Verdict.Normalize())),
 			excelize.Cell{StyleID: st, Value: x.translated(stateKeys, r.State)}, detail, x.timeCell(r.RemovedAt),
-			Mask(r.Removal), x.timeCell(r.CreatedAt), r.CreatedBy, Mask(r.CreatedByEvent),
+			Mask(x.removal(r.Removal)), x.timeCell(r.CreatedAt), r.CreatedBy, Mask(r.CreatedByEvent),
 		})
 	}
 	return x.table(x.sheets[SheetResources],
@@ -818,7 +818,7 @@ func (x *xlsxWriter) writeSummary() error {
 			line(x.tr("xs.clue"), x.clue(cl))
 		}
 	}
-	line(x.tr("sum.detect"), joinNonEmpty(x.tr("detailSep", ""), x.when(c.DetectedAt), x.detectedBy(c)))
+	line(x.tr("sum.detect"), x.detected(c))
 	line(x.tr("sum.first"), x.firstCall())
 	line(x.tr("ms.last"), x.when(s.LastAttacker))
 	line(x.tr("sum.contnd"), x.or(x.when(c.ContainedAt), "notDone"))

@@ -27,8 +27,8 @@ type ReportRequest struct {
 
 // ReportFile is the file name of a report in the given format and language.
 func ReportFile(format, lang string) string {
-	if format == "md" && lang == "ja" {
-		return "report.ja.md"
+	if lang != "" && lang != "en" && format != "json" {
+		return "report." + lang + "." + format
 	}
 	return "report." + format
 }
