@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -33,9 +34,15 @@ func newCmdReportWith(f *Factory, g *globalFlags, runF func(context.Context, *re
 		Short: "Write the Excel timeline, the Markdown report for the AWS support case, and JSON",
 		Long: `Write the case's reports into its directory:
 
-  report.xlsx     Summary, Timeline, Attacker, Resources, Actions, Keys, Coverage
-  report.md       for the AWS support case (report.ja.md with --lang ja)
-  report.json     the whole report model, with a schemaVersion
+  report.xlsx              Summary, Timeline, Attacker, Resources, Actions,
+                           Credentials, Coverage (report.ja.xlsx with --lang ja)
+  report.md                for the AWS support case: it opens with the answers
+                           the case asks for (report.ja.md with --lang ja)
+  report.json              the whole report model, with a schemaVersion
+  report.timesketch.jsonl  with --format timesketch: a timeline Timesketch imports
+  report.ocsf.json         with --format ocsf: OCSF API Activity (class 6003) records
+
+Every time is shown with its zone, in --tz's.
 
 Access key IDs appear whole (AWS support asks for them); session tokens and
 secret keys never appear.`,
@@ -53,9 +60,9 @@ secret keys never appear.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&o.CaseDir, "case", "", "the case directory")
-	fl.StringSliceVar(&o.Formats, "format", []string{"xlsx", "md", "json"}, "formats to write: xlsx, md, json")
-	fl.StringVar(&o.Lang, "lang", "en", "language of the Markdown report: en or ja")
-	fl.StringVar(&o.TZ, "tz", "", "time zone of the timeline's local-time column, e.g. Asia/Tokyo (default: this machine's)")
+	fl.StringSliceVar(&o.Formats, "format", respond.ReportFormats, "formats to write: "+strings.Join(respond.AllReportFormats, ", "))
+	fl.StringVar(&o.Lang, "lang", "en", "language of the Markdown report and the workbook: en or ja")
+	fl.StringVar(&o.TZ, "tz", "", "time zone every time is shown in, e.g. Asia/Tokyo (default: this machine's)")
 	fl.BoolVar(&o.Offline, "offline", false, "write from the case alone: no AWS call; resources are reported as last read")
 	_ = cmd.MarkFlagRequired("case")
 	return cmd
@@ -63,10 +70,8 @@ secret keys never appear.`,
 
 func (o *reportOptions) validate() error {
 	for _, f := range o.Formats {
-		switch f {
-		case "xlsx", "md", "json":
-		default:
-			return usageErrorf("--format %q: choose among xlsx, md and json", f)
+		if !slices.Contains(respond.AllReportFormats, f) {
+			return usageErrorf("--format %q: choose among %s", f, strings.Join(respond.AllReportFormats, ", "))
 		}
 	}
 	if o.Lang != "en" && o.Lang != "ja" {

@@ -13,6 +13,8 @@ import (
 	"github.com/keyleak/keyleak/internal/awssim"
 	"github.com/keyleak/keyleak/playbook"
 	"github.com/keyleak/keyleak/report"
+	"github.com/keyleak/keyleak/report/reporttest"
+	"github.com/keyleak/keyleak/trail"
 )
 
 // scenarioCase contains and investigates a scenario and returns the case
@@ -167,4 +169,34 @@ func TestReportAfterEradicationIsLive(t *testing.T) {
 			t.Errorf("resource %s is %q after eradication", r[1], r[4])
 		}
 	}
+}
+
+// The Timesketch timeline of github-push has one line per event of the
+// case, each with message, datetime and timestamp_desc; the OCSF records
+// are one per event too, with every attribute API Activity requires.
+func TestReportForTimesketchAndOCSF(t *testing.T) {
+	caseDir, _ := scenarioCase(t, "github-push")
+	code, out, errOut := run(t, "report", "--case", caseDir, "--format", "timesketch,ocsf")
+	if code != ExitOK {
+		t.Fatalf("report: exit %d: %s", code, errOut)
+	}
+	events, _, err := trail.ReadEventsFile(filepath.Join(caseDir, playbook.EventsFile))
+	if err != nil || len(events) == 0 {
+		t.Fatalf("case events: %d, %v", len(events), err)
+	}
+	for _, name := range []string{"report.timesketch.jsonl", "report.ocsf.json"} {
+		if !strings.Contains(out, filepath.Join(caseDir, name)) {
+			t.Errorf("report did not write %s:\n%s", name, out)
+		}
+	}
+	ts, err := os.ReadFile(filepath.Join(caseDir, "report.timesketch.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reporttest.CheckTimesketch(t, ts, len(events))
+	oc, err := os.ReadFile(filepath.Join(caseDir, "report.ocsf.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reporttest.CheckOCSF(t, oc, len(events))
 }
