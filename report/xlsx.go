@@ -780,6 +780,13 @@ func (x *xlsxWriter) writeSummary() error {
 	line := func(label string, v any) {
 		if s, ok := v.(string); ok {
 			v = Mask(s)
+			// Readers do not grow rows to fit wrapped text; the row is
+			// made as tall as the text needs in the column's width.
+			if n := max(wrappedLines(s, summaryWidth), wrappedLines(label, 30)); n > 1 {
+				if err := f.SetRowHeight(sh, row, float64(15*n)); err != nil {
+					errs = append(errs, err)
+				}
+			}
 		}
 		set("A"+strconv.Itoa(row), label, x.bold)
 		set("B"+strconv.Itoa(row), v, x.wrap)
@@ -789,6 +796,9 @@ func (x *xlsxWriter) writeSummary() error {
 		row++
 		set("A"+strconv.Itoa(row), title, x.header)
 		set("B"+strconv.Itoa(row), "", x.header)
+		if err := f.MergeCell(sh, "A"+strconv.Itoa(row), "B"+strconv.Itoa(row)); err != nil {
+			errs = append(errs, err)
+		}
 		row++
 	}
 	set("A1", x.tr("xs.title", c.KeyID), x.title)
@@ -903,7 +913,7 @@ func (x *xlsxWriter) writeSummary() error {
 	if err := f.SetColWidth(sh, "A", "A", 30); err != nil {
 		return fmt.Errorf("size summary: %w", err)
 	}
-	if err := f.SetColWidth(sh, "B", "B", 90); err != nil {
+	if err := f.SetColWidth(sh, "B", "B", summaryWidth); err != nil {
 		return fmt.Errorf("size summary: %w", err)
 	}
 	ch := x.m.chart(s)
@@ -911,6 +921,25 @@ func (x *xlsxWriter) writeSummary() error {
 		return err
 	}
 	return x.addChart(ch)
+}
+
+// summaryWidth is the width of the Summary's value column, in characters.
+const summaryWidth = 90
+
+// wrappedLines estimates how many lines s takes in a column width
+// characters wide: East Asian characters take two.
+func wrappedLines(s string, width int) int {
+	w := 0
+	for _, r := range s {
+		if r >= 0x1100 {
+			w += 2
+		} else {
+			w++
+		}
+	}
+	// Words do not break mid-way: a line holds a little less than the
+	// column's width.
+	return (w + width*8/10 - 1) / (width * 8 / 10)
 }
 
 func paren(s string) string {
@@ -984,6 +1013,11 @@ func (x *xlsxWriter) addChart(ch *Chart) error {
 	if ch.Usual > 0 {
 		title += x.tr("x.chart.usualNote", fmt.Sprintf("%.1f", ch.Usual), x.day(ch.UsualFrom))
 	}
+	// A label every few bars, turned so that none wraps; the axes are
+	// given to the combined line too, whose axes excelize writes last.
+	xAxis := excelize.ChartAxis{TickLabelSkip: max(1, (n+11)/12), Alignment: excelize.Alignment{TextRotation: -45},
+		Font: excelize.Font{Size: 8, Color: "404040"}}
+	yAxis := excelize.ChartAxis{MajorGridLines: true, Font: excelize.Font{Size: 8, Color: "404040"}}
 	chart := &excelize.Chart{
 		Type:     excelize.ColStacked,
 		Series:   series,
@@ -994,12 +1028,15 @@ func (x *xlsxWriter) addChart(ch *Chart) error {
 		Dimension: excelize.ChartDimension{
 			Width: 960, Height: 420,
 		},
-		XAxis: excelize.ChartAxis{TickLabelSkip: max(1, (n+11)/12)},
+		XAxis: xAxis,
+		YAxis: yAxis,
 	}
 	var combo []*excelize.Chart
 	if ch.Usual > 0 {
 		combo = append(combo, &excelize.Chart{
-			Type: excelize.Line,
+			Type:  excelize.Line,
+			XAxis: xAxis,
+			YAxis: yAxis,
 			Series: []excelize.ChartSeries{{
 				Name:       fmt.Sprintf("'%s'!$E$1", data),
 				Categories: ref("A"),
