@@ -159,3 +159,33 @@ func TestRoleSessionStillWorking(t *testing.T) {
 		t.Errorf("remaining work %v: want the role's sessions revoked, not the owner's again", todo)
 	}
 }
+
+// The reply posted to the support case is the answers in plain text (the
+// Support Center shows no Markdown), within the Support API's limit, and
+// names the attachment.
+func TestSupportReply(t *testing.T) {
+	for _, lang := range Languages {
+		body, err := SupportReply(fixtureModel(), MarkdownOptions{Lang: lang}, "report.md")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.ContainsAny(body, "`*|#") || len(body) > MaxSupportReply {
+			t.Errorf("%s reply is not plain text within %d characters:\n%s", lang, MaxSupportReply, body)
+		}
+		for i := 1; i <= 5; i++ {
+			if !strings.Contains(body, "\n"+string(rune('0'+i))+". ") {
+				t.Errorf("%s reply lacks answer %d:\n%s", lang, i, body)
+			}
+		}
+		if !strings.Contains(body, "report.md") || !strings.Contains(body, leakedKey) {
+			t.Errorf("%s reply does not name the key and the attachment:\n%s", lang, body)
+		}
+	}
+	m := fixtureModel()
+	m.Case.DetectedBy = strings.Repeat("very long detection text ", 500)
+	m.Case.QuarantinePolicy = ""
+	body, err := SupportReply(m, MarkdownOptions{}, "")
+	if err != nil || len(body) > MaxSupportReply {
+		t.Errorf("long reply: %d characters, %v", len(body), err)
+	}
+}
