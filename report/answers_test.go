@@ -189,3 +189,26 @@ func TestSupportReply(t *testing.T) {
 		t.Errorf("long reply: %d characters, %v", len(body), err)
 	}
 }
+
+// A dry run's plans are one row a run, saying how many calls were planned
+// and that none was made, not a row per call with no target.
+func TestDryRunFoldsIntoOneRow(t *testing.T) {
+	m := fixtureModel()
+	var dry []Action
+	for i := range 14 {
+		dry = append(dry, Action{Seq: 100 + i, Time: at("12:40:00"), Step: "eradicate", Action: "ec2:TerminateInstances", Result: ResultDryRun, Detail: "plan"})
+	}
+	m.Actions = append(dry, m.Actions...)
+	md := markdown(t, m, "en")
+	if n := strings.Count(md, "dry run |"); n != 1 {
+		t.Errorf("%d dry-run rows, want 1", n)
+	}
+	if !strings.Contains(md, "| 14 calls planned, none made |") {
+		t.Error("the dry-run row does not say how many calls were planned")
+	}
+	for _, td := range RemainingWork(m, m.stats()) {
+		if td.Kind == TodoRetry && td.Subject == "ec2:TerminateInstances" {
+			t.Error("a dry run is taken for a failed action")
+		}
+	}
+}

@@ -831,7 +831,7 @@ var messages = map[string]map[string]string{
 		"cat.impact":               "影響",
 		"cat.resource-hijacking":   "リソースの乗っ取り",
 		"cat.llm-jacking":          "生成 AI の不正利用",
-		"cat.tooling":              "攻撃ツールによる確認",
+		"cat.tooling":              "攻撃ツールの使用",
 		"cat.messaging-abuse":      "メール送信の悪用",
 		"cat.ransomware":           "ランサムウェア",
 		"cat.detection":            "AWS による検知",

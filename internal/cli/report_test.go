@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/keyleak/keyleak/internal/awssim"
 	"github.com/keyleak/keyleak/playbook"
+	"github.com/keyleak/keyleak/report"
 	"github.com/keyleak/keyleak/trail"
 )
 
@@ -106,6 +108,34 @@ func TestReportOfGitHubPushCase(t *testing.T) {
 	}
 	if !sort.StringsAreSorted(times) {
 		t.Error("timeline is not oldest first")
+	}
+	// What a reader scans comes first, in --tz's zone; an attacker's row
+	// is filled from end to end, a legitimate one is not.
+	if want := []string{"Time (JST)", "Verdict", "Severity", "Event name", "Region"}; !slices.Equal(header[:5], want) {
+		t.Errorf("timeline starts with %q, want %q", header[:5], want)
+	}
+	attackerRows, legitRows := 0, 0
+	for i, r := range body {
+		for c := range header {
+			if c == 1 || c == 2 {
+				continue // verdict and severity have their own colours
+			}
+			cell, _ := excelize.CoordinatesToCellName(c+1, i+2)
+			id, _ := x.GetCellStyle("Timeline", cell)
+			st, _ := x.GetStyle(id)
+			filled := st != nil && len(st.Fill.Color) > 0 && st.Fill.Color[0] == report.AttackerRowFill
+			if filled != (r[1] == "attacker") {
+				t.Fatalf("row %d (%s) cell %s filled=%v", i+2, r[1], cell, filled)
+			}
+		}
+		if r[1] == "attacker" {
+			attackerRows++
+		} else {
+			legitRows++
+		}
+	}
+	if attackerRows == 0 || legitRows == 0 {
+		t.Errorf("timeline has %d attacker and %d other rows", attackerRows, legitRows)
 	}
 	summary, _ := x.GetRows("Summary")
 	if !rowHas(summary, "Events", len(events)) {
