@@ -128,6 +128,9 @@ type Findings struct {
 	Rules     []Rule           `json:"rules"`
 	Actors    []ActorMatch     `json:"actors"`
 	GuardDuty *GuardDutyResult `json:"guardduty,omitempty"`
+	// ResourcesCheckedAt is when the resources' states were last read
+	// from AWS; zero when they never were.
+	ResourcesCheckedAt time.Time `json:"resourcesCheckedAt,omitzero"`
 }
 
 // Findings returns the content of findings.json (write it with the case's

@@ -2,6 +2,7 @@ package respond
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -208,12 +209,17 @@ func (e *Engine) assess(ctx context.Context, c *playbook.Case, clients *awsapi.C
 		opts.Owner = sum.Owner
 	}
 	var liveErr error
+	prev, _ := casefile.LoadFindings(c)
 	if clients != nil {
 		q, err := assess.QuarantineEvents(ctx, clients.CloudTrailRetrying("us-east-1"), opts.Owner, inv.Window)
 		if err != nil {
 			liveErr = fmt.Errorf("look up AWS's quarantine of the key: %w", err)
 		}
 		opts.Context = q
+	} else if prev != nil {
+		// Offline, AWS's quarantine found by the last online run still
+		// dates the leak.
+		opts.Context = priorQuarantine(prev.Leak)
 	}
 	a, err := assess.Assess(inv, opts)
 	if err != nil {
@@ -238,16 +244,61 @@ func (e *Engine) assess(ctx context.Context, c *playbook.Case, clients *awsapi.C
 			out.GuardDuty = &g
 		}
 	}
-	if !searchGuardDuty {
+	if !searchGuardDuty && prev != nil {
 		// A rebuild keeps the GuardDuty findings of the last search.
-		if prev, err := casefile.LoadFindings(c); err == nil && prev != nil {
-			out.GuardDuty = prev.GuardDuty
-		}
+		out.GuardDuty = prev.GuardDuty
 	}
-	if err := casefile.SaveFindings(c, a.Findings(inv, out.GuardDuty, e.now())); err != nil {
+	f := a.Findings(inv, out.GuardDuty, e.now())
+	switch {
+	case clients != nil:
+		f.ResourcesCheckedAt = e.now().UTC()
+	case prev != nil:
+		// Offline, the states are those of the last read, and so is
+		// their time: a rebuild never forgets what AWS said.
+		f.ResourcesCheckedAt = prev.ResourcesCheckedAt
+		keepStates(f.Resources, prev.Resources)
+	}
+	if err := casefile.SaveFindings(c, f); err != nil {
 		return nil, fmt.Errorf("save findings: %w", err)
 	}
 	return out, liveErr
+}
+
+// priorQuarantine is the AttachUserPolicy record of AWS's quarantine as an
+// earlier run found it in CloudTrail (the findings keep its time, policy
+// and user), so that a rebuild without AWS dates the leak the same way.
+func priorQuarantine(l assess.Leak) []trail.Event {
+	if l.DetectedAt.IsZero() || l.QuarantinePolicy == "" {
+		return nil
+	}
+	rec, err := json.Marshal(map[string]any{
+		"eventVersion": "1.09", "eventID": "keyleak-prior-quarantine", "eventTime": l.DetectedAt.UTC().Format(time.RFC3339),
+		"eventSource": "iam.amazonaws.com", "eventName": "AttachUserPolicy", "awsRegion": "us-east-1",
+		"sourceIPAddress": "AWS Internal", "userIdentity": map[string]any{"type": "AWSService", "invokedBy": "AWS Internal"},
+		"requestParameters": map[string]any{"userName": l.QuarantinedUser, "policyArn": "arn:aws:iam::aws:policy/" + l.QuarantinePolicy},
+	})
+	if err != nil {
+		return nil
+	}
+	e, err := trail.ParseRecord(rec)
+	if err != nil {
+		return nil
+	}
+	return []trail.Event{e}
+}
+
+// keepStates copies the live states last read into resources extracted
+// again from the events, which carry none.
+func keepStates(now, before []assess.Resource) {
+	last := make(map[string]assess.Resource, len(before))
+	for _, r := range before {
+		last[r.Key()] = r
+	}
+	for i, r := range now {
+		if b, ok := last[r.Key()]; ok && r.State == "" {
+			now[i].State, now[i].StateReason = b.State, b.StateReason
+		}
+	}
 }
 
 // Reassess rebuilds the findings from everything the case holds now —

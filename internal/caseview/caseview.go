@@ -65,19 +65,6 @@ func Load(c *playbook.Case, o Options) (*report.Model, error) {
 		return nil, fmt.Errorf("read journal: %w", err)
 	}
 	m.Actions = actions(entries, &m.Case)
-	rep, err := casefile.LoadAudit(c)
-	if err != nil {
-		return nil, err
-	}
-	if rep != nil {
-		m.HygieneAt = rep.Generated
-		for _, r := range audit.Recommendations(rep) {
-			if standingAdvice[r.ID] {
-				continue // the report's own recommendations say it already
-			}
-			m.Hygiene = append(m.Hygiene, report.HygieneItem{Check: r.ID, Severity: r.Severity, Title: r.Title, Subjects: r.Subjects})
-		}
-	}
 	findings, err := casefile.LoadFindings(c)
 	if err != nil {
 		return nil, err
@@ -88,13 +75,55 @@ func Load(c *playbook.Case, o Options) (*report.Model, error) {
 		judged = applyFindings(m, findings, entries)
 		judgedSet = findings.Judged
 	}
+	rep, err := casefile.LoadAudit(c)
+	if err != nil {
+		return nil, err
+	}
+	if rep != nil {
+		applyAudit(m, rep)
+	}
 	events, err := loadEvents(c.Path(playbook.EventsFile), judged, judgedSet)
 	if err != nil {
 		return nil, err
 	}
 	m.Events = events
 	m.Stats = report.ComputeStats(m.Events)
+	if len(m.Credentials) == 0 {
+		m.Credentials = credentials(m, sum, inv, entries, o.Now)
+	}
+	m.Chart = report.IncidentChart(m, m.Stats)
 	return m, nil
+}
+
+// applyAudit adds the account's key audit, without the attacker's own
+// users and keys (they are to be removed, not advised on; the report lists
+// them with their state) and without the leaked key (the report's subject).
+func applyAudit(m *report.Model, rep *audit.Report) {
+	m.HygieneAt = rep.Generated
+	skip := map[string]bool{}
+	if m.Case.KeyID != "" {
+		skip[m.Case.KeyID] = true
+	}
+	for _, r := range report.AttackerPrincipals(m) {
+		skip[r.ID] = true
+	}
+	for _, r := range audit.Recommendations(rep) {
+		if standingAdvice[r.ID] {
+			continue // the report's own recommendations say it already
+		}
+		var subjects []string
+		for _, sub := range r.Subjects {
+			user, key, _ := strings.Cut(sub, "/")
+			if skip[user] || (key != "" && skip[key]) {
+				continue
+			}
+			subjects = append(subjects, sub)
+		}
+		if len(r.Subjects) > 0 && len(subjects) == 0 {
+			continue
+		}
+		m.Hygiene = append(m.Hygiene, report.HygieneItem{Check: r.ID, Severity: r.Severity, Title: r.Title, Subjects: subjects})
+	}
 }
 
 func applySummary(c *report.Case, s *playbook.Summary) {
@@ -107,6 +136,9 @@ func applySummary(c *report.Case, s *playbook.Summary) {
 	}
 	c.RootKey = s.RootKey
 	c.KeyStatus = s.KeyStatus
+	c.KeyStatusAt = s.ReadAt.UTC()
+	c.RevokedBefore = s.RevokedBefore.UTC()
+	c.FoundActiveAgain = s.FoundActiveAgain.UTC()
 	c.ResponderARN = s.Responder
 	for _, k := range s.OwnerKeys {
 		if k.ID == s.KeyID {
@@ -115,6 +147,7 @@ func applySummary(c *report.Case, s *playbook.Summary) {
 	}
 	if len(s.Quarantine) > 0 {
 		c.DetectedBy = "AWS (" + strings.Join(s.Quarantine, ", ") + " attached)"
+		c.QuarantinePolicy, c.QuarantinedUser = strings.Join(s.Quarantine, ", "), s.Owner
 	}
 }
 
@@ -153,7 +186,8 @@ func applyInvestigation(m *report.Model, inv *trail.Result) {
 			Throttles: r.Throttled, From: inv.Window.Since, To: inv.Window.Until, Error: r.Error, Keys: r.Keys,
 		}
 		if r.Files > 0 || len(r.BadFiles) > 0 {
-			cov.Source = "log files"
+			cov.Source = report.SourceLogFiles
+			cov.Files, cov.BadFiles = r.Files, len(r.BadFiles)
 			if len(r.BadFiles) > 0 {
 				cov.Note = fmt.Sprintf("%d of %d files unreadable", len(r.BadFiles), r.Files)
 			}
@@ -197,6 +231,9 @@ var stepNames = map[string]string{
 	playbook.StepRevokeRoleSessions:  "revoke",
 	playbook.StepDeactivateOtherKeys: "contain",
 	playbook.StepRemovePassword:      "contain",
+	playbook.StepContainMinted:       "contain",
+	playbook.StepRemoveMintedLogins:  "contain",
+	playbook.StepRevertMinted:        "contain",
 	playbook.StepDeleteKey:           "eradicate",
 	playbook.StepScope:               "identify",
 	playbook.StepPreflight:           "identify",
@@ -231,19 +268,25 @@ func actions(entries []playbook.Entry, c *report.Case) []report.Action {
 			a.Target, a.Result, a.Detail = target(e.ActionID), report.ResultOK, e.Message
 			noteMilestone(e, c)
 		case playbook.KindPlan:
-			a.Result, a.Detail = "dry-run", e.Message
+			a.Result, a.Detail = report.ResultDryRun, e.Message
 		case playbook.KindDecision:
 			if !strings.HasPrefix(e.Message, "declined") && !strings.Contains(e.Message, "declined") {
 				continue
 			}
-			a.Result, a.Detail = "skipped", e.Message
+			a.Result, a.Detail = report.ResultSkipped, e.Message
 		case playbook.KindUndone:
-			a.Target, a.Result, a.Detail = target(e.ActionID), "undone", e.Message
+			a.Target, a.Result, a.Detail = target(e.ActionID), report.ResultUndone, e.Message
 		case playbook.KindNote:
 			if e.Step == "" || strings.HasPrefix(e.Message, "run ") {
 				continue
 			}
 			a.Action, a.Result, a.Detail = e.Step, report.ResultOK, e.Message
+			if e.Step == "investigate" {
+				var keys int
+				if n, _ := fmt.Sscanf(e.Message, "investigation: %d events (%d new) of %d keys", &a.Count, &a.New, &keys); n < 2 {
+					a.Count, a.New = 0, 0
+				}
+			}
 		default:
 			continue
 		}
@@ -276,6 +319,10 @@ func noteMilestone(e playbook.Entry, c *report.Case) {
 		if c.RevokedAt.IsZero() {
 			c.RevokedAt = e.Time.UTC()
 		}
+	case e.Step == playbook.StepDeleteKey && e.Action == "iam:DeleteAccessKey" && strings.HasSuffix(e.ActionID, "/"+c.KeyID):
+		if c.DeletedAt.IsZero() {
+			c.DeletedAt = e.Time.UTC()
+		}
 	}
 }
 
@@ -300,9 +347,15 @@ func applyFindings(m *report.Model, f *assess.Findings, entries []playbook.Entry
 	if !f.Leak.Time.IsZero() {
 		c.LeakedAt, c.LeakedAtInferred, c.LeakedAtReason = f.Leak.Time, f.Leak.Inferred, f.Leak.Reason
 	}
+	for _, cl := range f.Leak.Clues {
+		c.LeakClues = append(c.LeakClues, report.LeakClue{Kind: cl.Kind, Time: cl.Time.UTC(), EventName: cl.EventName,
+			SourceIP: cl.SourceIP, UserAgent: cl.UserAgent, Rule: cl.Rule, Policy: cl.Policy, User: cl.User})
+	}
 	if !f.Leak.DetectedAt.IsZero() {
 		c.DetectedAt, c.DetectedBy = f.Leak.DetectedAt, f.Leak.DetectedBy
+		c.QuarantinePolicy, c.QuarantinedUser = f.Leak.QuarantinePolicy, f.Leak.QuarantinedUser
 	}
+	m.ResourcesReadAt = f.ResourcesCheckedAt.UTC()
 	// A resource the journal shows removed by eradicate is "removed", not
 	// merely gone.
 	removedAt := map[string]time.Time{}
@@ -313,12 +366,13 @@ func applyFindings(m *report.Model, f *assess.Findings, entries []playbook.Entry
 	}
 	for _, r := range f.Resources {
 		rr := report.Resource{Type: r.Type, ID: r.ID, Region: r.Region, CreatedAt: r.CreatedAt, CreatedBy: r.CreatedBy,
-			CreatedByEvent: r.EventID, Removal: removalOf(r.Type), Note: r.StateReason}
+			CreatedByEvent: r.EventID, Removal: removalOf(r.Type), Verdict: report.Verdict(r.Verdict)}
 		switch r.State {
 		case "present":
-			rr.State = report.StatePresent
+			rr.State, rr.Status = report.StatePresent, r.StateReason
 		case "gone":
 			rr.State = report.StateGone
+			rr.Status, rr.GoneWith = goneDetail(r)
 			// An ingress rule goes with its group when keyleak deletes that.
 			ids := []string{r.ID}
 			if g := r.Details["groupId"]; g != "" && r.Type == resource.TypeIngressRule {
@@ -333,7 +387,10 @@ func applyFindings(m *report.Model, f *assess.Findings, entries []playbook.Entry
 				}
 			}
 		default:
-			rr.State = report.StateUnknown
+			rr.State, rr.Note = report.StateUnknown, r.StateReason
+		}
+		if rr.State == report.StateRemoved {
+			rr.Status, rr.GoneWith = "", ""
 		}
 		m.Resources = append(m.Resources, rr)
 	}
@@ -364,6 +421,23 @@ func applyFindings(m *report.Model, f *assess.Findings, entries []playbook.Entry
 		judged[e.EventID] = e
 	}
 	return judged
+}
+
+// goneDetail reads why a resource is gone from the kind's check: an
+// instance's own status (terminated), or the resource it went with (an
+// access key with its user, a rule with its group). A not-found error
+// code says only that it is gone, which the state says already.
+func goneDetail(r assess.Resource) (status, with string) {
+	reason := r.StateReason
+	switch {
+	case strings.HasPrefix(reason, "its user ") && strings.HasSuffix(reason, " is gone"):
+		return "", resource.TypeUser + " " + strings.TrimSuffix(strings.TrimPrefix(reason, "its user "), " is gone")
+	case strings.HasPrefix(reason, "its security group ") && strings.HasSuffix(reason, " is gone"):
+		return "", "AWS::EC2::SecurityGroup " + strings.TrimSuffix(strings.TrimPrefix(reason, "its security group "), " is gone")
+	case reason == "terminated" || reason == "shutting-down":
+		return reason, ""
+	}
+	return "", ""
 }
 
 // indexEntry locates one record of events.jsonl: when it happened and

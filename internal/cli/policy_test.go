@@ -15,6 +15,7 @@ import (
 	"github.com/keyleak/keyleak/audit"
 	"github.com/keyleak/keyleak/playbook"
 	"github.com/keyleak/keyleak/resource"
+	"github.com/keyleak/keyleak/respond"
 	"github.com/keyleak/keyleak/rotate"
 	"github.com/keyleak/keyleak/trail"
 )
@@ -41,6 +42,7 @@ func requiredActions() []string {
 		{"sts", reflect.TypeFor[stscreds.AssumeRoleAPIClient]()},
 		{"athena", reflect.TypeFor[trail.AthenaAPI]()},
 		{"cloudtrail", reflect.TypeFor[trail.LakeAPI]()},
+		{"support", reflect.TypeFor[respond.SupportAPI]()},
 	}
 	// The resource kinds' clients: each field of resource.Clients is one
 	// service's interface (or a per-region factory of it).
