@@ -9,12 +9,16 @@ DATE     ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 LDFLAGS  := -s -w -X github.com/keyleak/keyleak/internal/cli.Version=$(VERSION) \
 	-X github.com/keyleak/keyleak/internal/cli.Commit=$(COMMIT) -X github.com/keyleak/keyleak/internal/cli.Date=$(DATE)
 
-.PHONY: all build test lint bench eval demo e2e tidy-check clean fuzz
+.PHONY: all build test lint bench eval demo e2e tidy-check clean man fuzz
 
 all: lint test build
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/keyleak
+
+# Man pages (section 1), one per command, from the command tree itself.
+man:
+	$(GO) run -ldflags '$(LDFLAGS)' ./cmd/gendocs bin/man
 
 # The README's test command. Integration tests start moto_server and use the
 # AWS CLI themselves; they skip locally when those are missing and fail in CI.

@@ -25,12 +25,12 @@ func runAt(t *testing.T, now time.Time, args ...string) (int, string, string) {
 	root.SetIn(io.In)
 	root.SetOut(io.Out)
 	root.SetErr(io.ErrOut)
-	err := root.ExecuteContext(context.Background())
+	cmd, err := root.ExecuteContextC(context.Background())
 	if err == nil {
 		return ExitOK, out.String(), errOut.String()
 	}
 	code := exitCode(err)
-	errOut.WriteString("keyleak: " + message(err, code) + "\n")
+	errOut.WriteString("keyleak: " + message(err, code, cmd.CommandPath()) + "\n")
 	return code, out.String(), errOut.String()
 }
 
