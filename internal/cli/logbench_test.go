@@ -3,10 +3,13 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"net"
 	"os"
 	"os/exec"
 	"runtime"
 	"runtime/debug"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -112,4 +115,101 @@ func BenchmarkInvestigateLogsVsIgzip(b *testing.B) {
 	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
 	b.ReportMetric(float64(tree.Raw)/1e6, "raw-MB")
 	b.ReportMetric(float64(tree.Hits), "events")
+}
+
+// BenchmarkLogsWithoutCredentials measures what having no AWS credentials
+// costs `keyleak investigate --key K --logs DIR` (the laptop with exported
+// logs): the same run without --offline and with no credentials anywhere,
+// so keyleak looks for them (environment, files, then the instance
+// metadata service, here a loopback address that accepts and never
+// answers, a laptop's worst case) and goes offline, against the run with
+// --offline, side by side in rounds (KEYLEAK_BENCH_LOG_ROUNDS, default 3),
+// each way's best kept, on KEYLEAK_BENCH_NOCREDS_MB (default 50) MB of
+// records. The issue's goal: under a second more than the scan.
+func BenchmarkLogsWithoutCredentials(b *testing.B) {
+	mb := envInt(b, "KEYLEAK_BENCH_NOCREDS_MB", 50)
+	rounds := envInt(b, "KEYLEAK_BENCH_LOG_ROUNDS", 3)
+	var templates []json.RawMessage
+	for _, name := range []string{evaluate.Stratus, evaluate.OTRF} {
+		recs, err := evaluate.LoadDataset(name)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, r := range recs {
+			templates = append(templates, r.Event)
+		}
+	}
+	dir := b.TempDir()
+	const key = "AKIAQLEAKEDBENCHKEYA"
+	tree, err := trailtest.WriteLogTree(context.Background(), dir, templates, trailtest.LogTreeSpec{MB: mb, Leaked: key, Seed: 3})
+	if err != nil {
+		b.Fatal(err)
+	}
+	// No credentials anywhere, and a metadata service that never answers.
+	home := b.TempDir()
+	hole, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var held []net.Conn
+	var mu sync.Mutex
+	go func() {
+		for {
+			c, err := hole.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			held = append(held, c)
+			mu.Unlock()
+		}
+	}()
+	b.Cleanup(func() {
+		hole.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range held {
+			c.Close()
+		}
+	})
+	for _, k := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
+		"AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+		"AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN", "AWS_EC2_METADATA_DISABLED"} {
+		b.Setenv(k, "")
+		os.Unsetenv(k)
+	}
+	b.Setenv("HOME", home)
+	b.Setenv("AWS_CONFIG_FILE", home+"/config")
+	b.Setenv("AWS_SHARED_CREDENTIALS_FILE", home+"/credentials")
+	b.Setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://"+hole.Addr().String())
+
+	ctx := context.Background()
+	best := map[string]time.Duration{}
+	for b.Loop() {
+		for range rounds {
+			for _, way := range []string{"offline", "no-credentials"} {
+				args := []string{"investigate", "--key", key, "--logs", tree.Dir,
+					"--since", "2024-04-30T00:00:00Z", "--until", "2024-06-02T00:00:00Z", "--dir", b.TempDir()}
+				if way == "offline" {
+					args = append(args, "--offline")
+				}
+				start := time.Now()
+				code, _, errOut := runKeyleak(ctx, args...)
+				d := time.Since(start)
+				if code != ExitOK {
+					b.Fatalf("%s: exit %d: %s", way, code, errOut)
+				}
+				if way == "no-credentials" && !strings.Contains(errOut, "no AWS credentials") {
+					b.Fatalf("no-credentials run did not say it went offline: %s", errOut)
+				}
+				if old, ok := best[way]; !ok || d < old {
+					best[way] = d
+				}
+			}
+		}
+	}
+	b.ReportMetric(best["offline"].Seconds(), "offline-s")
+	b.ReportMetric(best["no-credentials"].Seconds(), "no-credentials-s")
+	b.ReportMetric(best["no-credentials"].Seconds()-best["offline"].Seconds(), "extra-s")
+	b.ReportMetric(float64(tree.Raw)/1e6, "raw-MB")
 }
