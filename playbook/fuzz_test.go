@@ -66,7 +66,8 @@ func datasetValues(f *testing.F, path ...string) []string {
 // characters, 20 to 128 in all (AWS's API allows IDs of 16 to 128: the
 // ones shorter than issued IDs are refused as mistyped); issuedShape is the
 // form AWS issues. An ID whose upper case has the issued form but is not in
-// upper case is refused: a mistyped ID, not anonymised data.
+// upper case is refused: a mistyped ID, not anonymised data; so is
+// anything that looks like a secret access key.
 var (
 	keyIDShape  = regexp.MustCompile(`^(AKIA|ASIA)[A-Za-z0-9_]{16,124}$`)
 	issuedShape = regexp.MustCompile(`^(AKIA|ASIA)[A-Z2-7]{16}$`)
@@ -74,7 +75,7 @@ var (
 
 func acceptedKeyID(id string) bool {
 	up := strings.ToUpper(id)
-	return keyIDShape.MatchString(id) && (up == id || !issuedShape.MatchString(up))
+	return keyIDShape.MatchString(id) && (up == id || !issuedShape.MatchString(up)) && !redact.LooksLikeSecret(id)
 }
 
 // FuzzValidateKeyID: any input is accepted exactly when it has the shape
