@@ -279,6 +279,11 @@ func (md *mdWriter) summary() {
 		{md.tr("sum.owner"), md.or(owner, "unknown")},
 		{md.tr("sum.leaked"), md.leak()},
 		{md.tr("sum.detect"), detected},
+	}
+	if c.ExposedURL != "" {
+		rows = append(rows, []string{md.tr("sum.found"), cell(c.ExposedURL)})
+	}
+	rows = append(rows, [][]string{
 		{md.tr("sum.first"), md.firstCall()},
 		{md.tr("sum.contnd"), md.or(ts(c.ContainedAt), "notDone")},
 		{md.tr("sum.revokd"), md.or(ts(c.RevokedAt), "notDone")},
@@ -286,7 +291,7 @@ func (md *mdWriter) summary() {
 		{md.tr("sum.events"), md.tr("sum.evVal", num(s.Events), md.plural("n.regions", len(s.Regions)), num(s.Attacker()),
 			num(s.Verdicts[VerdictLegitimate]), num(s.Verdicts[VerdictUnclear]))},
 		{md.tr("sum.res"), md.tr("sum.resVal", len(md.m.Resources), len(md.presentResources()))},
-	}
+	}...)
 	md.table([]string{md.tr("sum.item"), md.tr("sum.value")}, rows)
 
 	var narr []string

@@ -617,6 +617,9 @@ func (x *xlsxWriter) writeSummary() error {
 	line("Owner", joinNonEmpty(" ", c.OwnerUser, paren(c.OwnerARN)))
 	line("Key status", c.KeyStatus)
 	line("Leaked via", c.LeakChannel)
+	if c.ExposedURL != "" {
+		line("Found in public at", c.ExposedURL)
+	}
 	leak := LeakOf(c, s)
 	line("Leaked at", x.both(leak.At))
 	switch {
