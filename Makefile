@@ -9,12 +9,27 @@ DATE     ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 LDFLAGS  := -s -w -X github.com/keyleak/keyleak/internal/cli.Version=$(VERSION) \
 	-X github.com/keyleak/keyleak/internal/cli.Commit=$(COMMIT) -X github.com/keyleak/keyleak/internal/cli.Date=$(DATE)
 
-.PHONY: all build test lint bench eval demo e2e tidy-check clean
+.PHONY: all build test lint bench eval demo e2e tidy-check clean lambda
 
 all: lint test build
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/keyleak
+
+# The unattended responder as a Lambda function (provided.al2023):
+# bin/keyleak-lambda.zip holds the binary named bootstrap, as the runtime
+# wants it. LAMBDA_ARCH is arm64 (default) or amd64; the template's
+# Architecture parameter must match (arm64 or x86_64).
+LAMBDA_ARCH ?= arm64
+lambda:
+	@mkdir -p bin/lambda
+	CGO_ENABLED=0 GOOS=linux GOARCH=$(LAMBDA_ARCH) $(GO) build -trimpath -tags lambda.norpc \
+		-ldflags '-s -w -X github.com/keyleak/keyleak/internal/autorespond.Version=$(VERSION)' \
+		-o bin/lambda/bootstrap ./cmd/keyleak-lambda
+	@rm -f bin/keyleak-lambda.zip
+	@if command -v zip >/dev/null 2>&1; then cd bin/lambda && zip -q -9 ../keyleak-lambda.zip bootstrap; \
+		else cd bin/lambda && python3 -m zipfile -c ../keyleak-lambda.zip bootstrap; fi
+	@echo "bin/keyleak-lambda.zip ($(LAMBDA_ARCH)); deploy it with examples/auto-response/README.md"
 
 # The README's test command. Integration tests start moto_server and use the
 # AWS CLI themselves; they skip locally when those are missing and fail in CI.

@@ -61,9 +61,14 @@ type world struct {
 // the simulated account of github-push (its attacker acting), the case
 // bucket and the summary topic in moto_server, the topic's HTTP
 // subscriber and the chat webhook on loopback.
-func newWorld(t *testing.T, opts ...awssim.Option) *world {
+func newWorld(t testing.TB, opts ...awssim.Option) *world {
 	t.Helper()
-	moto := mototest.Start(t)
+	return newWorldIn(t, mototest.Start(t), "keyleak-cases", opts...)
+}
+
+// newWorldIn is newWorld on a running moto_server, with its own bucket.
+func newWorldIn(t testing.TB, moto *mototest.Server, bucket string, opts ...awssim.Option) *world {
+	t.Helper()
 	sc, err := awssim.LoadScenario("github-push")
 	if err != nil {
 		t.Fatal(err)
@@ -85,12 +90,11 @@ func newWorld(t *testing.T, opts ...awssim.Option) *world {
 	ctx := context.Background()
 	mcfg := moto.Config("AKIAIOSFODNN7EXAMPLE", "moto-secret", "us-east-1")
 	s3c := s3.NewFromConfig(mcfg, func(o *s3.Options) { o.UsePathStyle = true })
-	const bucket = "keyleak-cases"
 	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
 		t.Fatal(err)
 	}
 	snsc := sns.NewFromConfig(mcfg)
-	topic, err := snsc.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String("keyleak-alerts")})
+	topic, err := snsc.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String(bucket + "-alerts")})
 	if err != nil {
 		t.Fatal(err)
 	}
