@@ -60,7 +60,7 @@ tidy-check:
 # KEYLEAK_REPORT_BENCH_EVENTS (workbook; default 100000). BENCH selects
 # benchmarks by name: make bench BENCH=Contain.
 BENCH      ?= .
-BENCH_PKGS := ./internal/cli/ ./trail/ ./report/ ./internal/awssim/ ./internal/tui/
+BENCH_PKGS := ./internal/cli/ ./trail/ ./report/ ./internal/awssim/ ./internal/tui/ ./internal/autorespond/
 
 bench: bench-deps
 	@mkdir -p bin
@@ -95,6 +95,7 @@ BEGIN {
 	title["InvestigateVsAWSCLI"] = "investigate: keyleak vs the LookupEvents throttle floor vs a per-region AWS CLI loop (goal: x-floor <= 1.15)"
 	title["ScanLogsVsGzip"] = "log files: trail.ScanLogs with 22 derived keys vs igzip -dc and gzip -dc, same files, same parallelism, best of rounds (goal: scan/igzip >= 1.0; MB = 10^6 bytes)"
 	title["WriteXLSX"] = "report: the Excel workbook"
+	title["HealthEventToLastRefusal"] = "unattended (Lambda handler), github-push: from the Health event to the last attacker credential refused, 100 ms added to every request (goal: s-to-last-refused <= 10)"
 	print ""; print "==== benchmark metrics ===="
 }
 /^pkg: / { pkg = $$2 }
