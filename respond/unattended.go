@@ -322,7 +322,7 @@ func (r *RespondResult) Text() string {
 	}
 	if inv := r.Investigation; inv != nil {
 		fmt.Fprintf(&b, "Investigated for %s of a %s budget: %d events, %d by the attacker",
-			r.Investigated.Round(time.Second), r.Budget.Round(time.Second), len(inv.Events), inv.Counts.Attacker)
+			r.Investigated.Round(100*time.Millisecond), r.Budget.Round(time.Second), len(inv.Events), inv.Counts.Attacker)
 		if !r.Complete {
 			b.WriteString(" (incomplete)")
 		}
