@@ -73,10 +73,10 @@ type RespondResult struct {
 	Problems []string `json:"problems,omitempty"`
 }
 
-// CheckTrigger refuses, before anything is written or changed, an event
+// checkTrigger refuses, before anything is written or changed, an event
 // that is about another account than the one the engine's credentials
 // sign in to.
-func (e *Engine) CheckTrigger(ctx context.Context, t *trigger.Trigger) error {
+func (e *Engine) checkTrigger(ctx context.Context, t *trigger.Trigger) error {
 	if t == nil || len(t.Keys) == 0 {
 		return Usagef("the event names no access key")
 	}
@@ -115,7 +115,7 @@ func (e *Engine) Respond(ctx context.Context, ref casefile.Ref, req RespondReque
 	if !slices.Contains(t.Keys, req.Key) {
 		return nil, Usagef("the event does not name %s", req.Key)
 	}
-	if err := e.CheckTrigger(ctx, t); err != nil {
+	if err := e.checkTrigger(ctx, t); err != nil {
 		return nil, err
 	}
 	ref.Key = req.Key

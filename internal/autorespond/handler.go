@@ -90,13 +90,6 @@ func (h *Handler) Handle(ctx context.Context, event json.RawMessage) (Output, er
 	if err != nil {
 		return h.refuse(ctx, err.Error())
 	}
-	if err := h.Engine.CheckTrigger(ctx, t); err != nil {
-		var usage *respond.UsageError
-		if errors.As(err, &usage) {
-			return h.refuse(ctx, err.Error())
-		}
-		return Output{}, err
-	}
 	var out Output
 	var errs []error
 	var texts []string
@@ -106,6 +99,10 @@ func (h *Handler) Handle(ctx context.Context, event json.RawMessage) (Output, er
 		var partial *respond.PartialError
 		switch {
 		case errors.As(err, &usage):
+			// Another account's event, a key the account does not have:
+			// a retry would refuse it again.
+			h.logf("refused %s: %v", key, err)
+			out.Refused = err.Error()
 			texts = append(texts, fmt.Sprintf("keyleak refused %s for %s: %v. Nothing was changed.", t.DetectedBy(), key, err))
 			continue
 		case errors.As(err, &partial):

@@ -117,9 +117,6 @@ func respondRun(ctx context.Context, f *Factory, o *respondOptions) error {
 	if _, err := e.Clients(ctx); err != nil {
 		return err
 	}
-	if err := e.CheckTrigger(ctx, t); err != nil {
-		return err
-	}
 	var h respond.Hooks
 	if o.Output == outputText {
 		h.Progress = func(p playbook.Progress) { printProgress(f.IO.ErrOut, p) }
