@@ -183,9 +183,9 @@ func (h *Handler) notify(ctx context.Context, subject, text string) error {
 	}
 	var errs []error
 	if h.SNS != nil && h.Topic != "" {
-		if len(subject) > 100 {
-			// SNS subjects are at most 100 characters.
-			subject = subject[:99] + "…"
+		if len(subject) > 99 {
+			// SNS subjects are ASCII, under 100 characters.
+			subject = subject[:96] + "..."
 		}
 		if _, err := h.SNS.Publish(ctx, &sns.PublishInput{TopicArn: aws.String(h.Topic), Subject: aws.String(subject), Message: aws.String(text)}); err != nil {
 			errs = append(errs, fmt.Errorf("publish the summary to %s: %w", h.Topic, err))
