@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"slices"
 	"strings"
@@ -270,6 +271,9 @@ func (e *Engine) left(res *RespondResult, c *playbook.Case, inv *Investigation) 
 			out = append(out, fmt.Sprintf("remove what the attacker made (%d resources still exist; nothing is removed unattended): keyleak eradicate --key %s --case %s", present, key, c.Dir()))
 		}
 	}
+	if repo := gitHubRepo(res.Trigger.ExposedURL); repo != "" {
+		out = append(out, fmt.Sprintf("find every commit that holds the key, and whether it was pushed elsewhere: git clone %s leaked-repo && keyleak scan leaked-repo --key %s", repo, key))
+	}
 	out = append(out,
 		"answer the AWS support case with "+ReportFile("md", "en"),
 		fmt.Sprintf("give the legitimate workload a new key, then delete the old one: keyleak rotate --key %s", key))
@@ -346,6 +350,20 @@ func (r *RespondResult) Text() string {
 		}
 	}
 	return b.String()
+}
+
+// gitHubRepo returns the clone URL of the GitHub repository a URL points
+// into (a file, a commit, an alert), or "" when it is not one.
+func gitHubRepo(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "https" || u.Host != "github.com" {
+		return ""
+	}
+	parts := strings.Split(strings.Trim(u.Path, "/"), "/")
+	if len(parts) < 2 || parts[0] == "" || parts[1] == "" {
+		return ""
+	}
+	return "https://github.com/" + parts[0] + "/" + strings.TrimSuffix(parts[1], ".git") + ".git"
 }
 
 // notInAccount reports whether containment failed because the key is not

@@ -95,3 +95,20 @@ func TestRespondBudgetRunsOut(t *testing.T) {
 		t.Errorf("the summary does not say the investigation is unfinished:\n%s", res.Text())
 	}
 }
+
+// Where the key was found becomes the place keyleak scan looks.
+func TestGitHubRepo(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://github.com/acme-shop/deploy-pipeline/blob/5f1c2e7/ci/deploy.sh":  "https://github.com/acme-shop/deploy-pipeline.git",
+		"https://github.com/example-org/example-repo/security/secret-scanning/42": "https://github.com/example-org/example-repo.git",
+		"https://github.com/example-org/example-repo.git":                         "https://github.com/example-org/example-repo.git",
+		"https://github.com/example-org":                                          "",
+		"https://gist.github.com/someone/0123":                                    "",
+		"http://github.com/a/b":                                                   "",
+		"":                                                                        "",
+	} {
+		if got := gitHubRepo(in); got != want {
+			t.Errorf("gitHubRepo(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

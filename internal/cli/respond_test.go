@@ -95,6 +95,9 @@ func TestRespondToHealthEvent(t *testing.T) {
 	if !strings.Contains(left, "keyleak eradicate") {
 		t.Errorf("the summary does not leave eradication to a person: %q", left)
 	}
+	if !strings.Contains(left, "git clone https://github.com/acme-shop/deploy-pipeline.git leaked-repo && keyleak scan leaked-repo --key "+leaked.AccessKeyID) {
+		t.Errorf("the summary does not send keyleak scan where the key was found: %q", left)
+	}
 	assertNoSecrets(t, res.Case, srv.Sim, append([]string{resp.AccessKeyID}, keysOf(attacker)...))
 
 	// The same event again: every step reads AWS first, nothing is done
