@@ -9,7 +9,7 @@ DATE     ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 LDFLAGS  := -s -w -X github.com/keyleak/keyleak/internal/cli.Version=$(VERSION) \
 	-X github.com/keyleak/keyleak/internal/cli.Commit=$(COMMIT) -X github.com/keyleak/keyleak/internal/cli.Date=$(DATE)
 
-.PHONY: all build test lint bench eval demo e2e tidy-check clean man fuzz
+.PHONY: all build test lint bench eval demo e2e tidy-check clean man fuzz lambda
 
 all: lint test build
 
@@ -19,6 +19,21 @@ build:
 # Man pages (section 1), one per command, from the command tree itself.
 man:
 	$(GO) run -ldflags '$(LDFLAGS)' ./cmd/gendocs bin/man
+
+# The unattended responder as a Lambda function (provided.al2023):
+# bin/keyleak-lambda.zip holds the binary named bootstrap, as the runtime
+# wants it. LAMBDA_ARCH is arm64 (default) or amd64; the template's
+# Architecture parameter must match (arm64 or x86_64).
+LAMBDA_ARCH ?= arm64
+lambda:
+	@mkdir -p bin/lambda
+	CGO_ENABLED=0 GOOS=linux GOARCH=$(LAMBDA_ARCH) $(GO) build -trimpath -tags lambda.norpc \
+		-ldflags '-s -w -X github.com/keyleak/keyleak/internal/autorespond.Version=$(VERSION)' \
+		-o bin/lambda/bootstrap ./cmd/keyleak-lambda
+	@rm -f bin/keyleak-lambda.zip
+	@if command -v zip >/dev/null 2>&1; then cd bin/lambda && zip -q -9 ../keyleak-lambda.zip bootstrap; \
+		else cd bin/lambda && python3 -m zipfile -c ../keyleak-lambda.zip bootstrap; fi
+	@echo "bin/keyleak-lambda.zip ($(LAMBDA_ARCH)); deploy it with examples/auto-response/README.md"
 
 # The README's test command. Integration tests start moto_server and use the
 # AWS CLI themselves; they skip locally when those are missing and fail in CI.
@@ -49,7 +64,7 @@ tidy-check:
 # KEYLEAK_REPORT_BENCH_EVENTS (workbook; default 100000). BENCH selects
 # benchmarks by name: make bench BENCH=Contain.
 BENCH      ?= .
-BENCH_PKGS := ./internal/cli/ ./trail/ ./report/ ./internal/awssim/ ./internal/tui/
+BENCH_PKGS := ./internal/cli/ ./trail/ ./report/ ./internal/awssim/ ./internal/tui/ ./internal/autorespond/
 
 bench: bench-deps
 	@mkdir -p bin
@@ -86,6 +101,7 @@ BEGIN {
 	title["OrgSweep"] = "org sweep: KEYLEAK_BENCH_ORG_ACCOUNTS accounts x 17 regions, one in ten without the role, at the LookupEvents quota (goal: x-floor <= 1.10)"
 	title["ScanLogsVsGzip"] = "log files: trail.ScanLogs with 22 derived keys vs igzip -dc and gzip -dc, same files, same parallelism, best of rounds (goal: scan/igzip >= 1.0; MB = 10^6 bytes)"
 	title["WriteXLSX"] = "report: the Excel workbook"
+	title["HealthEventToLastRefusal"] = "unattended (Lambda handler), github-push: from the Health event to the last attacker credential refused, 100 ms added to every request (goal: s-to-last-refused <= 10)"
 	print ""; print "==== benchmark metrics ===="
 }
 /^pkg: / { pkg = $$2 }

@@ -447,6 +447,11 @@ func (md *mdWriter) summary() {
 		{md.tr("sum.owner"), md.or(owner, "unknown")},
 		{md.tr("sum.leaked"), md.leak()},
 		{md.tr("sum.detect"), detected},
+	}
+	if c.ExposedURL != "" {
+		rows = append(rows, []string{md.tr("sum.found"), md.cell(c.ExposedURL)})
+	}
+	rows = append(rows, [][]string{
 		{md.tr("sum.first"), md.firstCall()},
 		{md.tr("sum.contnd"), md.or(md.when(c.ContainedAt), "notDone")},
 		{md.tr("sum.revokd"), md.revoked()},
@@ -454,7 +459,7 @@ func (md *mdWriter) summary() {
 		{md.tr("sum.events"), md.tr("sum.evVal", num(s.Events), md.plural("n.regions", len(s.Regions)), num(s.Attacker()),
 			num(s.Verdicts[VerdictLegitimate]), num(s.Verdicts[VerdictUnclear])) + md.unjudged(s)},
 		{md.tr("sum.res"), md.tr("sum.resVal", rt.Total, rt.Present)},
-	}
+	}...)
 	md.table([]string{md.tr("sum.item"), md.tr("sum.value")}, rows)
 	md.leakClues()
 

@@ -179,6 +179,9 @@ type Case struct {
 	FoundActiveAgain time.Time `json:"foundActiveAgain,omitzero"`
 	// LeakChannel says where the key leaked, e.g. "public GitHub repository".
 	LeakChannel string `json:"leakChannel,omitempty"`
+	// ExposedURL is where the key was found in public, as the event that
+	// started the response said (AWS Health, GitHub secret scanning).
+	ExposedURL string `json:"exposedUrl,omitempty"`
 	// LeakedAt is when the key leaked. When LeakedAtInferred is set it is an
 	// estimate and LeakedAtReason says what it was inferred from. When it is
 	// zero, the reports infer it from the first attacker call.

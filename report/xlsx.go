@@ -823,6 +823,9 @@ func (x *xlsxWriter) writeSummary() error {
 	if c.LeakChannel != "" {
 		line(x.tr("xs.leakedVia"), c.LeakChannel)
 	}
+	if c.ExposedURL != "" {
+		line(x.tr("xs.found"), c.ExposedURL)
+	}
 	line(x.tr("sum.leaked"), x.leak())
 	for _, cl := range c.LeakClues {
 		if c.LeakedAtInferred {

@@ -42,6 +42,10 @@ type InvestigateRequest struct {
 	LookupBurst int
 	// Options are extra collector options (the command's --retry-wait).
 	Options []trail.Option
+	// Budget, when set, bounds the search for events: when it runs out,
+	// what was found is kept and judged, and the result is a
+	// *PartialError that says so (re-running resumes).
+	Budget time.Duration
 	// WrapCloudTrail, when set, wraps each region's LookupEvents client.
 	WrapCloudTrail func(region string, c cloudtrail.LookupEventsAPIClient) cloudtrail.LookupEventsAPIClient
 }
@@ -128,11 +132,21 @@ func (e *Engine) Investigate(ctx context.Context, c *playbook.Case, req Investig
 	if err != nil {
 		return nil, err
 	}
-	inv, runErr := src.Run(ctx, key)
+	runCtx := ctx
+	if req.Budget > 0 {
+		var cancel context.CancelFunc
+		runCtx, cancel = context.WithTimeout(ctx, req.Budget)
+		defer cancel()
+	}
+	inv, runErr := src.Run(runCtx, key)
 	if keep != nil {
 		if err := keep.flush(); err != nil && runErr == nil {
 			runErr = err
 		}
+	}
+	if runErr != nil && req.Budget > 0 && ctx.Err() == nil && errors.Is(runErr, context.DeadlineExceeded) {
+		runErr = &PartialError{Err: fmt.Errorf("the investigation's time budget of %s ran out; what was found is saved in %s, and re-running investigate resumes",
+			req.Budget.Round(time.Second), c.Dir())}
 	}
 	if inv == nil {
 		if runErr != nil && src.enabled == nil && src.org == nil && !errors.Is(runErr, context.Canceled) {

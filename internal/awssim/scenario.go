@@ -31,9 +31,12 @@ type Scenario struct {
 	RootKeys    []KeySpec      `yaml:"rootKeys"`
 	Roles       []RoleSpec     `yaml:"roles"`
 	GuardDuty   []DetectorSpec `yaml:"guardduty"`
-	Faults      Faults         `yaml:"faults"`
-	Volume      *VolumeSpec    `yaml:"volume"`
-	Timeline    []ActionSpec   `yaml:"timeline"`
+	// Detection is when AWS finds the leaked key in public and raises its
+	// Health event (HealthEvent, OnDetected).
+	Detection *DetectionSpec `yaml:"detection"`
+	Faults    Faults         `yaml:"faults"`
+	Volume    *VolumeSpec    `yaml:"volume"`
+	Timeline  []ActionSpec   `yaml:"timeline"`
 	// Accounts are further accounts besides the home one (Account), e.g.
 	// member accounts of an organization; their keys are declared and
 	// referred to like the home account's.
@@ -573,6 +576,11 @@ var orgIDPattern = regexp.MustCompile(`^o-[a-z0-9]{10,32}$`)
 func (sc *Scenario) check() error {
 	if sc.Account.ID != "" && !accountPattern.MatchString(sc.Account.ID) {
 		return fmt.Errorf("account id %q: want 12 digits", sc.Account.ID)
+	}
+	if sc.Detection != nil {
+		if err := sc.Detection.check(); err != nil {
+			return err
+		}
 	}
 	regions := map[string]bool{}
 	for _, r := range defaultRegions() {

@@ -24,6 +24,7 @@ import (
 	"github.com/keyleak/keyleak/audit"
 	"github.com/keyleak/keyleak/playbook"
 	"github.com/keyleak/keyleak/trail"
+	"github.com/keyleak/keyleak/trigger"
 )
 
 // The case's files beside the playbook's own (case.json, journal.jsonl,
@@ -45,6 +46,10 @@ const (
 	// the windows read in full per region and key, so that a run cut short
 	// resumes and a later run reads only what is new.
 	ProgressFile = "sweep.json"
+	// TriggerFile is the event that started an unattended response
+	// (trigger.Trigger: the keys, the account, where the leak was found),
+	// never the event itself, which may carry a secret.
+	TriggerFile = "trigger.json"
 	// FindingsFile and EventsFile are the playbook's names, repeated here
 	// so that callers need one package.
 	FindingsFile = playbook.FindingsFile
@@ -391,6 +396,22 @@ func LoadAudit(c *playbook.Case) (*audit.Report, error) {
 		return nil, err
 	}
 	return &rep, nil
+}
+
+// SaveTrigger keeps what the event that started the response said.
+func SaveTrigger(c *playbook.Case, t *trigger.Trigger) error {
+	return writeJSON(c, TriggerFile, t)
+}
+
+// LoadTrigger reads the event that started the response; nil when the
+// case was not started by one.
+func LoadTrigger(c *playbook.Case) (*trigger.Trigger, error) {
+	var t trigger.Trigger
+	ok, err := readJSON(c, TriggerFile, &t)
+	if err != nil || !ok {
+		return nil, err
+	}
+	return &t, nil
 }
 
 // HasFile reports whether the case holds the named file.

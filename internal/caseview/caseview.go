@@ -25,6 +25,7 @@ import (
 	"github.com/keyleak/keyleak/report"
 	"github.com/keyleak/keyleak/resource"
 	"github.com/keyleak/keyleak/trail"
+	"github.com/keyleak/keyleak/trigger"
 )
 
 // Options are what the case cannot tell: when the report is made and by
@@ -81,6 +82,13 @@ func Load(c *playbook.Case, o Options) (*report.Model, error) {
 	}
 	if rep != nil {
 		applyAudit(m, rep)
+	}
+	trig, err := casefile.LoadTrigger(c)
+	if err != nil {
+		return nil, err
+	}
+	if trig != nil {
+		applyTrigger(&m.Case, trig)
 	}
 	events, err := loadEvents(c.Path(playbook.EventsFile), judged, judgedSet)
 	if err != nil {
@@ -148,6 +156,28 @@ func applySummary(c *report.Case, s *playbook.Summary) {
 	if len(s.Quarantine) > 0 {
 		c.DetectedBy = "AWS (" + strings.Join(s.Quarantine, ", ") + " attached)"
 		c.QuarantinePolicy, c.QuarantinedUser = strings.Join(s.Quarantine, ", "), s.Owner
+	}
+}
+
+// applyTrigger says where the key was found and who found it, from the
+// event that started the response. AWS's quarantine, when the summary saw
+// it, stays the detection's account; the event adds the URL and the time.
+func applyTrigger(c *report.Case, t *trigger.Trigger) {
+	c.ExposedURL = t.ExposedURL
+	if c.LeakChannel == "" {
+		c.LeakChannel = t.Channel
+	}
+	if c.DetectedAt.IsZero() {
+		c.DetectedAt = t.DetectedAt
+	}
+	by := t.DetectedBy()
+	if c.DetectedBy == "" {
+		c.DetectedBy = by
+	} else if !strings.Contains(c.DetectedBy, by) {
+		c.DetectedBy = by + "; " + c.DetectedBy
+	}
+	if c.AccountID == "" {
+		c.AccountID = t.Account
 	}
 }
 

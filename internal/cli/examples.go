@@ -55,6 +55,15 @@ keyleak eradicate --key AKIAIOSFODNN7EXAMPLE --apply
 # Remove two named resources without asking
 keyleak eradicate --key AKIAIOSFODNN7EXAMPLE --apply --yes --only i-0abc123def4567890,backup-admin`,
 
+	"respond": `# What the unattended response would do for an AWS Health event, changing nothing
+keyleak respond --event health-event.json --plan
+
+# The whole runbook unattended, the investigation within 5 minutes
+keyleak respond --event health-event.json --budget 5m
+
+# From EventBridge through a pipe, as JSON
+cat event.json | keyleak respond --event - -o json`,
+
 	"verify": `# Watch for further use of the key and what it minted for 20 minutes
 keyleak verify --key AKIAIOSFODNN7EXAMPLE --for 20m`,
 
@@ -89,7 +98,10 @@ keyleak case verify ./keyleak-case-AKIAIOSFODNN7EXAMPLE-20261203T191300Z`,
 keyleak demo
 
 # Another scenario, narrated as text
-keyleak demo --scenario session-persistence --plain`,
+keyleak demo --scenario session-persistence --plain
+
+# AWS's Health event starts the runbook with nobody asked
+keyleak demo --unattended`,
 
 	"sim serve": `# Serve a simulated account and point the AWS CLI at it
 keyleak sim serve --env-file /tmp/sim.env &

@@ -175,6 +175,14 @@ func TestEveryCommandJSONOrExit2(t *testing.T) {
 	}
 	gitCmd(t, repo, "add", ".")
 	gitCmd(t, repo, "commit", "-q", "-m", "deploy script")
+	health, ok := srv.Sim.HealthEvent()
+	if !ok {
+		t.Fatal("github-push emits no Health event")
+	}
+	event := filepath.Join(t.TempDir(), "health.json")
+	if err := os.WriteFile(event, health, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	caseDir := func() string {
 		cases, _ := filepath.Glob(filepath.Join(dir, "keyleak-case-"+key+"-*"))
 		if len(cases) != 1 {
@@ -204,6 +212,7 @@ func TestEveryCommandJSONOrExit2(t *testing.T) {
 		{"athena ddl", func() []string { return []string{"--bucket", "s3://trail-bucket", "--account", "123456789012"} }, true},
 		{"case verify", func() []string { return []string{caseDir()} }, true},
 		{"eval", func() []string { return []string{"--scenarios=false"} }, true},
+		{"respond", func() []string { return []string{"--event", event, "--plan", "--dir", t.TempDir()} }, true},
 		{"", func() []string { return []string{"--key", key} }, false},
 		{"demo", func() []string { return nil }, false},
 		{"sim", func() []string { return nil }, false},

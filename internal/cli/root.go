@@ -129,6 +129,7 @@ Start with 'keyleak demo' to see it against a simulated account.`,
 		newCmdVersion(f, g),
 		newCmdContain(f, g),
 		newCmdInvestigate(f, g),
+		newCmdRespond(f, g),
 		newCmdReport(f, g),
 		newCmdDemo(f, g),
 		newCmdSim(f, g),
@@ -200,7 +201,7 @@ func quotedOr(names []string) string {
 var jsonCommands = map[string]bool{
 	"contain": true, "investigate": true, "report": true, "eradicate": true, "verify": true,
 	"rotate": true, "scan": true, "audit": true, "athena ddl": true, "case verify": true,
-	"eval": true, "version": true,
+	"eval": true, "version": true, "respond": true,
 }
 
 // refuseJSON is the root's pre-run check of -o json.
