@@ -9,12 +9,31 @@ DATE     ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 LDFLAGS  := -s -w -X github.com/keyleak/keyleak/internal/cli.Version=$(VERSION) \
 	-X github.com/keyleak/keyleak/internal/cli.Commit=$(COMMIT) -X github.com/keyleak/keyleak/internal/cli.Date=$(DATE)
 
-.PHONY: all build test lint bench eval demo e2e tidy-check clean
+.PHONY: all build test lint bench eval demo e2e tidy-check clean man fuzz lambda
 
 all: lint test build
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/keyleak
+
+# Man pages (section 1), one per command, from the command tree itself.
+man:
+	$(GO) run -ldflags '$(LDFLAGS)' ./cmd/gendocs bin/man
+
+# The unattended responder as a Lambda function (provided.al2023):
+# bin/keyleak-lambda.zip holds the binary named bootstrap, as the runtime
+# wants it. LAMBDA_ARCH is arm64 (default) or amd64; the template's
+# Architecture parameter must match (arm64 or x86_64).
+LAMBDA_ARCH ?= arm64
+lambda:
+	@mkdir -p bin/lambda
+	CGO_ENABLED=0 GOOS=linux GOARCH=$(LAMBDA_ARCH) $(GO) build -trimpath -tags lambda.norpc \
+		-ldflags '-s -w -X github.com/keyleak/keyleak/internal/autorespond.Version=$(VERSION)' \
+		-o bin/lambda/bootstrap ./cmd/keyleak-lambda
+	@rm -f bin/keyleak-lambda.zip
+	@if command -v zip >/dev/null 2>&1; then cd bin/lambda && zip -q -9 ../keyleak-lambda.zip bootstrap; \
+		else cd bin/lambda && python3 -m zipfile -c ../keyleak-lambda.zip bootstrap; fi
+	@echo "bin/keyleak-lambda.zip ($(LAMBDA_ARCH)); deploy it with examples/auto-response/README.md"
 
 # The README's test command. Integration tests start moto_server and use the
 # AWS CLI themselves; they skip locally when those are missing and fail in CI.
@@ -45,7 +64,7 @@ tidy-check:
 # KEYLEAK_REPORT_BENCH_EVENTS (workbook; default 100000). BENCH selects
 # benchmarks by name: make bench BENCH=Contain.
 BENCH      ?= .
-BENCH_PKGS := ./internal/cli/ ./trail/ ./report/ ./internal/awssim/ ./internal/tui/
+BENCH_PKGS := ./internal/cli/ ./trail/ ./report/ ./internal/awssim/ ./internal/tui/ ./internal/autorespond/
 
 bench: bench-deps
 	@mkdir -p bin
@@ -78,8 +97,11 @@ BEGIN {
 	title["ContainAllCredentials/github-push"] = "contain, github-push: time until the last attacker credential is refused, 100 ms added to every request (goal: s-to-last-refused <= 5)"
 	title["ContainAllCredentials/session-persistence"] = "contain, session-persistence: time until the last attacker credential is refused, 100 ms added to every request (goal: s-to-last-refused <= 5)"
 	title["InvestigateVsAWSCLI"] = "investigate: keyleak vs the LookupEvents throttle floor vs a per-region AWS CLI loop (goal: x-floor <= 1.15)"
+	title["InvestigateLogsVsIgzip"] = "investigate --logs --offline end to end (scan, 22 derived keys, assessment, case) vs igzip -dc and gzip -dc, best of rounds (goal: investigate/igzip >= 1.0)"
+	title["OrgSweep"] = "org sweep: KEYLEAK_BENCH_ORG_ACCOUNTS accounts x 17 regions, one in ten without the role, at the LookupEvents quota (goal: x-floor <= 1.10)"
 	title["ScanLogsVsGzip"] = "log files: trail.ScanLogs with 22 derived keys vs igzip -dc and gzip -dc, same files, same parallelism, best of rounds (goal: scan/igzip >= 1.0; MB = 10^6 bytes)"
 	title["WriteXLSX"] = "report: the Excel workbook"
+	title["HealthEventToLastRefusal"] = "unattended (Lambda handler), github-push: from the Health event to the last attacker credential refused, 100 ms added to every request (goal: s-to-last-refused <= 10)"
 	print ""; print "==== benchmark metrics ===="
 }
 /^pkg: / { pkg = $$2 }
@@ -95,6 +117,17 @@ BEGIN {
 /^    bench_test.go/ { print $$0 }
 endef
 export BENCH_SUMMARY_AWK
+
+# Every fuzz target (func Fuzz… in the tests) for FUZZTIME each (default
+# 30s), one after the other, then a table of executions and crashes; exits 1
+# on a crash, whose input is left in the package's testdata/fuzz. `make
+# test` runs the targets' seed corpora as ordinary tests (the brief run CI
+# makes). FUZZ selects targets by name: make fuzz FUZZ=Journal FUZZTIME=2m.
+FUZZTIME ?= 30s
+FUZZ     ?= .
+
+fuzz:
+	FUZZTIME=$(FUZZTIME) GO=$(GO) scripts/fuzz.sh '$(FUZZ)'
 
 eval: build
 	$(BIN) eval

@@ -44,11 +44,40 @@ type Leak struct {
 	Time     time.Time `json:"time,omitzero"`
 	Inferred bool      `json:"inferred"`
 	Reason   string    `json:"reason"`
+	// Clues are the signs an inferred Time rests on, oldest first: Reason
+	// in parts a report can render in any language.
+	Clues []LeakClue `json:"clues,omitempty"`
 	// DetectedAt is when AWS attached its quarantine policy, if it did:
-	// AWS saw the key in public by then.
-	DetectedAt time.Time `json:"detectedAt,omitzero"`
-	DetectedBy string    `json:"detectedBy,omitempty"`
+	// AWS saw the key in public by then. QuarantinePolicy is that policy's
+	// name and QuarantinedUser the user it was attached to.
+	DetectedAt       time.Time `json:"detectedAt,omitzero"`
+	DetectedBy       string    `json:"detectedBy,omitempty"`
+	QuarantinePolicy string    `json:"quarantinePolicy,omitempty"`
+	QuarantinedUser  string    `json:"quarantinedUser,omitempty"`
 }
+
+// LeakClue is one sign an inferred leak time rests on.
+type LeakClue struct {
+	// Kind is ClueQuarantine, ClueHighSeverity, ClueNewSource or
+	// ClueFirstCall.
+	Kind      string    `json:"kind"`
+	Time      time.Time `json:"time"`
+	EventName string    `json:"eventName,omitempty"`
+	SourceIP  string    `json:"sourceIPAddress,omitempty"`
+	// UserAgent is the caller's user-agent family (aws-cli/2, Boto3/1).
+	UserAgent string `json:"userAgent,omitempty"`
+	Rule      string `json:"rule,omitempty"`
+	Policy    string `json:"policy,omitempty"`
+	User      string `json:"user,omitempty"`
+}
+
+// The kinds of LeakClue.
+const (
+	ClueQuarantine   = "quarantine"               // AWS attached its quarantine policy
+	ClueHighSeverity = "high-severity-new-source" // first high-severity call from a new source
+	ClueNewSource    = "new-source"               // first new source shortly before the other signs
+	ClueFirstCall    = "first-call"               // the key's first call, no history to compare
+)
 
 // Baseline is what the leaked key's legitimate workload looked like before
 // the leak: its sources, clients, regions and calls.
@@ -297,7 +326,8 @@ func findQuarantine(cat *Catalog, events []*trail.Event, context []trail.Event, 
 			}
 			if !e.EventTime.IsZero() && (l.DetectedAt.IsZero() || e.EventTime.Before(l.DetectedAt)) {
 				l.DetectedAt = e.EventTime
-				l.DetectedBy = fmt.Sprintf("AWS (quarantine policy %s attached to %s)", policyName(e.RequestString("policyArn")), e.RequestString("userName"))
+				l.QuarantinePolicy, l.QuarantinedUser = policyName(e.RequestString("policyArn")), e.RequestString("userName")
+				l.DetectedBy = fmt.Sprintf("AWS (quarantine policy %s attached to %s)", l.QuarantinePolicy, l.QuarantinedUser)
 			}
 		}
 	}
@@ -335,10 +365,12 @@ func (a *Assessment) inferLeak(events []*trail.Event, order []int, matched [][]*
 	type clue struct {
 		t    time.Time
 		what string
+		c    LeakClue
 	}
 	var clues []clue
 	if !a.Leak.DetectedAt.IsZero() {
-		clues = append(clues, clue{a.Leak.DetectedAt, "detected by " + a.Leak.DetectedBy + ", which means AWS found the key in public"})
+		clues = append(clues, clue{a.Leak.DetectedAt, "detected by " + a.Leak.DetectedBy + ", which means AWS found the key in public",
+			LeakClue{Kind: ClueQuarantine, Time: a.Leak.DetectedAt, Policy: a.Leak.QuarantinePolicy, User: a.Leak.QuarantinedUser}})
 	}
 	for _, i := range own {
 		if !novel[i] {
@@ -346,7 +378,8 @@ func (a *Assessment) inferLeak(events []*trail.Event, order []int, matched [][]*
 		}
 		if r := topRule(matched[i]); r != nil && r.Severity.Rank() >= SeverityHigh.Rank() {
 			e := events[i]
-			clues = append(clues, clue{e.EventTime, fmt.Sprintf("first high-severity call from a new source: %s from %s (%s)", e.EventName, e.SourceIPAddress, r.ID)})
+			clues = append(clues, clue{e.EventTime, fmt.Sprintf("first high-severity call from a new source: %s from %s (%s)", e.EventName, e.SourceIPAddress, r.ID),
+				LeakClue{Kind: ClueHighSeverity, Time: e.EventTime, EventName: e.EventName, SourceIP: e.SourceIPAddress, Rule: r.ID}})
 			break
 		}
 	}
@@ -371,10 +404,12 @@ func (a *Assessment) inferLeak(events []*trail.Event, order []int, matched [][]*
 			continue
 		}
 		what := fmt.Sprintf("first new source: %s with %s", e.SourceIPAddress, uaFamily(e.UserAgent))
+		c := LeakClue{Kind: ClueNewSource, Time: e.EventTime, EventName: e.EventName, SourceIP: e.SourceIPAddress, UserAgent: uaFamily(e.UserAgent)}
 		if i == own[0] {
 			what = fmt.Sprintf("first call of the key, with no earlier history to compare with: %s from %s", e.EventName, e.SourceIPAddress)
+			c.Kind = ClueFirstCall
 		}
-		clues = append(clues, clue{e.EventTime, what})
+		clues = append(clues, clue{e.EventTime, what, c})
 		break
 	}
 	if len(clues) == 0 {
@@ -386,6 +421,7 @@ func (a *Assessment) inferLeak(events []*trail.Event, order []int, matched [][]*
 	var parts []string
 	for _, c := range clues {
 		parts = append(parts, fmt.Sprintf("%s at %s", c.what, c.t.Format(time.RFC3339)))
+		a.Leak.Clues = append(a.Leak.Clues, c.c)
 	}
 	a.Leak.Reason = "inferred as the earliest of: " + strings.Join(parts, "; ")
 }

@@ -2,6 +2,7 @@ package assess_test
 
 import (
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -83,6 +84,10 @@ func TestAssessInfersLeakAndSeparatesWorkload(t *testing.T) {
 	if !strings.Contains(a.Leak.Reason, "45.155.205.233") {
 		t.Errorf("leak reason %q does not say which source", a.Leak.Reason)
 	}
+	// The reason in parts, for reports in any language.
+	if len(a.Leak.Clues) == 0 || a.Leak.Clues[0].SourceIP != "45.155.205.233" || !a.Leak.Clues[0].Time.Equal(a.Leak.Time) {
+		t.Errorf("leak clues %+v, want the first from 45.155.205.233 at the leak time", a.Leak.Clues)
+	}
 	for _, id := range attacker {
 		if ea := verdict(t, a, id); ea.Verdict != assess.Attacker {
 			t.Errorf("attacker event %s: %s %v", id, ea.Verdict, ea.Reasons)
@@ -121,6 +126,10 @@ func TestAssessQuarantineIsTheEarliestClue(t *testing.T) {
 	if !a.Leak.Time.Equal(h.t0.Add(79*time.Hour)) || !a.Leak.DetectedAt.Equal(h.t0.Add(79*time.Hour)) ||
 		!strings.Contains(a.Leak.DetectedBy, "AWSCompromisedKeyQuarantineV2") || !strings.Contains(a.Leak.Reason, "quarantine") {
 		t.Errorf("leak %+v, want the quarantine time", a.Leak)
+	}
+	if a.Leak.QuarantinePolicy != "AWSCompromisedKeyQuarantineV2" || a.Leak.QuarantinedUser != "ci" ||
+		len(a.Leak.Clues) == 0 || a.Leak.Clues[0].Kind != assess.ClueQuarantine || a.Leak.Clues[0].Policy != "AWSCompromisedKeyQuarantineV2" {
+		t.Errorf("quarantine not structured: %+v", a.Leak)
 	}
 	// A quarantine of another user says nothing about this key.
 	q2 := record(t, "iam.amazonaws.com", "AttachUserPolicy", map[string]any{
@@ -195,7 +204,7 @@ func TestResultAndFindings(t *testing.T) {
 		t.Errorf("trail result not filled: %d flagged, resources %+v, rules %d", flagged, r.Result.Resources, len(r.Rules))
 	}
 	f := a.Findings(h.inv, nil, h.t0)
-	if len(f.Events) != len(attacker) || f.Leak != a.Leak {
+	if len(f.Events) != len(attacker) || !reflect.DeepEqual(f.Leak, a.Leak) {
 		t.Errorf("findings: %d events (want %d), leak %+v", len(f.Events), len(attacker), f.Leak)
 	}
 }

@@ -124,13 +124,21 @@ type Findings struct {
 	Counts      Counts          `json:"counts"`
 	Keys        []KeyAssessment `json:"keys"`
 	// Events are the events judged attacker or unclear, oldest first.
-	Events    []EventResult    `json:"events"`
+	Events []EventResult `json:"events"`
+	// Judged names every event the assessment judged: an event of the case
+	// outside this set was never judged (a run stopped between fetching it
+	// and judging it) and is unjudged, not legitimate. nil in findings
+	// written before it existed, which then cannot vouch for any event.
+	Judged    *trail.EventSet  `json:"judged,omitempty"`
 	Resources []Resource       `json:"resources"`
 	Rules     []Rule           `json:"rules"`
 	Actors    []ActorMatch     `json:"actors"`
 	GuardDuty *GuardDutyResult `json:"guardduty,omitempty"`
 	// Secrets are what the keys read that must be rotated.
 	Secrets []SecretRead `json:"secretsRead"`
+	// ResourcesCheckedAt is when the resources' states were last read
+	// from AWS; zero when they never were.
+	ResourcesCheckedAt time.Time `json:"resourcesCheckedAt,omitzero"`
 }
 
 // Findings returns the content of findings.json (write it with the case's
@@ -140,6 +148,8 @@ func (a *Assessment) Findings(inv *trail.Investigation, gd *GuardDutyResult, now
 	f := Findings{Key: r.Key, Account: r.Account, GeneratedAt: now.UTC(), Window: r.Window, Leak: r.Leak,
 		Baseline: r.Baseline, Counts: r.Counts, Keys: r.KeyOwner, Events: []EventResult{}, Resources: r.Resources,
 		Rules: r.Rules, Actors: r.Actors, GuardDuty: gd, Secrets: r.Secrets}
+	judged := trail.SetOf(inv.Events)
+	f.Judged = &judged
 	for _, e := range r.Events {
 		if e.Verdict != Legitimate {
 			f.Events = append(f.Events, e)

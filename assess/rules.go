@@ -93,6 +93,11 @@ type Rule struct {
 	// Panther names the panther-analysis rules this rule corresponds to;
 	// `keyleak eval` measures agreement with their expected results.
 	Panther []string `yaml:"panther,omitempty" json:"-"`
+	// Override lets a rule of a --rules directory replace a rule of the
+	// same ID defined before it (a built-in one, or one of an earlier
+	// file). Without it a reused ID is an error: a site's rule must never
+	// silently take the place of a built-in one.
+	Override bool `yaml:"override,omitempty" json:"override,omitempty"`
 
 	source string // file the rule came from, for errors
 }
@@ -237,8 +242,12 @@ func LoadCatalog(dirs ...string) (*Catalog, error) {
 			return err
 		}
 		for _, r := range rules {
-			if _, ok := byID[r.ID]; !ok {
+			prev, ok := byID[r.ID]
+			switch {
+			case !ok:
 				order = append(order, r.ID)
+			case !r.Override:
+				return fmt.Errorf("check rules %s: rule %q has the ID of a rule in %s: give it another ID, or add override: true to replace that rule", source, r.ID, prev.source)
 			}
 			byID[r.ID] = r
 		}

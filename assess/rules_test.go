@@ -237,6 +237,7 @@ func TestLoadCatalogFromDirectory(t *testing.T) {
       name: RunInstances
       request: {"": "ami-0badc0ffee"}
   - id: recon.get-caller-identity
+    override: true
     category: discovery
     severity: low
     technique: T1087.004
@@ -266,6 +267,16 @@ func TestLoadCatalogFromDirectory(t *testing.T) {
 	}
 	if _, err := assess.LoadCatalog(bad); err == nil || !strings.Contains(err.Error(), "bad.yaml") || !strings.Contains(err.Error(), `"x"`) {
 		t.Errorf("bad rule: err %v, want one naming the file and the rule", err)
+	}
+	// A reused ID without override: true is refused, naming both files:
+	// a site rule never silently takes the place of a built-in one.
+	clash := t.TempDir()
+	if err := os.WriteFile(filepath.Join(clash, "site.yaml"), []byte(strings.Replace(extra, "    override: true\n", "", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := assess.LoadCatalog(clash); err == nil || !strings.Contains(err.Error(), "site.yaml") ||
+		!strings.Contains(err.Error(), `"recon.get-caller-identity"`) || !strings.Contains(err.Error(), "rules/") || !strings.Contains(err.Error(), "override: true") {
+		t.Errorf("reused built-in ID: err %v, want a refusal naming both files and override: true", err)
 	}
 	if _, err := assess.LoadCatalog(t.TempDir()); err == nil {
 		t.Error("a rules directory without rule files loaded without error")

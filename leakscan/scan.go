@@ -17,7 +17,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -215,30 +214,7 @@ func (s *scanner) open(ctx context.Context, path string) error {
 func (s *scanner) scanObjects(ctx context.Context) error {
 	ss := newStreamScanner(s.maxInMemory)
 	read := func(r *bufio.Reader) error {
-		for {
-			header, err := r.ReadString('\n')
-			if errors.Is(err, io.EOF) && header == "" {
-				return nil
-			}
-			if err != nil {
-				return fmt.Errorf("read object list: %w", err)
-			}
-			f := strings.Fields(header)
-			if len(f) != 3 {
-				continue // "<oid> missing": an object listed but absent (partial clone)
-			}
-			oid, typ := f[0], f[1]
-			size, err := strconv.ParseInt(f[2], 10, 64)
-			if err != nil {
-				return fmt.Errorf("read object list: bad size in %q", strings.TrimSpace(header))
-			}
-			hits, binary, err := ss.scan(r, size)
-			if err != nil {
-				return fmt.Errorf("read %s %s: %w", typ, oid, err)
-			}
-			if _, err := r.Discard(1); err != nil { // the newline after the content
-				return fmt.Errorf("read %s %s: %w", typ, oid, err)
-			}
+		return readBatch(r, ss, func(oid, typ string, size int64, hits []objHit, binary bool) error {
 			s.res.Scanned++
 			s.res.Bytes += size
 			switch typ {
@@ -258,10 +234,8 @@ func (s *scanner) scanObjects(ctx context.Context) error {
 					s.msgType[oid] = typ
 				}
 			}
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-		}
+			return ctx.Err()
+		})
 	}
 	// The list of every object (cheap: no content is inflated) feeds the
 	// reader of contents with everything but trees, in pack order, so git's

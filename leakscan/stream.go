@@ -1,9 +1,13 @@
 package leakscan
 
 import (
+	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
 )
 
 // objHit is a hit placed in an object or file: line number and binary flag.
@@ -29,7 +33,9 @@ type streamScanner struct {
 }
 
 func newStreamScanner(maxInMemory int) *streamScanner {
-	return &streamScanner{maxInMemory: max(maxInMemory, 4*chunkMargin)}
+	// The first chunk holds the whole binary sniff, so that a NUL byte
+	// marks a large object binary exactly as it does a small one.
+	return &streamScanner{maxInMemory: max(maxInMemory, 4*chunkMargin, binarySniff)}
 }
 
 // binarySniff is how many leading bytes decide whether content is binary,
@@ -104,4 +110,40 @@ func placeHits(b []byte, hits []hit, line int, binary bool, lo, hi int) []objHit
 		out = append(out, objHit{hit: h, Line: line, Binary: binary})
 	}
 	return out
+}
+
+// readBatch reads the output of git cat-file --batch ("<oid> <type>
+// <size>\n<content>\n" per object; "<oid> missing" for an object listed
+// but absent, as in a partial clone), scans each object's content with ss
+// and hands the result to each. A header that is not git's (a size that is
+// not a number, or negative) is an error, never a huge or negative read.
+func readBatch(r *bufio.Reader, ss *streamScanner, each func(oid, typ string, size int64, hits []objHit, binary bool) error) error {
+	for {
+		header, err := r.ReadString('\n')
+		if errors.Is(err, io.EOF) && header == "" {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("read object list: %w", err)
+		}
+		f := strings.Fields(header)
+		if len(f) != 3 {
+			continue // "<oid> missing": an object listed but absent (partial clone)
+		}
+		oid, typ := f[0], f[1]
+		size, err := strconv.ParseInt(f[2], 10, 64)
+		if err != nil || size < 0 {
+			return fmt.Errorf("read object list: bad size in %q", strings.TrimSpace(header))
+		}
+		hits, binary, err := ss.scan(r, size)
+		if err != nil {
+			return fmt.Errorf("read %s %s: %w", typ, oid, err)
+		}
+		if _, err := r.Discard(1); err != nil { // the newline after the content
+			return fmt.Errorf("read %s %s: %w", typ, oid, err)
+		}
+		if err := each(oid, typ, size, hits, binary); err != nil {
+			return err
+		}
+	}
 }

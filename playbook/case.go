@@ -31,6 +31,18 @@ type Meta struct {
 	KeyID   string    `json:"keyId"`
 	Account string    `json:"account,omitempty"`
 	Created time.Time `json:"created"`
+	// Journal is the journal's length and head after its last append: the
+	// anchor that shows a journal deleted, emptied, cut short or rewritten
+	// with its hashes recomputed (see VerifyCase).
+	Journal *JournalAnchor `json:"journal,omitempty"`
+}
+
+// anchors are the journal anchors case.json holds.
+func (m Meta) anchors() []NamedAnchor {
+	if m.Journal == nil {
+		return nil
+	}
+	return []NamedAnchor{{Where: CaseFile, JournalAnchor: *m.Journal}}
 }
 
 // Case is an incident's directory: keyleak-case-<KEYID>-<UTC time>/, mode
@@ -38,7 +50,8 @@ type Meta struct {
 // the findings and the reports. Methods are safe for concurrent use.
 type Case struct {
 	dir     string
-	mu      sync.Mutex
+	mu      sync.Mutex // guards meta
+	writeMu sync.Mutex // serializes writes of case.json, so the newest wins
 	meta    Meta
 	journal *Journal
 }
@@ -90,36 +103,61 @@ func initCase(dir, keyID string, now time.Time) (*Case, error) {
 	if err := c.writeMeta(); err != nil {
 		return nil, err
 	}
-	j, err := OpenJournal(filepath.Join(dir, JournalFile))
+	j, err := openJournal(filepath.Join(dir, JournalFile))
 	if err != nil {
 		return nil, err
 	}
-	c.journal = j
+	c.attach(j)
 	return c, nil
 }
 
-// OpenCase opens an existing case directory to resume it.
+// OpenCase opens an existing case directory to resume it. Its journal must
+// verify, against its own chain and against the anchor in case.json: a
+// journal deleted, emptied, cut or rewritten is a *JournalError, never a
+// fresh start that would forget what was done.
 func OpenCase(dir string) (*Case, error) {
-	b, err := os.ReadFile(filepath.Join(dir, CaseFile))
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("open case %s: not a keyleak case directory (no %s)", dir, CaseFile)
-		}
-		return nil, fmt.Errorf("open case: %w", err)
-	}
-	c := &Case{dir: dir}
-	if err := json.Unmarshal(b, &c.meta); err != nil {
-		return nil, fmt.Errorf("read %s: %w", CaseFile, err)
-	}
-	if err := ValidateKeyID(c.meta.KeyID); err != nil {
-		return nil, fmt.Errorf("read %s: %w", CaseFile, err)
-	}
-	j, err := OpenJournal(filepath.Join(dir, JournalFile))
+	meta, err := readMeta(dir)
 	if err != nil {
 		return nil, err
 	}
-	c.journal = j
+	c := &Case{dir: dir, meta: meta}
+	j, err := openJournal(filepath.Join(dir, JournalFile), meta.anchors()...)
+	if err != nil {
+		return nil, err
+	}
+	c.attach(j)
 	return c, nil
+}
+
+// readMeta reads and checks case.json.
+func readMeta(dir string) (Meta, error) {
+	var meta Meta
+	b, err := os.ReadFile(filepath.Join(dir, CaseFile))
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return meta, fmt.Errorf("open case %s: not a keyleak case directory (no %s)", dir, CaseFile)
+		}
+		return meta, fmt.Errorf("open case: %w", err)
+	}
+	if err := json.Unmarshal(b, &meta); err != nil {
+		return meta, fmt.Errorf("read %s: %w", CaseFile, err)
+	}
+	if err := ValidateKeyID(meta.KeyID); err != nil {
+		return meta, fmt.Errorf("read %s: %w", CaseFile, err)
+	}
+	return meta, nil
+}
+
+// attach makes j the case's journal and keeps its anchor in case.json
+// after every append.
+func (c *Case) attach(j *Journal) {
+	c.journal = j
+	j.anchored = func(a JournalAnchor) error {
+		c.mu.Lock()
+		c.meta.Journal = &a
+		c.mu.Unlock()
+		return c.writeMeta()
+	}
 }
 
 // FindCase returns the newest case directory for keyID under parent, or ""
@@ -196,6 +234,8 @@ func (c *Case) SetAccount(account string) error {
 }
 
 func (c *Case) writeMeta() error {
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
 	c.mu.Lock()
 	b, err := json.MarshalIndent(c.meta, "", "  ")
 	c.mu.Unlock()

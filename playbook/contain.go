@@ -243,6 +243,36 @@ func revokeTime(st *State) time.Time {
 	return ceilSecond(t)
 }
 
+// deactivationKnown tells whether this run or the journal knows when the
+// key was deactivated, from the call itself (a reconciliation only knows
+// when the key was found inactive).
+func deactivationKnown(st *State) bool {
+	if !st.DeactivatedAt.IsZero() {
+		return true
+	}
+	if st.journal == nil {
+		return false
+	}
+	r := st.journal.Action(StepContain + "/UpdateAccessKey/" + st.KeyID)
+	return r.Done && !r.Reconciled
+}
+
+// revokeCoversInactiveKey tells whether the revoke policy found on the
+// owner already denies every session the leaked key can have made, when
+// neither this run nor the journal knows when the key was deactivated (the
+// journal was lost or cut, or another case or person deactivated it).
+// AWS then answers instead: the key is Inactive, so it has made no session
+// since it was last used; a policy whose time is at or after that last use
+// (or a key never used) denies them all. Moving the time to now would
+// repeat containment on every run and end the owner's legitimate sessions
+// again each time.
+func revokeCoversInactiveKey(st *State) bool {
+	if st.keyFound != "Inactive" || st.revokeFound.IsZero() || deactivationKnown(st) {
+		return false
+	}
+	return st.LastUsed == nil || !st.LastUsed.Time.After(st.revokeFound)
+}
+
 func ceilSecond(t time.Time) time.Time {
 	t = t.UTC()
 	if tr := t.Truncate(time.Second); !tr.Equal(t) {
@@ -262,6 +292,9 @@ func planRevoke(ctx context.Context, st *State) ([]Action, error) {
 		st.Warn("you are signed in as a federated user (%s); if its token was made by %s, revoking sessions ends yours too", st.Responder.ARN, st.Owner)
 	}
 	t := revokeTime(st)
+	if revokeCoversInactiveKey(st) {
+		t = st.revokeFound
+	}
 	if !st.revokeFound.Before(t) {
 		st.RevokedBefore = st.revokeFound // in place in AWS now
 		a := revokeAction(StepRevokeSessions, "user", st.Owner, st.revokeFound, time.Time{})

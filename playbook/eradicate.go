@@ -128,7 +128,8 @@ func (r *Runner) Eradicate(ctx context.Context, targets []Target, clients resour
 			_ = r.journal(Entry{Kind: KindNote, Message: "eradicate stopped: " + runErr.Error()})
 		}
 		if !r.dryRun {
-			sum.JournalHead = r.c.Journal().Head()
+			a := r.c.Journal().Anchor()
+			sum.JournalHead, sum.JournalEntries = a.Head, a.Entries
 		}
 		return sum, runErr
 	}

@@ -10,6 +10,8 @@ import (
 	"github.com/keyleak/keyleak/internal/redact"
 	"io/fs"
 	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 )
@@ -65,14 +67,18 @@ type ErrorInfo struct {
 
 // ActionRecord is what the journal says about one planned action.
 type ActionRecord struct {
-	Started bool      // an intent was written
-	Done    bool      // an outcome without error, or a reconciliation
-	Pending bool      // started, and no definite outcome since
-	DoneAt  time.Time // time of the successful outcome
-	Step    string
-	Action  string
-	Params  map[string]string
-	Failed  *ErrorInfo // last definite error, if the action is not done
+	Started bool // an intent was written
+	Done    bool // an outcome without error, or a reconciliation
+	// Reconciled is set when the action is done by a reconciliation alone:
+	// found done in AWS, so DoneAt is when it was found, not when it
+	// happened.
+	Reconciled bool
+	Pending    bool      // started, and no definite outcome since
+	DoneAt     time.Time // time of the successful outcome
+	Step       string
+	Action     string
+	Params     map[string]string
+	Failed     *ErrorInfo // last definite error, if the action is not done
 }
 
 // Journal is the case's append-only, hash-chained log. Append is safe for
@@ -83,31 +89,55 @@ type Journal struct {
 	f       *os.File
 	seq     int64
 	prev    string
+	heads   []string // heads[i] is the hash of entry i+1, for anchor checks
 	caller  string
 	actions map[string]*ActionRecord
+	// anchored, when set, is told the new head after every append (the
+	// case keeps it in case.json), with mu held so that anchors are
+	// written in order.
+	anchored func(JournalAnchor) error
+}
+
+// JournalAnchor is the journal's length and head hash as another file of
+// the case recorded them. The chain alone cannot show that its last lines
+// were deleted, that the whole file was emptied or replaced, or that every
+// hash was recomputed after an edit; a copy of the head kept elsewhere can.
+type JournalAnchor struct {
+	Entries int64  `json:"entries"`
+	Head    string `json:"head"`
+}
+
+// NamedAnchor is an anchor and the file that holds it, for messages.
+type NamedAnchor struct {
+	Where string
+	JournalAnchor
 }
 
 // OpenJournal opens the journal at path for appending, creating it (mode
 // 0600) if needed. An existing journal is verified first: appending to a
 // damaged one would hide the damage, so that is a *JournalError.
-func OpenJournal(path string) (*Journal, error) {
+func OpenJournal(path string) (*Journal, error) { return openJournal(path) }
+
+// openJournal is OpenJournal that also checks the journal against anchors
+// kept elsewhere in the case: a journal missing, emptied, cut short or
+// rewritten below an anchor is a *JournalError too.
+func openJournal(path string, anchors ...NamedAnchor) (*Journal, error) {
 	j := &Journal{path: path, prev: GenesisHash, actions: map[string]*ActionRecord{}}
 	data, err := os.ReadFile(path)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-	case err != nil:
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("read journal: %w", err)
-	default:
-		res, entries := verify(data)
-		if !res.OK {
-			return nil, &JournalError{Path: path, Result: res}
-		}
-		for _, e := range entries {
-			j.track(e)
-		}
-		j.seq = int64(len(entries))
-		j.prev = res.Head
 	}
+	res, entries, heads := verify(data)
+	res = checkAnchors(res, heads, anchors)
+	if !res.OK {
+		return nil, &JournalError{Path: path, Result: res}
+	}
+	for _, e := range entries {
+		j.track(e)
+	}
+	j.seq = int64(len(entries))
+	j.prev = res.Head
+	j.heads = heads
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("open journal: %w", err)
@@ -166,8 +196,35 @@ func (j *Journal) Append(e Entry) (Entry, error) {
 	}
 	j.seq = e.Seq
 	j.prev = hashLine(line)
+	j.heads = append(j.heads, j.prev)
 	j.track(e)
+	if j.anchored != nil {
+		if err := j.anchored(JournalAnchor{Entries: j.seq, Head: j.prev}); err != nil {
+			return e, fmt.Errorf("anchor journal entry %d: %w", e.Seq, err)
+		}
+	}
 	return e, nil
+}
+
+// Anchor returns the journal's length and head, for other files of the
+// case to keep.
+func (j *Journal) Anchor() JournalAnchor {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return JournalAnchor{Entries: j.seq, Head: j.prev}
+}
+
+// CheckAnchor reports, as a *JournalError, whether the journal disagrees
+// with an anchor another file of the case kept: fewer entries, or another
+// entry at the anchored place.
+func (j *Journal) CheckAnchor(a NamedAnchor) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	res := VerifyResult{OK: true, Entries: int(j.seq), Head: j.prev}
+	if res = checkAnchors(res, j.heads, []NamedAnchor{a}); !res.OK {
+		return &JournalError{Path: j.path, Result: res}
+	}
+	return nil
 }
 
 // Action returns what the journal records about a planned action.
@@ -221,17 +278,17 @@ func (j *Journal) track(e Entry) {
 	case KindOutcome:
 		switch {
 		case e.Error == nil:
-			r.Done, r.Pending, r.DoneAt = true, false, e.Time
+			r.Done, r.Pending, r.DoneAt, r.Reconciled = true, false, e.Time, false
 		case e.Error.Definite:
 			r.Pending, r.Failed = false, e.Error
 		}
 	case KindReconciled:
-		r.Done, r.Pending, r.DoneAt = true, false, e.Time
+		r.Done, r.Pending, r.DoneAt, r.Reconciled = true, false, e.Time, true
 		if r.Step == "" {
 			r.Step, r.Action, r.Params = e.Step, e.Action, e.Params
 		}
 	case KindUndone:
-		r.Done, r.Pending = false, false
+		r.Done, r.Pending, r.Reconciled = false, false, false
 	}
 }
 
@@ -242,7 +299,7 @@ func ReadJournal(path string) ([]Entry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read journal: %w", err)
 	}
-	res, entries := verify(data)
+	res, entries, _ := verify(data)
 	if !res.OK {
 		return entries, &JournalError{Path: path, Result: res}
 	}
@@ -258,12 +315,21 @@ type VerifyResult struct {
 	// Head is the hash of the last intact line. An edit of the very last line
 	// can only be detected by comparing Head with a copy kept elsewhere.
 	Head string
+	// Anchors name the other files whose copy of the head was checked
+	// (VerifyCase), e.g. "case.json at entry 12".
+	Anchors []string `json:",omitempty"`
 }
 
 // String is the verdict in one sentence.
 func (r VerifyResult) String() string {
 	if r.OK {
-		return fmt.Sprintf("journal intact: %d entries, head %s", r.Entries, r.Head)
+		s := fmt.Sprintf("journal intact: %d entries, head %s", r.Entries, r.Head)
+		if len(r.Anchors) > 0 {
+			s += "; agrees with " + strings.Join(r.Anchors, ", ")
+		} else {
+			s += "; no anchor to check it against (its last lines could have been deleted unseen)"
+		}
+		return s
 	}
 	return fmt.Sprintf("journal damaged at line %d: %s", r.Line, r.Problem)
 }
@@ -277,13 +343,69 @@ func Verify(path string) (VerifyResult, error) {
 	if err != nil {
 		return VerifyResult{}, fmt.Errorf("read journal: %w", err)
 	}
-	res, _ := verify(data)
+	res, _, _ := verify(data)
 	return res, nil
 }
 
-func verify(data []byte) (VerifyResult, []Entry) {
+// VerifyCase checks the journal of the case in dir: its hash chain, and its
+// length and head against the anchor case.json keeps and against the
+// extra anchors given (other files of the case). Unlike Verify, it finds a
+// journal that is missing, emptied, cut after its last intact line, or
+// rewritten with every hash recomputed.
+func VerifyCase(dir string, extra ...NamedAnchor) (VerifyResult, error) {
+	meta, err := readMeta(dir)
+	if err != nil {
+		return VerifyResult{}, err
+	}
+	data, err := os.ReadFile(filepath.Join(dir, JournalFile))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return VerifyResult{}, fmt.Errorf("read journal: %w", err)
+	}
+	res, _, heads := verify(data)
+	return checkAnchors(res, heads, append(meta.anchors(), extra...)), nil
+}
+
+// checkAnchors checks an intact chain (heads[i] the hash of entry i+1)
+// against anchors kept elsewhere. A journal may be longer than an anchor
+// (a crash between the journal's write and the anchor's), never shorter,
+// and the anchored entry must be the one anchored.
+func checkAnchors(res VerifyResult, heads []string, anchors []NamedAnchor) VerifyResult {
+	if !res.OK {
+		return res
+	}
+	for _, a := range anchors {
+		if a.Entries <= 0 {
+			continue
+		}
+		n := int64(len(heads))
+		switch {
+		case n == 0:
+			res.OK, res.Line = false, 1
+			res.Problem = fmt.Sprintf("the journal is missing or empty, but %s records %d %s: it was deleted, emptied or replaced",
+				a.Where, a.Entries, plural(a.Entries, "entry", "entries"))
+		case n < a.Entries:
+			missing := a.Entries - n
+			res.OK, res.Line = false, int(n)+1
+			res.Problem = fmt.Sprintf("the journal ends at entry %d, but %s records %d entries: the last %d %s deleted or cut off",
+				n, a.Where, a.Entries, missing, plural(missing, "was", "were"))
+		case heads[a.Entries-1] != a.Head:
+			res.OK, res.Line = false, int(a.Entries)
+			res.Problem = fmt.Sprintf("entry %d is not the entry %s records (its hash differs): the journal was rewritten up to there, hashes and all",
+				a.Entries, a.Where)
+		default:
+			res.Anchors = append(res.Anchors, fmt.Sprintf("%s at entry %d", a.Where, a.Entries))
+			continue
+		}
+		res.Anchors = nil
+		return res
+	}
+	return res
+}
+
+func verify(data []byte) (VerifyResult, []Entry, []string) {
 	res := VerifyResult{Head: GenesisHash}
 	var entries []Entry
+	var heads []string
 	prevLine := []byte(nil)
 	headBefore := GenesisHash // the head before prevLine
 	for n := 1; len(data) > 0; n++ {
@@ -291,14 +413,14 @@ func verify(data []byte) (VerifyResult, []Entry) {
 		if i < 0 {
 			res.Line = n
 			res.Problem = fmt.Sprintf("the journal ends in the middle of line %d (no final newline): it was cut short, by a crash while writing or by truncation", n)
-			return res, entries
+			return res, entries, heads
 		}
 		line := data[:i]
 		data = data[i+1:]
-		fail := func(format string, args ...any) (VerifyResult, []Entry) {
+		fail := func(format string, args ...any) (VerifyResult, []Entry, []string) {
 			res.Line = n
 			res.Problem = fmt.Sprintf(format, args...)
-			return res, entries
+			return res, entries, heads
 		}
 		if len(bytes.TrimSpace(line)) == 0 {
 			return fail("line %d is empty: the journal was edited", n)
@@ -311,6 +433,8 @@ func verify(data []byte) (VerifyResult, []Entry) {
 		switch {
 		case e.Seq > want && n == 1:
 			return fail("line 1 is entry %d: the first %d entries were deleted", e.Seq, e.Seq-1)
+		case e.Seq > want && holdsEntry(data, want):
+			return fail("line %d is entry %d but entry %d was expected, and entry %d comes later: lines were reordered", n, e.Seq, want, want)
 		case e.Seq > want:
 			missing := e.Seq - want
 			return fail("line %d is entry %d but entry %d was expected: %d %s between line %d and line %d %s deleted",
@@ -325,16 +449,37 @@ func verify(data []byte) (VerifyResult, []Entry) {
 			res.Line = n - 1 // the edited line is the one before
 			res.Entries, res.Head = n-2, headBefore
 			res.Problem = fmt.Sprintf("line %d was changed after it was written: its hash no longer matches the one line %d recorded", n-1, n)
-			return res, entries[:len(entries)-1]
+			return res, entries[:len(entries)-1], heads[:len(heads)-1]
 		}
 		entries = append(entries, e)
 		headBefore = res.Head
 		prevLine = line
 		res.Head = hashLine(line)
+		heads = append(heads, res.Head)
 		res.Entries = n
 	}
 	res.OK = true
-	return res, entries
+	return res, entries, heads
+}
+
+// holdsEntry reports whether a later line of the journal is entry seq, so
+// that lines moved out of order are not reported as deleted.
+func holdsEntry(rest []byte, seq int64) bool {
+	for len(rest) > 0 {
+		line := rest
+		if i := bytes.IndexByte(rest, '\n'); i >= 0 {
+			line, rest = rest[:i], rest[i+1:]
+		} else {
+			rest = nil
+		}
+		var e struct {
+			Seq int64 `json:"seq"`
+		}
+		if json.Unmarshal(line, &e) == nil && e.Seq == seq {
+			return true
+		}
+	}
+	return false
 }
 
 func plural(n int64, one, many string) string {

@@ -2,6 +2,8 @@ package playbook
 
 import (
 	"bytes"
+	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -121,7 +123,8 @@ func TestJournalTamper(t *testing.T) {
 				return ls
 			},
 			wantLine: 2,
-			want:     "line 2 is entry 3 but entry 2 was expected",
+			// Moved, not deleted: entry 2 is further down.
+			want: "line 2 is entry 3 but entry 2 was expected, and entry 2 comes later: lines were reordered",
 		},
 		{
 			name: "truncate mid-line",
@@ -238,4 +241,128 @@ func TestJournalRedactsSecrets(t *testing.T) {
 	if res, _ := Verify(path); !res.OK {
 		t.Errorf("redacted journal does not verify: %v", res)
 	}
+}
+
+// rechain rewrites the journal's lines with every previous-entry hash
+// recomputed, as someone covering an edit would.
+func rechain(t *testing.T, ls [][]byte) [][]byte {
+	t.Helper()
+	prev := GenesisHash
+	var out [][]byte
+	for _, l := range ls {
+		if len(bytes.TrimSpace(l)) == 0 {
+			continue
+		}
+		var e Entry
+		if err := json.Unmarshal(l, &e); err != nil {
+			t.Fatal(err)
+		}
+		e.Seq, e.Prev = int64(len(out)+1), prev
+		b, err := json.Marshal(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		prev = hashLine(b)
+		out = append(out, append(b, '\n'))
+	}
+	return out
+}
+
+// TestJournalAnchor: the chain alone passes a journal deleted, emptied, cut
+// before a line, shortened at its end or rewritten with every hash
+// recomputed. case.json's anchor (the length and head after every append)
+// shows each; the case refuses to open on such a journal, so a resume can
+// never start from a blank record.
+func TestJournalAnchor(t *testing.T) {
+	contained := func(t *testing.T) *Case {
+		t.Helper()
+		c := newCase(t)
+		if _, err := newRunner(c, newFake()).Run(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	lineOf := func(t *testing.T, ls [][]byte, action string) int {
+		for i, l := range ls {
+			if bytes.Contains(l, []byte(`"kind":"intent"`)) && bytes.Contains(l, []byte(action)) {
+				return i
+			}
+		}
+		t.Fatalf("no intent of %s in the journal", action)
+		return 0
+	}
+	cases := []struct {
+		name   string
+		tamper func(t *testing.T, path string)
+		want   string
+	}{
+		{"deleted", func(t *testing.T, path string) { os.Remove(path) }, "missing or empty, but case.json records"},
+		{"emptied", func(t *testing.T, path string) { rewrite(t, path, nil) }, "missing or empty, but case.json records"},
+		{"cut before UpdateAccessKey", func(t *testing.T, path string) {
+			ls := lines(t, path)
+			rewrite(t, path, ls[:lineOf(t, ls, "iam:UpdateAccessKey")])
+		}, "were deleted or cut off"},
+		{"last line deleted", func(t *testing.T, path string) {
+			ls := lines(t, path)
+			rewrite(t, path, ls[:len(ls)-2])
+		}, "the last 1 was deleted or cut off"},
+		{"edited and re-chained", func(t *testing.T, path string) {
+			ls := lines(t, path)
+			i := lineOf(t, ls, "iam:UpdateAccessKey")
+			ls[i] = bytes.Replace(ls[i], []byte("Inactive"), []byte("Active"), 1)
+			rewrite(t, path, rechain(t, ls))
+		}, "the journal was rewritten up to there, hashes and all"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := contained(t)
+			path := c.Journal().Path()
+			c.Close()
+			if res, err := Verify(path); tc.name != "deleted" && (err != nil || !res.OK) {
+				t.Fatalf("the chain alone should pass this tampering: %v %v", res, err)
+			}
+			tc.tamper(t, path)
+			res, err := VerifyCase(c.Dir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.OK || !strings.Contains(res.Problem, tc.want) {
+				t.Errorf("VerifyCase = %v, want damage containing %q", res, tc.want)
+			}
+			_, err = OpenCase(c.Dir())
+			var je *JournalError
+			if !errors.As(err, &je) {
+				t.Errorf("OpenCase = %v, want *JournalError", err)
+			}
+			if _, statErr := os.Stat(path); tc.name == "deleted" && statErr == nil {
+				t.Error("opening the case made a fresh journal in place of the deleted one")
+			}
+		})
+	}
+	t.Run("intact", func(t *testing.T) {
+		c := contained(t)
+		n := c.Journal().Anchor().Entries
+		c.Close()
+		res, err := VerifyCase(c.Dir())
+		if err != nil || !res.OK || len(res.Anchors) != 1 || !strings.Contains(res.String(), fmt.Sprintf("agrees with case.json at entry %d", n)) {
+			t.Errorf("VerifyCase = %v, %v", res, err)
+		}
+		// A crash between the journal's append and case.json's leaves the
+		// journal one entry ahead: that is not damage.
+		ls := lines(t, c.Journal().Path())
+		meta, err := readMeta(c.Dir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		meta.Journal = &JournalAnchor{Entries: n - 1, Head: hashLine(bytes.TrimSuffix(ls[n-2], []byte("\n")))}
+		b, _ := json.Marshal(meta)
+		if err := os.WriteFile(c.Path(CaseFile), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		r, err := OpenCase(c.Dir())
+		if err != nil {
+			t.Fatalf("OpenCase with the journal one entry ahead of case.json: %v", err)
+		}
+		r.Close()
+	})
 }

@@ -19,7 +19,8 @@ func ValidateKeyID(id string) error {
 	if id == "" {
 		return &KeyIDError{Reason: "no key given; pass the access key ID (AKIA… or ASIA…, 20 characters)"}
 	}
-	if redact.LooksLikeSecret(id) {
+	// Spaces around a pasted secret do not make it less of one.
+	if redact.LooksLikeSecret(strings.TrimSpace(id)) {
 		return &KeyIDError{Reason: "this looks like a secret access key (40 characters), not an access key ID; pass the ID that starts with AKIA or ASIA, and treat the secret as exposed: do not paste it anywhere else"}
 	}
 	if fields := strings.Fields(id); len(fields) > 1 {
@@ -35,6 +36,13 @@ func ValidateKeyID(id string) error {
 	}
 	if upper := strings.ToUpper(id); upper != id && issuedForm(upper) {
 		return &KeyIDError{Reason: fmt.Sprintf("%q is in lower case; access key IDs are upper case: did you mean %s?", id, upper)}
+	}
+	for _, r := range id {
+		if r >= '\uFF01' && r <= '\uFF5E' {
+			// Copied from a document or typed with an East Asian input
+			// method: the ID looks right but is not ASCII.
+			return &KeyIDError{Reason: fmt.Sprintf("%s contains the full-width character %q; type or paste the ID in plain ASCII (half-width) characters", id, r)}
+		}
 	}
 	switch prefix := id[:min(4, len(id))]; prefix {
 	case "AKIA", "ASIA":

@@ -20,18 +20,25 @@ func TestValidateKeyID(t *testing.T) {
 		{"AKIAIOSFODNN7EXAMPLE\n", "spaces around it"},
 		{"AKIA IOSFODNN7EXAMPLE", "contains spaces"},
 		{secret, "looks like a secret access key"},
+		{" " + secret, "looks like a secret access key"}, // found by FuzzValidateKeyID
 		{"AKIAIOSFODNN7EXAMPLE " + secret, "holds a secret access key next to the ID"},
 		{"AKIAIOSFODNN7EXAMPL", "19 characters long; an access key ID has 20"},
 		{"AKIAIOSFODNN7EXAMPLE1", ""}, // AWS allows up to 128
 		{"AKIATFQR7NSC8Q4X20BJ", ""},  // anonymised data: 8 and 0
 		{"AKIAIOSFODNN7EXAMPLE" + strings.Repeat("A", 109), "129 characters long"},
 		{"AKIAIOSFODNN-EXAMPLE", `contains '-'`},
-		{"AKIAIOSFODNN７EXAMPLE", `contains '７'`},
-		{"ＡKIA", "does not start with AKIA"},
-		{"AKIAIOSＦ", "contains 'Ｆ'"},
+		{"AKIAIOSFODNN７EXAMPLE", `full-width character '７'`},
+		{"ＡKIA", "full-width character 'Ａ'"},
+		{"AKIAIOSＦ", "full-width character 'Ｆ'"},
 		{"AIDAIOSFODNN7EXAMPLE", "unique ID of an IAM user"},
 		{"AROAIOSFODNN7EXAMPLE", "unique ID of an IAM role"},
 		{"ABCDIOSFODNN7EXAMPLE", "does not start with AKIA"},
+		// Characters are counted as the responder sees them, not in bytes,
+		// and a full-width character is named as such.
+		{"AKIAIOSFODNN7EXAMPLＥ", "contains the full-width character 'Ｅ'"},
+		{"ＡＫＩＡIOSFODNN7EXAMPLE", "contains the full-width character 'Ａ'"},
+		{"AKIAIOSFODNN7EXAMPLÉ", "contains 'É'"},
+		{"AKIAIOSFODNN7EXAMPLÉÉ", "contains 'É'"},
 	}
 	for _, c := range cases {
 		err := ValidateKeyID(c.in)

@@ -33,9 +33,17 @@ func deactivateOtherKeysStep() Step {
 			}
 			var out []Action
 			for _, k := range st.otherKeys {
-				if k.ID != st.KeyID && k.Status == "Active" {
-					out = append(out, updateKeyAction(StepDeactivateOtherKeys, st.Owner, k.ID, "Inactive"))
+				if k.ID == st.KeyID || k.Status != "Active" {
+					continue
 				}
+				if k.ID == st.Responder.KeyID {
+					// The guard covers long-term keys too: deactivating
+					// the key this run signs with locks the responder out
+					// half-way through the runbook.
+					st.Warn("access key %s is the key you are signed in with: it was left active; deactivate it yourself once you have switched to another identity", k.ID)
+					continue
+				}
+				out = append(out, updateKeyAction(StepDeactivateOtherKeys, st.Owner, k.ID, "Inactive"))
 			}
 			return out, nil
 		},

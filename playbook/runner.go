@@ -257,7 +257,8 @@ func (r *Runner) run(ctx context.Context, ids []string, roles []string) (*Summar
 		_ = r.journal(Entry{Kind: KindNote, Message: "run stopped: " + runErr.Error()})
 	}
 	if !r.dryRun {
-		sum.JournalHead = r.c.Journal().Head()
+		a := r.c.Journal().Anchor()
+		sum.JournalHead, sum.JournalEntries = a.Head, a.Entries
 	}
 	return sum, runErr
 }
@@ -413,8 +414,17 @@ func (r *Runner) runActions(ctx, sctx context.Context, st *State, s Step, sr *St
 				return "", "", err
 			}
 			ar.Status, ar.Time = StatusReconciled, r.now().UTC()
+		case !r.dryRun:
+			// In place, and the journal has no record of it (done by
+			// someone else, or by a run killed before its intent was
+			// kept): the journal records what AWS shows, so that the
+			// report does not call it "not done".
+			if err := r.reconciled(s, a, "found in place in AWS with no record of it in this case"); err != nil {
+				return "", "", err
+			}
+			ar.Status, ar.Time = StatusReconciled, r.now().UTC()
 		default:
-			continue // in place, and not by this case: nothing to report
+			continue // a dry run records nothing
 		}
 		sr.Actions = append(sr.Actions, ar)
 		planned[len(sr.Actions)-1] = a

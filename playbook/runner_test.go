@@ -357,7 +357,8 @@ func TestRevokeTimeMovesForwardOnly(t *testing.T) {
 		if f.count("iam:PutUserPolicy") != 0 || f.inlineDoc("ci-deploy", RevokePolicyName) != later {
 			t.Error("an existing later revocation time was moved backward")
 		}
-		if !sum.RevokedBefore.Equal(t0.Add(time.Hour)) || stepStatus(sum, StepRevokeSessions) != StatusNothingToDo {
+		// Found in place with no record in this case: journaled as such.
+		if !sum.RevokedBefore.Equal(t0.Add(time.Hour)) || stepStatus(sum, StepRevokeSessions) != StatusAlreadyDone {
 			t.Errorf("revokedBefore %v status %s", sum.RevokedBefore, stepStatus(sum, StepRevokeSessions))
 		}
 	})
@@ -425,6 +426,21 @@ func TestSelfLockoutGuard(t *testing.T) {
 		}
 		if stepStatus(sum, StepScope) != StatusSkipped {
 			t.Errorf("scope after self-revocation = %s, want skipped", stepStatus(sum, StepScope))
+		}
+	})
+	t.Run("deactivate-other-keys spares the key the responder signs with", func(t *testing.T) {
+		f := newFake()
+		f.callerARN = "arn:aws:iam::123456789012:user/ci-deploy"
+		c := newCase(t)
+		sum, err := newRunner(c, f, WithResponderKeyID(testOtherKey)).Run(context.Background(), StepContain, StepDeactivateOtherKeys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.status(testKey) != "Inactive" || f.status(testOtherKey) != "Active" {
+			t.Errorf("leaked key %s, responder's own key %s; want Inactive and Active", f.status(testKey), f.status(testOtherKey))
+		}
+		if !slices.ContainsFunc(sum.Warnings, func(w string) bool { return strings.Contains(w, testOtherKey+" is the key you are signed in with") }) {
+			t.Errorf("no warning about the spared key: %v", sum.Warnings)
 		}
 	})
 	t.Run("owner's other long-term key is safe", func(t *testing.T) {
@@ -832,5 +848,82 @@ func TestStepRounds(t *testing.T) {
 	}
 	if len(asked) != 2 || len(asked[0]) != 2 || len(asked[1]) != 1 || asked[1][0] != "rounds/X/c" {
 		t.Errorf("confirmations %v, want [a b] then [c]", asked)
+	}
+}
+
+// TestPlanFromAWSWithoutJournal: a case whose journal does not know the
+// containment (a new case for a key another case contained, or a journal
+// lost or cut before its UpdateAccessKey line) plans from AWS alone: the key
+// is Inactive and the revoke policy covers its last use, so nothing is
+// called again, hours later. Only a use of the key after the policy's time
+// moves the time forward.
+func TestPlanFromAWSWithoutJournal(t *testing.T) {
+	later := func() time.Time { return testClock().Add(3 * time.Hour) }
+	t.Run("contained elsewhere: nothing repeated", func(t *testing.T) {
+		f := newFake()
+		f.keys[testKey].last = t0.Add(-time.Minute)
+		if _, err := newRunner(newCase(t), f).Run(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		doc := f.inlineDoc("ci-deploy", RevokePolicyName)
+		sum, err := newRunner(newCase(t), f, WithClock(later)).Run(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, m := f.count("iam:UpdateAccessKey"), f.count("iam:PutUserPolicy"); n != 1 || m != 1 {
+			t.Errorf("over two cases: UpdateAccessKey %d, PutUserPolicy %d calls, want 1 and 1", n, m)
+		}
+		if f.inlineDoc("ci-deploy", RevokePolicyName) != doc {
+			t.Error("the revoke policy was rewritten")
+		}
+		if stepStatus(sum, StepContain) != StatusAlreadyDone || stepStatus(sum, StepRevokeSessions) != StatusAlreadyDone || sum.RevokedBefore.IsZero() {
+			t.Errorf("contain %s, revoke %s, revokedBefore %v", stepStatus(sum, StepContain), stepStatus(sum, StepRevokeSessions), sum.RevokedBefore)
+		}
+	})
+	t.Run("key used after the policy's time: moved forward", func(t *testing.T) {
+		f := newFake()
+		if _, err := newRunner(newCase(t), f).Run(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		// Someone turned the key on, used it, and turned it off again by
+		// hand: sessions it made then are not covered.
+		f.keys[testKey].last = t0.Add(time.Hour)
+		if _, err := newRunner(newCase(t), f, WithClock(later)).Run(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := RevokeTimeOf(f.inlineDoc("ci-deploy", RevokePolicyName))
+		if f.count("iam:PutUserPolicy") != 2 || !got.Equal(ceilSecond(later())) {
+			t.Errorf("PutUserPolicy %d calls, revoke time %v; want 2 and %v", f.count("iam:PutUserPolicy"), got, ceilSecond(later()))
+		}
+	})
+}
+
+// TestCrashAfterRevokeCall: a run killed just after PutUserPolicy reached
+// IAM, before its outcome was journaled. The re-run finds the policy in
+// place and records that in the journal (reconciled), so the report shows
+// the sessions revoked; the call is not made again.
+func TestCrashAfterRevokeCall(t *testing.T) {
+	f := newFake()
+	c := newCase(t)
+	if _, err := newRunner(c, f).Run(context.Background(), StepContain); err != nil {
+		t.Fatal(err)
+	}
+	before := ceilSecond(testClock())
+	a := revokeAction(StepRevokeSessions, "user", "ci-deploy", before, time.Time{})
+	crashAfterIntent(t, c, StepRevokeSessions, a)
+	f.users["ci-deploy"].inline[RevokePolicyName] = RevokePolicyDocument(before) // the call went through
+
+	sum, err := newRunner(c, f, WithClock(func() time.Time { return testClock().Add(time.Minute) })).Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := f.count("iam:PutUserPolicy"); n != 0 {
+		t.Errorf("PutUserPolicy called %d times after the crash, want 0", n)
+	}
+	if st := stepStatus(sum, StepRevokeSessions); st != StatusAlreadyDone || !sum.RevokedBefore.Equal(before) {
+		t.Errorf("revoke %s, revokedBefore %v", st, sum.RevokedBefore)
+	}
+	if rec := c.Journal().Action(a.ID); !rec.Done {
+		t.Errorf("the journal does not record the revocation: %+v", rec)
 	}
 }

@@ -54,7 +54,11 @@ type Summary struct {
 	DryRun       bool          `json:"dryRun,omitempty"`
 	Steps        []StepResult  `json:"steps"`
 	Warnings     []string      `json:"warnings,omitempty"`
-	JournalHead  string        `json:"journalHead,omitempty"`
+	// JournalHead and JournalEntries anchor the journal as the run left
+	// it: contain.json keeps them, and VerifyCase checks the journal
+	// against them as well as against case.json.
+	JournalHead    string `json:"journalHead,omitempty"`
+	JournalEntries int64  `json:"journalEntries,omitempty"`
 }
 
 // StepResult is what happened to one step.

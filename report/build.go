@@ -132,11 +132,12 @@ const (
 	MilestoneLastAttacker  MilestoneKind = "last-attacker-call"
 	MilestoneCleanupStart  MilestoneKind = "cleanup-started"
 	MilestoneCleanupEnd    MilestoneKind = "cleanup-finished"
+	MilestoneKeyDeleted    MilestoneKind = "key-deleted"
 )
 
 var milestoneOrder = []MilestoneKind{
 	MilestoneLeaked, MilestoneDetected, MilestoneFirstAttacker, MilestoneContained,
-	MilestoneRevoked, MilestoneLastAttacker, MilestoneCleanupStart, MilestoneCleanupEnd,
+	MilestoneRevoked, MilestoneLastAttacker, MilestoneCleanupStart, MilestoneCleanupEnd, MilestoneKeyDeleted,
 }
 
 // Milestone is one point of the incident's timeline.
@@ -173,6 +174,7 @@ func Milestones(m *Model, s *Stats) []Milestone {
 	}
 	add(MilestoneContained, m.Case.ContainedAt)
 	add(MilestoneRevoked, m.Case.RevokedAt)
+	add(MilestoneKeyDeleted, m.Case.DeletedAt)
 	var first, last time.Time
 	removed := 0
 	note := func(t time.Time) {
@@ -219,13 +221,18 @@ type TodoKind string
 const (
 	TodoContain        TodoKind = "contain"
 	TodoRevoke         TodoKind = "revoke-sessions"
+	TodoRevokeRole     TodoKind = "revoke-role-sessions"
+	TodoStopCredential TodoKind = "stop-credential"
 	TodoRemove         TodoKind = "remove-resource"
 	TodoCheckResource  TodoKind = "check-resource"
 	TodoRetry          TodoKind = "retry-action"
 	TodoRerun          TodoKind = "rerun-region"
+	TodoExtend         TodoKind = "extend-investigation"
 	TodoDataEvents     TodoKind = "review-data-events"
 	TodoReviewUnclear  TodoKind = "review-unclear"
+	TodoJudge          TodoKind = "judge-events"
 	TodoReviewFindings TodoKind = "review-findings"
+	TodoAudit          TodoKind = "audit-other-keys"
 	TodoRotateWorkload TodoKind = "rotate-workload"
 	TodoDeleteKey      TodoKind = "delete-key"
 	TodoAnswerSupport  TodoKind = "answer-support-case"
@@ -240,31 +247,66 @@ type Todo struct {
 	// Detail is the removal action, an error or a target.
 	Detail string `json:"detail,omitempty"`
 	Count  int    `json:"count,omitempty"`
+	// Since is a time the item refers to: the end of the investigated
+	// period to extend.
+	Since time.Time `json:"since,omitzero"`
 }
 
-// RemainingWork lists what is still to be done, grounded in the case:
-// containment and revocation not done, resources still present or not
-// checked, journal actions whose last attempt failed, regions that failed,
-// data events LookupEvents cannot show, events nobody judged, open
-// GuardDuty findings, the legitimate workload's new credential, the final
-// deletion of the key and the reply to AWS support.
+// RemainingWork lists what is still to be done, grounded in the case as
+// last read: the key still active, credentials the attacker holds that
+// still work (sessions of the owner, role sessions, other credentials),
+// the attacker's resources still present or not checked, journal actions
+// whose last attempt failed, regions that failed, an investigated period
+// that ends before the response did, data events LookupEvents cannot show,
+// events nobody judged, open GuardDuty findings, the account's other keys
+// when nobody audited them, the legitimate workload's new credential, the
+// final deletion of the key and the reply to AWS support.
 func RemainingWork(m *Model, s *Stats) []Todo {
 	c := m.Case
 	var out []Todo
-	inactive := strings.EqualFold(c.KeyStatus, "Inactive") || strings.EqualFold(c.KeyStatus, "Deleted")
-	if c.ContainedAt.IsZero() && !inactive {
+	status := strings.ToLower(c.KeyStatus)
+	if status == "active" || (status != "inactive" && status != "deleted" && c.ContainedAt.IsZero()) {
 		out = append(out, Todo{Kind: TodoContain, Subject: c.KeyID})
 	}
-	if c.RevokedAt.IsZero() && !c.RootKey {
-		n := 0
-		for _, k := range m.Keys {
-			if k.Temporary() {
-				n++
-			}
+	creds := CredentialsOf(m)
+	needRevoke := c.RevokedAt.IsZero() && c.RevokedBefore.IsZero()
+	temp := 0
+	var later []Todo
+	roles := map[string]bool{}
+	for _, cr := range creds {
+		if cr.Kind == CredSessionToken || cr.Kind == CredFederationToken {
+			temp++
 		}
-		out = append(out, Todo{Kind: TodoRevoke, Subject: c.KeyID, Count: n})
+		if !cr.Live() || cr.ID == c.KeyID {
+			continue
+		}
+		switch cr.Kind {
+		case CredSessionToken, CredFederationToken:
+			// Issued after the revocation, or never revoked: the deny
+			// policy's time must move forward.
+			needRevoke = true
+		case CredRoleSession:
+			name := RoleName(cr.Role)
+			if !roles[name] {
+				roles[name] = true
+				later = append(later, Todo{Kind: TodoRevokeRole, Subject: name, Detail: cr.ID})
+			}
+		case CredAccessKey:
+			if !hasResource(m, cr.ID) { // else the resource list asks for its removal
+				later = append(later, Todo{Kind: TodoStopCredential, Subject: cr.ID, Detail: cr.Kind})
+			}
+		default:
+			later = append(later, Todo{Kind: TodoStopCredential, Subject: cr.ID, Detail: cr.Kind})
+		}
 	}
+	if needRevoke && !c.RootKey {
+		out = append(out, Todo{Kind: TodoRevoke, Subject: c.KeyID, Count: temp})
+	}
+	out = append(out, later...)
 	for _, r := range m.Resources {
+		if r.Verdict == VerdictLegitimate {
+			continue
+		}
 		switch r.State {
 		case StatePresent:
 			out = append(out, Todo{Kind: TodoRemove, Subject: resourceName(r), Region: r.Region, Detail: r.Removal})
@@ -276,6 +318,9 @@ func RemainingWork(m *Model, s *Stats) []Todo {
 	last := map[actKey]Action{}
 	var order []actKey
 	for _, a := range m.Actions {
+		if a.Result == ResultDryRun {
+			continue
+		}
 		k := actKey{a.Action, a.Target}
 		if _, ok := last[k]; !ok {
 			order = append(order, k)
@@ -296,8 +341,14 @@ func RemainingWork(m *Model, s *Stats) []Todo {
 			out = append(out, Todo{Kind: TodoRerun, Subject: cv.Source, Region: cv.Region, Detail: cv.Error})
 		}
 	}
+	if len(AfterPeriod(m, s)) > 0 || PeriodOpen(m) {
+		out = append(out, Todo{Kind: TodoExtend, Since: c.Until})
+	}
 	if !logs {
 		out = append(out, Todo{Kind: TodoDataEvents})
+	}
+	if s != nil && s.Verdicts[VerdictUnjudged] > 0 {
+		out = append(out, Todo{Kind: TodoJudge, Count: s.Verdicts[VerdictUnjudged]})
 	}
 	if s != nil && s.Verdicts[VerdictUnclear] > 0 {
 		out = append(out, Todo{Kind: TodoReviewUnclear, Count: s.Verdicts[VerdictUnclear]})
@@ -311,6 +362,9 @@ func RemainingWork(m *Model, s *Stats) []Todo {
 	if open > 0 {
 		out = append(out, Todo{Kind: TodoReviewFindings, Count: open})
 	}
+	if m.HygieneAt.IsZero() {
+		out = append(out, Todo{Kind: TodoAudit})
+	}
 	if s != nil && s.Verdicts[VerdictLegitimate] > 0 {
 		out = append(out, Todo{Kind: TodoRotateWorkload, Subject: c.KeyID, Count: s.Verdicts[VerdictLegitimate]})
 	}
@@ -319,6 +373,16 @@ func RemainingWork(m *Model, s *Stats) []Todo {
 	}
 	out = append(out, Todo{Kind: TodoAnswerSupport})
 	return out
+}
+
+// hasResource reports whether m lists a resource with the given ID.
+func hasResource(m *Model, id string) bool {
+	for _, r := range m.Resources {
+		if r.ID == id {
+			return true
+		}
+	}
+	return false
 }
 
 func resourceName(r Resource) string {

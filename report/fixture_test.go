@@ -126,6 +126,7 @@ func fixtureModel() *Model {
 			OwnerARN:     "arn:aws:iam::111122223333:user/deploy-bot",
 			KeyCreatedAt: time.Date(2023, 11, 20, 8, 0, 0, 0, time.UTC),
 			KeyStatus:    "Inactive",
+			KeyStatusAt:  at("12:29:00"),
 			LeakChannel:  "public GitHub repository",
 			LeakedAt:     at("10:10:00"),
 			DetectedAt:   at("10:13:00"),
@@ -157,10 +158,10 @@ func fixtureModel() *Model {
 			{Seq: 7, Time: at("12:52:00"), Step: "eradicate", Action: "ec2:TerminateInstances", Target: "i-0a1b2c3d4e5f67890", Actor: responder, Result: ResultOK},
 		},
 		Resources: []Resource{
-			{Type: "AWS::IAM::User", ID: "svc-backup", CreatedAt: at("10:19:12"), CreatedBy: leakedKey, CreatedByEvent: "0a6c8a52-0004-4a1e-9d6e-000000000004", State: StatePresent, Removal: "iam:DeleteUser"},
-			{Type: "AWS::IAM::AccessKey", ID: backdoorKey, CreatedAt: at("10:19:30"), CreatedBy: leakedKey, CreatedByEvent: "0a6c8a52-0005-4a1e-9d6e-000000000005", State: StateRemoved, Removal: "iam:DeleteAccessKey", RemovedAt: at("12:50:00")},
-			{Type: "AWS::EC2::Instance", ID: "i-0a1b2c3d4e5f67890", Region: "ap-southeast-1", CreatedAt: at("10:25:10"), CreatedBy: sessionKey, CreatedByEvent: "0a6c8a52-0007-4a1e-9d6e-000000000007", State: StateRemoved, Removal: "ec2:TerminateInstances", RemovedAt: at("12:52:00")},
-			{Type: "AWS::EC2::SecurityGroup", ID: "sg-0123456789abcdef0", Region: "ap-southeast-1", CreatedAt: at("10:25:05"), CreatedBy: sessionKey, State: StatePresent, Removal: "ec2:DeleteSecurityGroup"},
+			{Type: "AWS::IAM::User", ID: "svc-backup", CreatedAt: at("10:19:12"), CreatedBy: leakedKey, CreatedByEvent: "0a6c8a52-0004-4a1e-9d6e-000000000004", State: StatePresent, Removal: "iam:DeleteUser", Verdict: VerdictAttacker},
+			{Type: "AWS::IAM::AccessKey", ID: backdoorKey, CreatedAt: at("10:19:30"), CreatedBy: leakedKey, CreatedByEvent: "0a6c8a52-0005-4a1e-9d6e-000000000005", State: StateRemoved, Removal: "iam:DeleteAccessKey", RemovedAt: at("12:50:00"), Verdict: VerdictAttacker},
+			{Type: "AWS::EC2::Instance", ID: "i-0a1b2c3d4e5f67890", Region: "ap-southeast-1", CreatedAt: at("10:25:10"), CreatedBy: sessionKey, CreatedByEvent: "0a6c8a52-0007-4a1e-9d6e-000000000007", State: StateRemoved, Removal: "ec2:TerminateInstances", RemovedAt: at("12:52:00"), Verdict: VerdictAttacker},
+			{Type: "AWS::EC2::SecurityGroup", ID: "sg-0123456789abcdef0", Region: "ap-southeast-1", CreatedAt: at("10:25:05"), CreatedBy: sessionKey, State: StatePresent, Removal: "ec2:DeleteSecurityGroup", Status: "sg-0123456789abcdef0 (launch-wizard-1)", Verdict: VerdictAttacker},
 		},
 		Coverage: []Coverage{
 			{Region: "us-east-1", Source: SourceLookupEvents, Status: CoverageOK, Events: 6, Pages: 1},
@@ -181,7 +182,8 @@ func fixtureModel() *Model {
 			{Check: "administrator-key", Severity: "high", Subjects: []string{"ops-admin/AKIAOPSADMIN0000001"}},
 			{Check: "two-active-keys", Severity: "medium", Subjects: []string{"ci-deploy", "reports"}},
 		},
-		HygieneAt: at("11:00:00"),
+		HygieneAt:       at("11:00:00"),
+		ResourcesReadAt: at("13:04:00"),
 		Bill: &Bill{
 			At: at("12:55:00"),
 			Lines: []CostLine{

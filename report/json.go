@@ -21,12 +21,15 @@ type Document struct {
 	SecretsRead     []SecretRead     `json:"secretsRead"`
 	Events          []Event          `json:"events"`
 	Keys            []DerivedKey     `json:"keys"`
+	Credentials     []Credential     `json:"credentials"`
 	Actions         []Action         `json:"actions"`
 	Resources       []Resource       `json:"resources"`
+	ResourcesReadAt time.Time        `json:"resourcesReadAt,omitzero"`
 	Coverage        []Coverage       `json:"coverage"`
 	GuardDuty       GuardDuty        `json:"guardDuty"`
 	Findings        []Finding        `json:"findings"`
 	Actors          []ActorMatch     `json:"actors"`
+	Chart           *Chart           `json:"chart"`
 	Milestones      []Milestone      `json:"milestones"`
 	RemainingWork   []Todo           `json:"remainingWork"`
 	Recommendations []Recommendation `json:"recommendations"`
@@ -80,12 +83,21 @@ func WriteJSON(w io.Writer, m *Model) error {
 	}
 	_, _ = bw.WriteString("]")
 	put(",\n\"keys\":", nonNil(m.Keys))
+	put(",\n\"credentials\":", nonNil(CredentialsOf(m)))
 	put(",\n\"actions\":", nonNil(m.Actions))
 	put(",\n\"resources\":", nonNil(m.Resources))
+	if !m.ResourcesReadAt.IsZero() {
+		put(",\n\"resourcesReadAt\":", m.ResourcesReadAt.UTC())
+	}
 	put(",\n\"coverage\":", nonNil(m.Coverage))
 	put(",\n\"guardDuty\":", m.GuardDuty)
 	put(",\n\"findings\":", nonNil(m.Findings))
 	put(",\n\"actors\":", nonNil(m.Actors))
+	if m.Chart != nil {
+		// Computing it takes a pass over the events; the document has it
+		// when the model does (caseview computes it once for every writer).
+		put(",\n\"chart\":", m.Chart)
+	}
 	put(",\n\"milestones\":", nonNil(Milestones(m, s)))
 	put(",\n\"remainingWork\":", nonNil(RemainingWork(m, s)))
 	put(",\n\"recommendations\":", nonNil(Recommendations(m, s)))
@@ -129,18 +141,22 @@ func ReadJSON(r io.Reader) (*Document, error) {
 // report can be rendered again as a workbook or Markdown.
 func (d *Document) Model() *Model {
 	return &Model{
-		Case:      d.Case,
-		Events:    slices.Values(d.Events),
-		Stats:     d.Summary,
-		Keys:      d.Keys,
-		Actions:   d.Actions,
-		Resources: d.Resources,
-		Coverage:  d.Coverage,
-		GuardDuty: d.GuardDuty,
-		Findings:  d.Findings,
-		Hygiene:   d.Hygiene,
-		HygieneAt: d.HygieneAt,
-		Bill:      d.Bill,
-		Secrets:   d.SecretsRead,
+		Case:            d.Case,
+		Events:          slices.Values(d.Events),
+		Stats:           d.Summary,
+		Keys:            d.Keys,
+		Credentials:     d.Credentials,
+		Actions:         d.Actions,
+		Resources:       d.Resources,
+		ResourcesReadAt: d.ResourcesReadAt,
+		Actors:          d.Actors,
+		Chart:           d.Chart,
+		Coverage:        d.Coverage,
+		GuardDuty:       d.GuardDuty,
+		Findings:        d.Findings,
+		Hygiene:         d.Hygiene,
+		HygieneAt:       d.HygieneAt,
+		Bill:            d.Bill,
+		Secrets:         d.SecretsRead,
 	}
 }

@@ -69,10 +69,10 @@ func TestJSONRoundTrip(t *testing.T) {
 
 	// The document renders again: the same Markdown as from the model.
 	var again, orig bytes.Buffer
-	if err := WriteMarkdown(&again, d.Model(), "en"); err != nil {
+	if err := WriteMarkdown(&again, d.Model(), MarkdownOptions{Lang: "en"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteMarkdown(&orig, m, "en"); err != nil {
+	if err := WriteMarkdown(&orig, m, MarkdownOptions{Lang: "en"}); err != nil {
 		t.Fatal(err)
 	}
 	if again.String() != orig.String() {

@@ -10,31 +10,43 @@ import (
 	"time"
 )
 
+// MarkdownOptions chooses the Markdown report's language and zone.
+type MarkdownOptions struct {
+	// Lang is "en" (or empty) or "ja".
+	Lang string
+	// TZ is the zone every time is shown in, with its name; nil is UTC.
+	TZ *time.Location
+}
+
 // WriteMarkdown writes the report for the AWS support case and for a reader
-// who was not there: summary, timeline (with a Mermaid diagram), every
-// journal action, attacker activity by ATT&CK tactic, derived keys,
-// resources and their state, GuardDuty, what was and was not searched,
-// remaining work and recommendations. lang is "en" (or empty) or "ja"; the
-// Japanese report carries the same content with every fixed text
-// translated. Times are UTC. Secrets are masked.
-func WriteMarkdown(w io.Writer, m *Model, lang string) error {
-	if lang == "" {
-		lang = "en"
-	}
-	tab, ok := messages[lang]
-	if !ok {
-		return fmt.Errorf("write markdown: unknown language %q (want one of %s)", lang, strings.Join(Languages, ", "))
+// who was not there. It opens with the answers the support case asks for,
+// one sentence each, then the detail: summary (with the bill), the
+// secrets the attacker read to rotate, timeline (with a Mermaid diagram),
+// the credentials the attacker held and their state, every journal action,
+// attacker activity by ATT&CK tactic, resources and their state, the cost,
+// GuardDuty, what was and was not searched, remaining work and
+// recommendations. Every fixed text is in the chosen language; every time
+// carries its zone. Secrets are masked.
+func WriteMarkdown(w io.Writer, m *Model, o MarkdownOptions) error {
+	t, err := newText(o.Lang, o.TZ)
+	if err != nil {
+		return fmt.Errorf("write markdown: %w", err)
 	}
 	bw := bufio.NewWriter(w)
-	md := &mdWriter{w: bw, tab: tab, m: m, s: m.stats()}
+	md := &mdWriter{w: bw, story: &story{text: t, m: m, s: m.stats()}}
+	md.ref = md.s.First
+	if md.ref.IsZero() {
+		md.ref = m.Case.GeneratedAt
+	}
 	md.header()
+	md.answers()
 	md.summary()
 	md.secrets()
 	md.timeline()
+	md.credentials()
 	md.actions()
 	md.activity()
 	md.actors()
-	md.keys()
 	md.resources()
 	md.cost()
 	md.guardDuty()
@@ -50,48 +62,20 @@ func WriteMarkdown(w io.Writer, m *Model, lang string) error {
 	return nil
 }
 
+// story is what the reports say about a case, in one language: the
+// answers to the support case and the sentences of the summary, shared by
+// the Markdown and the workbook.
+type story struct {
+	*text
+	m *Model
+	s *Stats
+}
+
 type mdWriter struct {
-	w   *bufio.Writer
-	tab map[string]string
-	m   *Model
-	s   *Stats
-	err error
-}
-
-// plural formats the counted noun key for n: key+".one" when n is 1 and
-// the language has such a form (Japanese has none).
-func (md *mdWriter) plural(key string, n int) string {
-	if _, ok := md.tab[key+".one"]; ok && n == 1 {
-		key += ".one"
-	}
-	f := md.tr(key)
-	if !strings.Contains(f, "%") {
-		return f
-	}
-	return fmt.Sprintf(f, num(n))
-}
-
-// in renders "in <region>" or the language's word for global.
-func (md *mdWriter) in(r string) string {
-	if r == "" || r == "global" {
-		return md.tr("inGlobal")
-	}
-	return md.tr("inRegion", r)
-}
-
-// tr formats the message key of the report's language.
-func (md *mdWriter) tr(key string, args ...any) string {
-	f, ok := md.tab[key]
-	if !ok {
-		if md.err == nil {
-			md.err = fmt.Errorf("translate %q: no message", key)
-		}
-		return key
-	}
-	if len(args) == 0 {
-		return f
-	}
-	return fmt.Sprintf(f, args...)
+	*story
+	w *bufio.Writer
+	// ref is the time the zone's abbreviation is taken at for headers.
+	ref time.Time
 }
 
 func (md *mdWriter) line(s string) {
@@ -117,109 +101,242 @@ func (md *mdWriter) table(headers []string, rows [][]string) {
 	md.line("")
 }
 
-// ts renders a time in UTC; empty for zero.
-func ts(t time.Time) string {
-	if t.IsZero() {
-		return ""
+// th is a table header naming a time column with the report's zone.
+func (md *mdWriter) th(key string) string { return md.tr(key, md.zone(md.ref)) }
+
+func (md *mdWriter) header() {
+	c := md.m.Case
+	md.para(md.tr("title", md.code(c.KeyID)))
+	var intro []string
+	if !c.GeneratedAt.IsZero() || c.ToolVersion != "" {
+		intro = append(intro, md.tr("generated", md.or(md.when(c.GeneratedAt), "unknown"), md.or(md.cell(c.ToolVersion), "unknown")))
 	}
-	return t.UTC().Format("2006-01-02 15:04:05")
+	if c.ResponderARN != "" {
+		intro = append(intro, md.tr("responder", md.code(c.ResponderARN)))
+	}
+	intro = append(intro, md.tr("timesIn", md.zoneLong(md.ref)))
+	md.para(strings.Join(intro, md.tr("sentSep")))
 }
 
-// code renders an identifier as inline code, masked.
-func code(s string) string {
-	if s == "" {
-		return ""
+// attackerResources are the resources the answers and the remaining work
+// speak of: those the workload did not make.
+func (md *story) attackerResources() []Resource { return AttackerResources(md.m) }
+
+// answers opens the report with what AWS's support case asks about an
+// exposed key, in its order, one sentence each.
+func (md *mdWriter) answers() {
+	md.para(md.tr("h.answers"))
+	md.para(md.tr("ans.intro"))
+	for i, a := range md.answerList() {
+		md.line(strconv.Itoa(i+1) + ". " + md.tr("ans.item", a.label, a.text))
 	}
-	return "`" + strings.ReplaceAll(Mask(s), "`", "'") + "`"
+	md.line("")
 }
 
-// cell renders free text for a table cell, masked.
-func cell(s string) string {
-	s = Mask(s)
-	s = strings.ReplaceAll(s, "|", `\|`)
-	s = strings.ReplaceAll(s, "\r", " ")
-	return strings.ReplaceAll(s, "\n", " ")
+// answer is one answer to the support case: what it is about, and one
+// sentence.
+type answer struct{ label, text string }
+
+// answerList is the five answers, in the order of AWS's questions.
+func (md *story) answerList() []answer {
+	return []answer{
+		{md.tr("ans.label.key"), md.answerKey()},
+		{md.tr("ans.label.trail"), md.answerTrail()},
+		{md.tr("ans.label.res"), md.answerResources()},
+		{md.tr("ans.label.cred"), md.answerCredentials()},
+		{md.tr("ans.label.todo"), md.answerTodo()},
+	}
 }
 
-// num renders n with thousands separators.
-func num(n int) string {
-	s := strconv.Itoa(n)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
+func (md *story) answerKey() string {
+	c := md.m.Case
+	key := md.code(c.KeyID)
+	read := md.readClause(c.KeyStatusAt)
+	var s string
+	switch status := strings.ToLower(c.KeyStatus); {
+	case !c.DeletedAt.IsZero() && !c.ContainedAt.IsZero():
+		s = md.tr("ans.key.deleted", key, md.when(c.ContainedAt), md.when(c.DeletedAt))
+	case !c.DeletedAt.IsZero():
+		s = md.tr("ans.key.deletedOnly", key, md.when(c.DeletedAt))
+	case status == "deleted":
+		s = md.tr("ans.key.gone", key, read)
+	case status == "inactive" && !c.ContainedAt.IsZero():
+		s = md.tr("ans.key.inactive", key, md.when(c.ContainedAt), read)
+	case status == "inactive":
+		s = md.tr("ans.key.inactiveBy", key, read)
+	case status == "active":
+		s = md.tr("ans.key.active", key, read)
+	case !c.ContainedAt.IsZero():
+		s = md.tr("ans.key.unread", key, md.when(c.ContainedAt))
+	default:
+		s = md.tr("ans.key.none", key)
 	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
-}
-
-func (md *mdWriter) or(s, key string) string {
-	if s == "" {
-		return md.tr(key)
+	if !c.FoundActiveAgain.IsZero() {
+		s += md.tr("sentSep") + md.tr("ans.key.again", md.when(c.FoundActiveAgain))
 	}
 	return s
 }
 
-func (md *mdWriter) region(r string) string {
-	if r == "" || r == "global" {
-		return md.tr("global")
-	}
-	return r
-}
-
-func (md *mdWriter) detail(s string) string {
-	if s == "" {
+// readClause says when AWS was read: " (read …)", or nothing when it
+// never was.
+func (t *text) readClause(at time.Time) string {
+	if at.IsZero() {
 		return ""
 	}
-	return md.tr("detailSep", cell(s))
+	return t.tr("readAt", t.when(at))
 }
 
-func (md *mdWriter) list(items []string) string {
-	return strings.Join(items, md.tr("listSep"))
-}
-
-func (md *mdWriter) duration(d time.Duration) string {
-	d = d.Round(time.Second)
+func (md *story) answerTrail() string {
+	sr := SearchedOf(md.m)
+	if len(md.m.Coverage) == 0 && md.s.Events == 0 {
+		return md.tr("ans.trail.none")
+	}
+	derived := 0
+	for _, k := range md.m.Keys {
+		if k.ParentKeyID != "" {
+			derived++
+		}
+	}
+	var regions string
 	switch {
-	case d >= time.Hour:
-		return md.tr("dur.hm", int(d/time.Hour), int(d%time.Hour/time.Minute))
-	case d >= time.Minute:
-		return md.tr("dur.m", int(d/time.Minute))
+	case sr.Enabled == 0:
+		regions = md.plural("n.regions", len(md.s.Regions))
+	case len(sr.Incomplete) == 0:
+		regions = md.tr("ans.trail.all", sr.Enabled)
+	default:
+		regions = md.tr("ans.trail.some", sr.Regions, sr.Enabled, md.list(sr.Incomplete))
 	}
-	return md.tr("dur.s", int(d/time.Second))
+	if sr.NotEnabled > 0 {
+		regions += md.tr("ans.trail.notEnabled", md.plural("n.regions", sr.NotEnabled))
+	}
+	var source string
+	switch {
+	case sr.Logs && sr.LookupEvents:
+		source = md.tr("src.both")
+	case sr.Logs:
+		source = md.tr("src.logs")
+	default:
+		source = md.tr("src.lookup")
+	}
+	from, to := sr.From, sr.To
+	if from.IsZero() {
+		from = md.s.First
+	}
+	if to.IsZero() {
+		to = md.s.Last
+	}
+	s := md.tr("ans.trail", derived, regions, md.or(md.when(from), "unknown"), md.or(md.when(to), "unknown"), source)
+	if after := AfterPeriod(md.m, md.s); len(after) > 0 {
+		last := after[len(after)-1]
+		s += md.tr("ans.trail.after", md.milestoneLabel(last), md.when(last.Time))
+	}
+	return s + md.tr("stop")
 }
 
-func (md *mdWriter) header() {
-	c := md.m.Case
-	md.para(md.tr("title", code(c.KeyID)))
-	var intro []string
-	if !c.GeneratedAt.IsZero() || c.ToolVersion != "" {
-		intro = append(intro, md.tr("generated", md.or(ts(c.GeneratedAt), "unknown"), md.or(cell(c.ToolVersion), "unknown")))
+// typeCounts renders resource types with their counts: `AWS::EC2::Instance` ×6.
+func (md *story) typeCounts(cs []Count) string {
+	items := make([]string, len(cs))
+	for i, c := range cs {
+		items[i] = md.tr("typeCount", md.code(c.Value), c.N)
 	}
-	if c.ResponderARN != "" {
-		intro = append(intro, md.tr("responder", code(c.ResponderARN)))
-	}
-	intro = append(intro, md.tr("allUTC"))
-	md.para(strings.Join(intro, md.tr("sentSep")))
+	return md.list(items)
 }
 
-func (md *mdWriter) presentResources() []Resource {
+func (md *story) answerResources() string {
+	rs := md.attackerResources()
+	t := TallyOf(rs)
+	read := md.tr("ans.res.never")
+	if !md.m.ResourcesReadAt.IsZero() {
+		read = md.tr("ans.res.read", md.when(md.m.ResourcesReadAt))
+	}
+	switch {
+	case t.Total == 0:
+		return md.tr("ans.res.none")
+	case t.Present == 0 && t.Unknown == 0:
+		return md.tr("ans.res.gone", t.Total, md.typeCounts(t.Types), read)
+	}
+	var present, unknown []string
+	for _, r := range rs {
+		switch r.State {
+		case StateRemoved, StateGone:
+		case StatePresent:
+			present = append(present, md.code(r.ID))
+		default:
+			unknown = append(unknown, md.code(r.ID))
+		}
+	}
+	var parts []string
+	if n := t.Removed + t.Gone; n > 0 {
+		parts = append(parts, md.tr("ans.res.goneN", n))
+	}
+	if len(present) > 0 {
+		parts = append(parts, md.tr("ans.res.presentN", len(present), md.list(present)))
+	}
+	if len(unknown) > 0 {
+		parts = append(parts, md.tr("ans.res.unknownN", len(unknown), md.list(unknown)))
+	}
+	return md.tr("ans.res.left", t.Total, md.typeCounts(t.Types), md.list(parts), read)
+}
+
+func (md *story) answerCredentials() string {
+	creds := CredentialsOf(md.m)
+	var own []Credential
+	for _, c := range creds {
+		if c.ID != md.m.Case.KeyID {
+			own = append(own, c)
+		}
+	}
+	var s string
+	live := LiveCredentials(md.m)
+	switch {
+	case len(own) == 0:
+		s = md.tr("ans.cred.none")
+	case len(live) == 0:
+		s = md.tr("ans.cred.stopped", len(own))
+	default:
+		names := make([]string, len(live))
+		for i, c := range live {
+			names[i] = md.credName(c)
+		}
+		s = md.tr("ans.cred.live", len(own), md.plural("n.stillWork", len(live)), md.list(names))
+	}
+	s += md.tr("clauseSep")
+	if md.m.HygieneAt.IsZero() {
+		s += md.tr("ans.cred.noAudit")
+	} else {
+		s += md.tr("ans.cred.audit", md.day(md.m.HygieneAt), len(md.m.Hygiene))
+	}
+	return s
+}
+
+func (md *story) answerTodo() string {
+	var items []string
+	for _, t := range RemainingWork(md.m, md.s) {
+		if t.Kind == TodoAnswerSupport {
+			continue
+		}
+		k := "short." + string(t.Kind)
+		if !slices.Contains(items, md.tr(k)) {
+			items = append(items, md.tr(k))
+		}
+	}
+	if len(items) == 0 {
+		return md.tr("ans.todo.none")
+	}
+	return md.tr("ans.todo", md.list(items))
+}
+
+func (md *story) presentResources() []Resource {
 	var out []Resource
 	for _, r := range md.m.Resources {
-		if r.State == StatePresent {
+		if r.State == StatePresent && r.Verdict != VerdictLegitimate {
 			out = append(out, r)
 		}
 	}
 	return out
 }
 
-func (md *mdWriter) leak() string {
+func (md *story) leak() string {
 	c := md.m.Case
 	l := LeakOf(c, md.s)
 	var s string
@@ -227,44 +344,95 @@ func (md *mdWriter) leak() string {
 	case l.At.IsZero():
 		s = md.tr("unknown")
 	case l.FromFirstAttacker:
-		s = md.tr("leak.first", ts(l.At))
-	case l.Inferred && l.Reason != "":
-		s = md.tr("leak.inf", ts(l.At), cell(l.Reason))
+		s = md.tr("leak.first", md.when(l.At))
 	case l.Inferred:
-		s = md.tr("leak.infNR", ts(l.At))
+		s = md.tr("leak.inf", md.when(l.At))
 	default:
-		s = md.tr("leak.given", ts(l.At))
+		s = md.tr("leak.given", md.when(l.At))
 	}
 	if c.LeakChannel != "" {
-		s = md.tr("leak.via", s, cell(c.LeakChannel))
+		s = md.tr("leak.via", s, md.cell(c.LeakChannel))
 	}
 	return s
 }
 
-func (md *mdWriter) firstCall() string {
+// detectedBy says who detected the leak, in the report's language when the
+// model says it was AWS's quarantine.
+func (t *text) detectedBy(c Case) string {
+	switch {
+	case c.QuarantinePolicy != "" && c.QuarantinedUser != "":
+		return t.tr("detect.quarantine", t.code(c.QuarantinePolicy), t.code(c.QuarantinedUser))
+	case c.QuarantinePolicy != "":
+		return t.tr("detect.quarantineNoUser", t.code(c.QuarantinePolicy))
+	}
+	return t.cell(c.DetectedBy)
+}
+
+// detected says when and by whom the leak was detected.
+func (t *text) detected(c Case) string {
+	by := t.detectedBy(c)
+	switch {
+	case by == "":
+		return t.or(t.when(c.DetectedAt), "unknown")
+	case c.DetectedAt.IsZero():
+		return by + t.tr("timeUnknown")
+	}
+	return t.when(c.DetectedAt) + t.detail(by)
+}
+
+func (md *story) firstCall() string {
 	fa := md.s.FirstAttacker
 	if fa == nil {
 		return md.tr("none")
 	}
-	return md.tr("firstCall", ts(fa.Time), code(apiName(fa.Source, fa.Name)), md.or(code(fa.SourceIP), "unknown"), md.region(fa.Region))
+	return md.tr("firstCall", md.when(fa.Time), md.code(apiName(fa.Source, fa.Name)), md.or(md.code(fa.SourceIP), "unknown"), md.region(fa.Region))
+}
+
+// revoked says whose sessions are denied since when, as IAM said when last
+// read, and which role sessions still work.
+func (md *story) revoked() string {
+	c := md.m.Case
+	var s string
+	switch {
+	case c.RootKey:
+		s = md.tr("rev.root")
+	case !c.RevokedBefore.IsZero():
+		s = md.tr("rev.policy", md.code(c.OwnerUser), md.when(c.RevokedBefore), md.or(md.when(c.KeyStatusAt), "unknown"))
+	case !c.RevokedAt.IsZero():
+		s = md.tr("rev.journal", md.code(c.OwnerUser), md.when(c.RevokedAt))
+	default:
+		s = md.tr("notDone")
+	}
+	var roles []string
+	for _, cr := range LiveCredentials(md.m) {
+		if cr.Kind == CredRoleSession {
+			roles = append(roles, md.credName(cr))
+		}
+	}
+	if len(roles) > 0 {
+		s += md.tr("clauseSep") + md.tr("rev.roleLive", md.list(roles))
+	}
+	return s
 }
 
 func (md *mdWriter) summary() {
 	c, s := md.m.Case, md.s
 	md.para(md.tr("h.summary"))
-	key := code(c.KeyID)
+	key := md.code(c.KeyID)
 	if c.KeyStatus != "" {
-		key = md.tr("sum.status", key, cell(c.KeyStatus))
+		if c.KeyStatusAt.IsZero() {
+			key = md.tr("sum.status", key, md.keyStatus(c.KeyStatus))
+		} else {
+			key = md.tr("sum.statusAt", key, md.keyStatus(c.KeyStatus), md.when(c.KeyStatusAt))
+		}
 	}
-	owner := code(c.OwnerUser)
+	owner := md.code(c.OwnerUser)
 	if c.OwnerARN != "" {
-		owner = strings.TrimSpace(owner + " (" + code(c.OwnerARN) + ")")
+		owner = md.tr("withDetail", owner, md.code(c.OwnerARN))
 	}
-	detected := md.or(ts(c.DetectedAt), "unknown")
-	if c.DetectedBy != "" {
-		detected += md.detail(c.DetectedBy)
-	}
-	since, until := c.Since, c.Until
+	detected := md.detected(c)
+	sr := SearchedOf(md.m)
+	since, until := sr.From, sr.To
 	if since.IsZero() {
 		since = s.First
 	}
@@ -273,51 +441,120 @@ func (md *mdWriter) summary() {
 	}
 	period := md.tr("unknown")
 	if !since.IsZero() || !until.IsZero() {
-		period = md.tr("period", ts(since), ts(until))
+		period = md.tr("period", md.when(since), md.when(until))
 	}
+	rt := TallyOf(md.attackerResources())
 	rows := [][]string{
 		{md.tr("sum.key"), key},
-		{md.tr("sum.acct"), md.or(code(c.AccountID), "unknown")},
+		{md.tr("sum.acct"), md.or(md.code(c.AccountID), "unknown")},
 		{md.tr("sum.owner"), md.or(owner, "unknown")},
 		{md.tr("sum.leaked"), md.leak()},
 		{md.tr("sum.detect"), detected},
+	}
+	if c.ExposedURL != "" {
+		rows = append(rows, []string{md.tr("sum.found"), md.cell(c.ExposedURL)})
+	}
+	rows = append(rows, [][]string{
 		{md.tr("sum.first"), md.firstCall()},
-		{md.tr("sum.contnd"), md.or(ts(c.ContainedAt), "notDone")},
-		{md.tr("sum.revokd"), md.or(ts(c.RevokedAt), "notDone")},
+		{md.tr("sum.contnd"), md.or(md.when(c.ContainedAt), "notDone")},
+		{md.tr("sum.revokd"), md.revoked()},
 		{md.tr("sum.period"), period},
 		{md.tr("sum.events"), md.tr("sum.evVal", num(s.Events), md.plural("n.regions", len(s.Regions)), num(s.Attacker()),
-			num(s.Verdicts[VerdictLegitimate]), num(s.Verdicts[VerdictUnclear]))},
-		{md.tr("sum.res"), md.tr("sum.resVal", len(md.m.Resources), len(md.presentResources()))},
-	}
+			num(s.Verdicts[VerdictLegitimate]), num(s.Verdicts[VerdictUnclear])) + md.unjudged(s)},
+		{md.tr("sum.res"), md.tr("sum.resVal", rt.Total, rt.Present)},
+	}...)
 	rows = append(rows, md.billRows()...)
 	secrets := md.tr("sec.none")
-	if n := len(md.m.Secrets); n > 0 {
-		var names []string
+	if len(md.m.Secrets) > 0 {
+		names := make([]string, 0, len(md.m.Secrets))
 		for _, sr := range md.m.Secrets {
-			names = append(names, code(sr.Name))
+			names = append(names, md.code(sr.Name))
 		}
 		secrets = md.list(names)
 	}
 	rows = append(rows, []string{md.tr("sum.secrets"), secrets})
 	md.table([]string{md.tr("sum.item"), md.tr("sum.value")}, rows)
+	md.leakClues()
 
 	var narr []string
 	if fa := s.FirstAttacker; fa != nil {
-		narr = append(narr, md.tr("narr.att", md.plural("n.times", s.Attacker()), ts(fa.Time), ts(s.LastAttacker), md.plural("n.ips", s.AttackerIPCount)))
+		if s.AttackerIPCount > 0 {
+			narr = append(narr, md.tr("narr.att", md.plural("n.times", s.Attacker()), md.when(fa.Time), md.when(s.LastAttacker), md.plural("n.ips", s.AttackerIPCount)))
+		} else {
+			narr = append(narr, md.tr("narr.attNoIP", md.plural("n.times", s.Attacker()), md.when(fa.Time), md.when(s.LastAttacker)))
+		}
 		if !c.ContainedAt.IsZero() {
-			if s.LastAttacker.After(c.ContainedAt) {
-				narr = append(narr, md.tr("narr.after", md.duration(s.LastAttacker.Sub(c.ContainedAt)), ts(s.LastAttacker)))
-			} else {
+			switch {
+			case s.LastAttacker.After(c.ContainedAt) && PeriodOpen(md.m):
+				narr = append(narr, md.tr("narr.afterOpen", md.duration(s.LastAttacker.Sub(c.ContainedAt)), md.when(s.LastAttacker), md.when(c.Until)))
+			case s.LastAttacker.After(c.ContainedAt):
+				narr = append(narr, md.tr("narr.after", md.duration(s.LastAttacker.Sub(c.ContainedAt)), md.when(s.LastAttacker)))
+			case PeriodOpen(md.m):
+				narr = append(narr, md.tr("narr.stopOpen", md.when(c.Until)))
+			default:
 				narr = append(narr, md.tr("narr.stop"))
 			}
 		}
+	} else if s.Verdicts[VerdictUnjudged] > 0 {
+		// Not "no attacker call": some calls were never judged.
+		narr = append(narr, md.tr("narr.unjudged", num(s.Verdicts[VerdictUnjudged])))
 	} else {
 		narr = append(narr, md.tr("narr.none"))
 	}
-	if len(md.m.Resources) > 0 {
-		narr = append(narr, md.tr("narr.res", len(md.m.Resources), len(md.presentResources())))
+	switch {
+	case rt.Total > 0 && rt.Present == 0:
+		narr = append(narr, md.tr("narr.resGone", rt.Total))
+	case rt.Total > 0:
+		narr = append(narr, md.tr("narr.res", rt.Total, rt.Present))
 	}
 	md.para(strings.Join(narr, md.tr("sentSep")))
+	if after := AfterPeriod(md.m, md.s); len(after) > 0 {
+		names := make([]string, len(after))
+		for i, ms := range after {
+			names[i] = md.tr("withDetail", md.milestoneLabel(ms), md.when(ms.Time))
+		}
+		md.para(md.tr("narr.window", md.when(c.Until), md.list(names)))
+	}
+}
+
+// leakClues lists what an inferred leak time rests on.
+func (md *mdWriter) leakClues() {
+	c := md.m.Case
+	if !c.LeakedAtInferred || len(c.LeakClues) == 0 {
+		if c.LeakedAtInferred && c.LeakedAtReason != "" && md.lang == "en" {
+			md.para(md.tr("clue.reason", md.cell(c.LeakedAtReason)))
+		}
+		return
+	}
+	md.line(md.tr("clue.intro"))
+	md.line("")
+	for _, cl := range c.LeakClues {
+		md.line("- " + md.clue(cl))
+	}
+	md.line("")
+}
+
+func (md *story) clue(cl LeakClue) string {
+	at := md.when(cl.Time)
+	switch cl.Kind {
+	case ClueQuarantine:
+		return md.tr("clue.quarantine", at, md.code(cl.Policy), md.code(cl.User))
+	case ClueHighSeverity:
+		return md.tr("clue.high", at, md.code(cl.EventName), md.code(cl.SourceIP), md.code(cl.Rule))
+	case ClueNewSource:
+		return md.tr("clue.new", at, md.code(cl.SourceIP), md.code(cl.UserAgent))
+	case ClueFirstCall:
+		return md.tr("clue.firstCall", at, md.code(cl.EventName), md.code(cl.SourceIP))
+	}
+	return md.tr("clue.other", at, md.code(cl.Kind))
+}
+
+// unjudged is the summary's note on events never assessed, "" when none.
+func (md *mdWriter) unjudged(s *Stats) string {
+	if n := s.Verdicts[VerdictUnjudged]; n > 0 {
+		return md.tr("sum.unjudged", num(n))
+	}
+	return ""
 }
 
 var milestoneKeys = map[MilestoneKind]string{
@@ -329,27 +566,30 @@ var milestoneKeys = map[MilestoneKind]string{
 	MilestoneRevoked:       "ms.revoked",
 	MilestoneCleanupStart:  "ms.cleanupStart",
 	MilestoneCleanupEnd:    "ms.cleanupEnd",
+	MilestoneKeyDeleted:    "ms.keyDeleted",
 }
 
-func (md *mdWriter) milestoneLabel(ms Milestone) string {
+func (t *text) milestoneLabel(ms Milestone) string {
 	if ms.Kind == MilestoneLeaked && ms.Inferred {
-		return md.tr("ms.leakedInf")
+		return t.tr("ms.leakedInf")
 	}
-	return md.tr(milestoneKeys[ms.Kind])
+	return t.tr(milestoneKeys[ms.Kind])
 }
 
 // mermaidLabel drops the characters that end a Mermaid gantt task name.
 func mermaidLabel(s string) string {
 	return strings.Map(func(r rune) rune {
 		switch r {
-		case ':', '#', ';', '\n', '\r':
+		case ':', '#', ';', '\n', '\r', '`':
 			return ' '
 		}
 		return r
 	}, s)
 }
 
-func mermaidTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05") }
+func (md *mdWriter) mermaidTime(t time.Time) string {
+	return t.In(md.loc).Format("2006-01-02 15:04:05")
+}
 
 func (md *mdWriter) timeline() {
 	md.para(md.tr("h.timeline"))
@@ -359,21 +599,22 @@ func (md *mdWriter) timeline() {
 		return
 	}
 	axis := "%H:%M"
-	if first, last := mss[0].Time.UTC(), mss[len(mss)-1].Time.UTC(); first.YearDay() != last.YearDay() || first.Year() != last.Year() {
+	first, last := mss[0].Time.In(md.loc), mss[len(mss)-1].Time.In(md.loc)
+	if first.YearDay() != last.YearDay() || first.Year() != last.Year() {
 		axis = "%m-%d %H:%M"
 	}
 	md.line("```mermaid")
 	md.line("gantt")
-	md.line("    title " + mermaidLabel(md.tr("tl.title")))
+	md.line("    title " + mermaidLabel(md.th("tl.title")))
 	md.line("    dateFormat YYYY-MM-DD HH:mm:ss")
 	md.line("    axisFormat " + axis)
 	incident := map[MilestoneKind]bool{MilestoneLeaked: true, MilestoneFirstAttacker: true, MilestoneLastAttacker: true}
 	task := func(id int, label, kind string, from, to time.Time) {
 		end := "0m"
 		if !to.IsZero() {
-			end = mermaidTime(to)
+			end = md.mermaidTime(to)
 		}
-		md.line(fmt.Sprintf("    %s : %s, t%d, %s, %s", mermaidLabel(label), kind, id, mermaidTime(from), end))
+		md.line(fmt.Sprintf("    %s : %s, t%d, %s, %s", mermaidLabel(label), kind, id, md.mermaidTime(from), end))
 	}
 	id := 0
 	md.line("    section " + mermaidLabel(md.tr("tl.secInc")))
@@ -417,15 +658,15 @@ func (md *mdWriter) timeline() {
 		switch ms.Kind {
 		case MilestoneLeaked:
 			if md.m.Case.LeakChannel != "" {
-				d = md.tr("ms.detail.via", cell(md.m.Case.LeakChannel))
+				d = md.tr("ms.detail.via", md.cell(md.m.Case.LeakChannel))
 			}
 		case MilestoneDetected:
-			d = cell(md.m.Case.DetectedBy)
+			d = md.detectedBy(md.m.Case)
 		case MilestoneFirstAttacker:
 			fa := md.s.FirstAttacker
-			d = md.tr("ms.detail.call", code(apiName(fa.Source, fa.Name)), md.or(code(fa.SourceIP), "unknown"))
-		case MilestoneContained:
-			d = code(md.m.Case.KeyID)
+			d = md.tr("ms.detail.call", md.code(apiName(fa.Source, fa.Name)), md.or(md.code(fa.SourceIP), "unknown"))
+		case MilestoneContained, MilestoneKeyDeleted:
+			d = md.code(md.m.Case.KeyID)
 		case MilestoneCleanupStart:
 			if !hasEnd && ms.Count > 0 {
 				d = md.tr("ms.detail.remove", ms.Count)
@@ -436,29 +677,122 @@ func (md *mdWriter) timeline() {
 			}
 		}
 		if d != "" {
-			what += md.tr("detailSep", d)
+			what += md.detail(d)
 		}
-		rows = append(rows, []string{ts(ms.Time), what})
+		rows = append(rows, []string{md.when(ms.Time), what})
 	}
-	md.table([]string{md.tr("tl.time"), md.tr("tl.what")}, rows)
+	md.table([]string{md.th("tl.time"), md.tr("tl.what")}, rows)
 }
 
-var stepKeys = map[string]string{
-	"identify": "step.identify", "contain": "step.contain", "revoke": "step.revoke",
-	"investigate": "step.invest", "assess": "step.assess", "inventory": "step.invent",
-	"eradicate": "step.eradic", "verify": "step.verify", "report": "step.report", "recover": "step.recover",
-}
-
-var resultKeys = map[string]string{
-	ResultOK: "result.ok", ResultFailed: "result.fail", "dry-run": "result.dry",
-	"skipped": "result.skip", "undone": "result.undo",
-}
-
-func (md *mdWriter) translated(keys map[string]string, v string) string {
-	if k, ok := keys[v]; ok {
-		return md.tr(k)
+// credName names a credential for a sentence: the key ID, with the role
+// and session of a role session.
+func (t *text) credName(c Credential) string {
+	switch c.Kind {
+	case CredRoleSession:
+		return t.tr("cred.roleSession", t.code(RoleName(c.Role)), t.code(c.ID))
+	case CredUser, CredConsolePassword:
+		return t.code(c.ID)
 	}
-	return cell(v)
+	return t.code(c.ID)
+}
+
+// credState renders a credential's state and when it was read.
+func (t *text) credState(c Credential) string {
+	var s string
+	switch c.State {
+	case CredDenied:
+		if !c.DeniedSince.IsZero() {
+			s = t.tr("credState.deniedSince", t.when(c.DeniedSince))
+		} else {
+			s = t.tr("credState.denied")
+		}
+	case CredExpired:
+		s = t.tr("credState.expired")
+		if !c.Expires.IsZero() {
+			s = t.tr("credState.expiredAt", t.when(c.Expires))
+		}
+	case CredWorking, CredInactive, CredDeleted, CredReverted, CredUnknown:
+		s = t.tr("credState." + c.State)
+	default:
+		s = c.State
+	}
+	if c.Reason != "" && t.has("credReason."+c.Reason) {
+		s += t.tr("detailSep", t.tr("credReason."+c.Reason))
+	}
+	if !c.StateAt.IsZero() {
+		s += t.tr("readAt", t.when(c.StateAt))
+	}
+	return s
+}
+
+func (md *mdWriter) credentials() {
+	md.para(md.tr("h.keys"))
+	creds := CredentialsOf(md.m)
+	derived := 0
+	for _, c := range creds {
+		if c.ID != md.m.Case.KeyID {
+			derived++
+		}
+	}
+	if derived == 0 {
+		md.para(md.tr("keys.none"))
+		return
+	}
+	md.para(md.tr("keys.intro"))
+	rows := make([][]string, 0, len(creds))
+	for _, c := range creds {
+		made := md.code(c.Via)
+		if c.Parent != "" {
+			made = md.tr("keys.madeBy", md.code(c.Via), md.code(c.Parent))
+		}
+		who := md.code(c.User)
+		if c.Kind == CredRoleSession {
+			who = md.code(c.Role)
+		}
+		state := md.credState(c)
+		if c.Note != "" && md.lang == "en" {
+			state += md.detail(md.cell(c.Note))
+		}
+		rows = append(rows, []string{
+			md.code(c.ID), md.translated(credKindKeys, c.Kind), who, made, md.when(c.Issued), md.when(c.Expires), state, num(md.s.Keys[c.ID]),
+		})
+	}
+	md.table([]string{md.tr("keys.key"), md.tr("keys.kind"), md.tr("keys.principal"), md.tr("keys.via"), md.th("keys.issued"),
+		md.th("keys.expire"), md.tr("keys.status"), md.tr("keys.events")}, rows)
+}
+
+// actionRows folds the journal's actions for the report: consecutive plans
+// of a dry run become one row, and notes say what they record.
+func actionRows(actions []Action) []Action {
+	var out []Action
+	for _, a := range actions {
+		if a.Result == ResultDryRun {
+			if n := len(out); n > 0 && out[n-1].Result == ResultDryRun && out[n-1].Step == a.Step {
+				out[n-1].Count++
+				continue
+			}
+			a.Count = 1
+			a.Target = ""
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+// actionTarget is what an action acted on, or what a row of the journal
+// records when it is not a call.
+func (t *text) actionTarget(a Action) string {
+	switch {
+	case a.Result == ResultDryRun:
+		return t.tr("act.dry", a.Count)
+	case a.Step == "investigate" && a.Count > 0:
+		return t.tr("act.invest", num(a.Count), num(a.New))
+	case a.Step == "report" && a.Target == "":
+		return t.tr("act.report")
+	case a.Result == ResultSkipped:
+		return t.tr("act.declined")
+	}
+	return t.cell(a.Target)
 }
 
 func (md *mdWriter) actions() {
@@ -469,31 +803,28 @@ func (md *mdWriter) actions() {
 	}
 	md.para(md.tr("act.intro"))
 	rows := make([][]string, 0, len(md.m.Actions))
-	for _, a := range md.m.Actions {
-		result := md.translated(resultKeys, a.Result) + md.detail(a.Error)
+	for _, a := range actionRows(md.m.Actions) {
+		result := md.translated(resultKeys, a.Result)
+		if a.Error != "" {
+			result += md.detail(md.code(a.Error))
+		}
+		action := md.code(a.Action)
+		if a.Action == a.Step {
+			action = ""
+		}
 		rows = append(rows, []string{
-			strconv.Itoa(a.Seq), ts(a.Time), md.translated(stepKeys, a.Step), code(a.Action),
-			cell(a.Target), cell(a.Actor), result,
+			strconv.Itoa(a.Seq), md.when(a.Time), md.translated(stepKeys, a.Step), action,
+			md.actionTarget(a), md.cell(a.Actor), result,
 		})
 	}
-	md.table([]string{md.tr("act.seq"), md.tr("act.time"), md.tr("act.step"), md.tr("act.action"),
+	md.table([]string{md.tr("act.seq"), md.th("act.time"), md.tr("act.step"), md.tr("act.action"),
 		md.tr("act.target"), md.tr("act.by"), md.tr("act.result")}, rows)
-}
-
-func (md *mdWriter) category(c string) string {
-	if c == "" {
-		return md.tr("cat.other")
-	}
-	if _, ok := md.tab["cat."+c]; ok {
-		return md.tr("cat." + c)
-	}
-	return cell(c)
 }
 
 func (md *mdWriter) counts(cs []Count, total int) string {
 	items := make([]string, 0, len(cs))
 	for _, c := range cs {
-		items = append(items, md.tr("countOf", code(c.Value), c.N))
+		items = append(items, md.tr("countOf", md.code(c.Value), c.N))
 	}
 	s := md.list(items)
 	if total > len(cs) {
@@ -506,6 +837,10 @@ func (md *mdWriter) activity() {
 	s := md.s
 	md.para(md.tr("h.activity"))
 	if s.Attacker() == 0 {
+		if n := s.Verdicts[VerdictUnjudged]; n > 0 {
+			md.para(md.tr("narr.unjudged", num(n)))
+			return
+		}
 		md.para(md.tr("att.none"))
 		return
 	}
@@ -520,7 +855,7 @@ func (md *mdWriter) activity() {
 		}
 		md.para(md.tr("att.uas", md.counts(uas, len(s.AttackerUserAgents))))
 	}
-	headers := []string{md.tr("att.api"), md.tr("att.calls"), md.tr("att.failed"), md.tr("att.regions"), md.tr("att.first"), md.tr("att.last")}
+	headers := []string{md.tr("att.api"), md.tr("att.calls"), md.tr("att.failed"), md.tr("att.regions"), md.th("att.first"), md.th("att.last")}
 	for i := 0; i < len(s.Activity); {
 		tactic := s.Activity[i].Tactic
 		j := i
@@ -537,11 +872,15 @@ func (md *mdWriter) activity() {
 			for k, r := range a.Regions {
 				regions[k] = md.region(r)
 			}
-			rows = append(rows, []string{code(a.API()), num(a.Calls), num(a.Failed), cell(strings.Join(regions, ", ")), ts(a.First), ts(a.Last)})
+			rows = append(rows, []string{md.code(a.API()), num(a.Calls), num(a.Failed), md.cell(strings.Join(regions, ", ")), md.when(a.First), md.when(a.Last)})
 		}
 		name := md.category(tactic)
 		if len(cats) > 0 {
-			name += ": " + cell(strings.Join(cats, ", "))
+			names := make([]string, len(cats))
+			for k, c := range cats {
+				names[k] = md.category(c)
+			}
+			name = md.tr("att.withCats", name, md.list(names))
 		}
 		md.para(md.tr("att.heading", name, md.plural("n.calls", calls)))
 		md.table(headers, rows)
@@ -549,7 +888,14 @@ func (md *mdWriter) activity() {
 	}
 }
 
-// actors lists the threat-actor indicators that matched, when any did.
+var indicatorKindKeys = map[string]string{
+	"user-agent": "ind.user-agent", "user-name": "ind.user-name", "group-name": "ind.group-name",
+	"account-id": "ind.account-id", "call-pattern": "ind.call-pattern",
+}
+
+// actors lists the threat-actor indicators that matched, when any did. The
+// catalog explains each in English; other languages say what matched from
+// the indicator's fields.
 func (md *mdWriter) actors() {
 	if len(md.m.Actors) == 0 {
 		return
@@ -566,40 +912,39 @@ func (md *mdWriter) actors() {
 		for i, r := range a.References {
 			refs[i] = "<" + r + ">"
 		}
-		rows = append(rows, []string{cell(name), cell(a.Explanation), code(a.Kind), num(a.Events), num(a.Attacker),
-			ts(a.First), ts(a.Last), cell(a.Reported) + "<br>" + strings.Join(refs, "<br>")})
-	}
-	md.table([]string{md.tr("actor.actor"), md.tr("actor.indicator"), md.tr("actor.kind"), md.tr("actor.calls"),
-		md.tr("actor.attacker"), md.tr("att.first"), md.tr("att.last"), md.tr("actor.research")}, rows)
-}
-
-func (md *mdWriter) keys() {
-	md.para(md.tr("h.keys"))
-	derived := 0
-	for _, k := range md.m.Keys {
-		if k.ParentKeyID != "" {
-			derived++
+		explain := md.cell(a.Explanation)
+		if md.lang != "en" || explain == "" {
+			explain = md.tr("actor.matched", md.translated(indicatorKindKeys, a.Kind), md.code(a.Indicator))
 		}
+		rows = append(rows, []string{md.cell(name), explain, num(a.Events), num(a.Attacker),
+			md.when(a.First), md.when(a.Last), md.cell(a.Reported) + "<br>" + strings.Join(refs, "<br>")})
 	}
-	if derived == 0 {
-		md.para(md.tr("keys.none"))
-		return
-	}
-	md.para(md.tr("keys.intro"))
-	rows := make([][]string, 0, len(md.m.Keys))
-	for _, k := range md.m.Keys {
-		rows = append(rows, []string{
-			code(k.AccessKeyID), code(ChainString(KeyChain(md.m.Keys, k.AccessKeyID))), code(k.Via),
-			ts(k.IssuedAt), ts(k.ExpiresAt), cell(k.Status), num(md.s.Keys[k.AccessKeyID]),
-		})
-	}
-	md.table([]string{md.tr("keys.key"), md.tr("keys.chain"), md.tr("keys.via"), md.tr("keys.issued"),
-		md.tr("keys.expire"), md.tr("keys.status"), md.tr("keys.events")}, rows)
+	md.table([]string{md.tr("actor.actor"), md.tr("actor.indicator"), md.tr("actor.calls"),
+		md.tr("actor.attacker"), md.th("att.first"), md.th("att.last"), md.tr("actor.research")}, rows)
 }
 
-var stateKeys = map[string]string{
-	StatePresent: "state.present", StateRemoved: "state.removed", StateGone: "state.gone",
-	StateUnknown: "state.unknown", "": "state.unknown",
+// resourceState renders a resource's state with its detail: when keyleak
+// removed it, what took it with it, its own status in AWS.
+func (t *text) resourceState(r Resource) string {
+	s := t.translated(stateKeys, r.State)
+	switch {
+	case r.State == StateRemoved && !r.RemovedAt.IsZero():
+		s = t.tr("state.removedAt", t.when(r.RemovedAt))
+	case r.GoneWith != "":
+		s += t.detail(t.tr("state.goneWith", t.code(r.GoneWith)))
+	case r.Status != "":
+		s += t.detail(t.code(r.Status))
+	case r.Note != "" && r.State != StateRemoved && r.State != StateGone:
+		s += t.detail(t.code(r.Note))
+	}
+	return s
+}
+
+func (t *text) detail(s string) string {
+	if s == "" {
+		return ""
+	}
+	return t.tr("detailSep", s)
 }
 
 func (md *mdWriter) resources() {
@@ -608,15 +953,20 @@ func (md *mdWriter) resources() {
 		md.para(md.tr("res.none"))
 		return
 	}
+	if !md.m.ResourcesReadAt.IsZero() {
+		md.para(md.tr("res.readAt", md.when(md.m.ResourcesReadAt)))
+	} else {
+		md.para(md.tr("res.notRead"))
+	}
 	rows := make([][]string, 0, len(md.m.Resources))
 	for _, r := range md.m.Resources {
 		rows = append(rows, []string{
-			code(r.Type), code(r.ID), md.region(r.Region), ts(r.CreatedAt), code(r.CreatedBy),
-			md.translated(stateKeys, r.State), code(r.Removal),
+			md.code(r.Type), md.code(r.ID), md.region(r.Region), md.when(r.CreatedAt), md.code(r.CreatedBy),
+			md.translated(verdictKeys, string(r.Verdict.Normalize())), md.resourceState(r), md.code(md.removal(r.Removal)),
 		})
 	}
-	md.table([]string{md.tr("res.type"), md.tr("res.id"), md.tr("res.region"), md.tr("res.created"),
-		md.tr("res.by"), md.tr("res.state"), md.tr("res.removal")}, rows)
+	md.table([]string{md.tr("res.type"), md.tr("res.id"), md.tr("res.region"), md.th("res.created"),
+		md.tr("res.by"), md.tr("res.verdict"), md.tr("res.state"), md.tr("res.removal")}, rows)
 	present := md.presentResources()
 	if len(present) == 0 {
 		md.para(md.tr("res.allGone"))
@@ -626,9 +976,9 @@ func (md *mdWriter) resources() {
 	md.line("")
 	for _, r := range present {
 		if r.Removal != "" {
-			md.line("- " + md.tr("res.item", code(r.Type), code(r.ID), md.in(r.Region), code(r.Removal)))
+			md.line("- " + md.tr("res.item", md.code(r.Type), md.code(r.ID), md.in(r.Region), md.code(md.removal(r.Removal))))
 		} else {
-			md.line("- " + md.tr("res.itemNoAct", code(r.Type), code(r.ID), md.in(r.Region)))
+			md.line("- " + md.tr("res.itemNoAct", md.code(r.Type), md.code(r.ID), md.in(r.Region)))
 		}
 	}
 	md.line("")
@@ -644,12 +994,12 @@ func (md *mdWriter) guardDuty() {
 				archived = md.tr("yes")
 			}
 			rows = append(rows, []string{
-				code(f.Type), md.region(f.Region), strconv.FormatFloat(f.Severity, 'f', 1, 64), num(f.Count),
-				ts(f.FirstSeen), ts(f.LastSeen), archived,
+				md.code(f.Type), md.region(f.Region), strconv.FormatFloat(f.Severity, 'f', 1, 64), num(f.Count),
+				md.when(f.FirstSeen), md.when(f.LastSeen), archived,
 			})
 		}
 		md.table([]string{md.tr("gd.type"), md.tr("gd.region"), md.tr("gd.severity"), md.tr("gd.count"),
-			md.tr("gd.first"), md.tr("gd.last"), md.tr("gd.archived")}, rows)
+			md.th("gd.first"), md.th("gd.last"), md.tr("gd.archived")}, rows)
 	} else if md.m.GuardDuty.Checked {
 		md.para(md.tr("gd.none"))
 	}
@@ -665,9 +1015,15 @@ func (md *mdWriter) guardDuty() {
 	}
 }
 
-var coverageKeys = map[string]string{
-	CoverageOK: "cov.ok", CoveragePartial: "cov.partial", CoverageFailed: "cov.failed",
-	CoverageNotEnabled: "cov.notEnabled", CoverageSkipped: "cov.skipped",
+// source names a coverage source: LookupEvents, log files, or a location.
+func (t *text) source(s string) string {
+	switch s {
+	case SourceLookupEvents, "":
+		return "LookupEvents"
+	case SourceLogFiles:
+		return t.tr("src.logFiles")
+	}
+	return s
 }
 
 func (md *mdWriter) coverage() {
@@ -689,12 +1045,20 @@ func (md *mdWriter) coverage() {
 			if c.Source != SourceLookupEvents && c.Source != "" {
 				logs = true
 			}
-			note := cell(joinNonEmpty("; ", c.Error, c.Note))
-			rows = append(rows, []string{md.region(c.Region), cell(c.Source), md.translated(coverageKeys, c.Status), num(c.Events), note})
+			var note []string
+			if c.Error != "" {
+				note = append(note, md.code(c.Error))
+			}
+			if c.BadFiles > 0 {
+				note = append(note, md.tr("cov.badFiles", c.BadFiles, c.Files))
+			} else if c.Note != "" && md.lang == "en" {
+				note = append(note, md.cell(c.Note))
+			}
+			rows = append(rows, []string{md.region(c.Region), md.cell(md.source(c.Source)), md.translated(coverageKeys, c.Status), num(c.Events), md.list(note)})
 			if c.Status != CoverageOK {
 				name := md.region(c.Region)
 				if c.Error != "" {
-					name = md.tr("withDetail", name, cell(c.Error))
+					name = md.tr("withDetail", name, md.code(c.Error))
 				}
 				if !slices.Contains(byStatus[c.Status], name) {
 					byStatus[c.Status] = append(byStatus[c.Status], name)
@@ -708,6 +1072,9 @@ func (md *mdWriter) coverage() {
 	md.line("- " + md.tr("cov.data"))
 	if logs {
 		md.line("- " + md.tr("cov.dataLogs"))
+	}
+	if !md.m.Case.Until.IsZero() {
+		md.line("- " + md.tr("cov.after", md.when(md.m.Case.Until)))
 	}
 	for _, st := range []struct{ status, key string }{
 		{CoverageNotEnabled, "cov.notEnReg"}, {CoverageFailed, "cov.failReg"},
@@ -728,40 +1095,54 @@ func (md *mdWriter) remaining() {
 	md.line("")
 }
 
-func (md *mdWriter) todo(t Todo) string {
-	switch t.Kind {
+func (t *text) todo(td Todo) string {
+	switch td.Kind {
 	case TodoContain:
-		return md.tr("todo.contain", code(t.Subject))
+		return t.tr("todo.contain", t.code(td.Subject))
 	case TodoRevoke:
-		return md.tr("todo.revoke", code(t.Subject), t.Count)
+		return t.tr("todo.revoke", t.code(td.Subject), td.Count)
+	case TodoRevokeRole:
+		return t.tr("todo.revokeRole", t.code(td.Subject), t.code(td.Detail))
+	case TodoStopCredential:
+		return t.tr("todo.stopCred", t.translated(credKindKeys, td.Detail), t.code(td.Subject))
 	case TodoRemove:
-		if t.Detail != "" {
-			return md.tr("todo.remove", code(t.Subject), md.in(t.Region), code(t.Detail))
+		if td.Detail != "" {
+			return t.tr("todo.remove", t.code(td.Subject), t.in(td.Region), t.code(t.removal(td.Detail)))
 		}
-		return md.tr("todo.removeNA", code(t.Subject), md.in(t.Region))
+		return t.tr("todo.removeNA", t.code(td.Subject), t.in(td.Region))
 	case TodoCheckResource:
-		return md.tr("todo.check", code(t.Subject), md.in(t.Region))
+		return t.tr("todo.check", t.code(td.Subject), t.in(td.Region))
 	case TodoRetry:
-		if t.Detail == "" {
-			return md.tr("todo.retryND", code(t.Subject))
+		if td.Detail == "" {
+			return t.tr("todo.retryND", t.code(td.Subject))
 		}
-		return md.tr("todo.retry", code(t.Subject), cell(t.Detail))
+		return t.tr("todo.retry", t.code(td.Subject), t.code(td.Detail))
 	case TodoRerun:
-		return md.tr("todo.rerun", md.region(t.Region), cell(t.Subject), md.detail(t.Detail))
+		d := ""
+		if td.Detail != "" {
+			d = t.detail(t.code(td.Detail))
+		}
+		return t.tr("todo.rerun", t.region(td.Region), t.cell(t.source(td.Subject)), d)
+	case TodoExtend:
+		return t.tr("todo.extend", t.when(td.Since))
 	case TodoDataEvents:
-		return md.tr("todo.dataEvents")
+		return t.tr("todo.dataEvents")
 	case TodoReviewUnclear:
-		return md.tr("todo.unclear", num(t.Count))
+		return t.tr("todo.unclear", num(td.Count))
+	case TodoJudge:
+		return t.tr("todo.judge", num(td.Count))
 	case TodoReviewFindings:
-		return md.tr("todo.findings", t.Count)
+		return t.tr("todo.findings", td.Count)
+	case TodoAudit:
+		return t.tr("todo.audit")
 	case TodoRotateWorkload:
-		return md.tr("todo.rotate", code(t.Subject), num(t.Count))
+		return t.tr("todo.rotate", t.code(td.Subject), num(td.Count))
 	case TodoDeleteKey:
-		return md.tr("todo.deleteKey", code(t.Subject))
+		return t.tr("todo.deleteKey", t.code(td.Subject))
 	case TodoAnswerSupport:
-		return md.tr("todo.support")
+		return t.tr("todo.support")
 	}
-	return cell(string(t.Kind) + " " + t.Subject)
+	return t.cell(string(td.Kind) + " " + td.Subject)
 }
 
 func (md *mdWriter) recommendations() {
@@ -769,73 +1150,90 @@ func (md *mdWriter) recommendations() {
 	for _, r := range Recommendations(md.m, md.s) {
 		md.line("- " + md.recommendation(r))
 	}
-	if len(md.m.Hygiene) == 0 {
-		return
-	}
 	md.line("")
-	md.para(md.tr("h.hygiene", md.m.HygieneAt.UTC().Format("2006-01-02")))
-	for _, h := range md.m.Hygiene {
-		md.line("- " + md.hygiene(h))
+	if md.m.HygieneAt.IsZero() {
+		md.para(md.tr("h.hygieneNone"))
+		md.para(md.tr("hyg.notRun"))
+	} else {
+		md.para(md.tr("h.hygiene", md.day(md.m.HygieneAt)))
+		if len(md.m.Hygiene) == 0 {
+			md.line("- " + md.tr("hyg.clean"))
+		}
+		for _, h := range md.m.Hygiene {
+			md.line("- " + md.hygiene(h))
+		}
+		md.line("")
+	}
+	if ps := AttackerPrincipals(md.m); len(ps) > 0 {
+		md.para(md.tr("hyg.attacker"))
+		for _, r := range ps {
+			md.line("- " + md.tr("hyg.attackerItem", md.code(r.Type), md.code(r.ID), md.resourceState(r)))
+		}
+		md.line("")
 	}
 }
 
 // hygiene renders one finding of the account's key audit.
-func (md *mdWriter) hygiene(h HygieneItem) string {
+func (t *text) hygiene(h HygieneItem) string {
 	items := make([]string, len(h.Subjects))
 	for i, s := range h.Subjects {
-		items[i] = code(s)
+		items[i] = t.code(s)
 	}
 	key := "hyg." + h.Check
-	if _, ok := md.tab[key]; !ok {
-		if len(items) == 0 {
-			return cell(h.Title)
+	if !t.has(key) {
+		title := t.cell(h.Title)
+		if t.lang != "en" || title == "" {
+			title = t.code(h.Check)
 		}
-		return md.tr("hyg.other", cell(h.Title), md.list(items))
+		if len(items) == 0 {
+			return title
+		}
+		return t.tr("hyg.other", title, t.list(items))
 	}
 	if len(items) == 0 {
-		return md.tr(key, "—")
+		return t.tr(key, "—")
 	}
-	return md.tr(key, md.list(items))
+	return t.tr(key, t.list(items))
 }
 
-func (md *mdWriter) recommendation(r Recommendation) string {
+func (t *text) recommendation(r Recommendation) string {
 	subjects := func(wrap func(string) string) string {
 		items := make([]string, len(r.Subjects))
 		for i, s := range r.Subjects {
 			items[i] = wrap(s)
 		}
-		return md.list(items)
+		return t.list(items)
 	}
 	switch r.Kind {
 	case RecRootKey:
-		return md.tr("rec.root")
+		return t.tr("rec.root")
 	case RecRoles:
 		if len(r.Subjects) > 0 {
-			return md.tr("rec.rolesOwn", subjects(code))
+			return t.tr("rec.rolesOwn", subjects(t.code))
 		}
-		return md.tr("rec.roles")
+		return t.tr("rec.roles")
 	case RecVault:
-		return md.tr("rec.vault")
+		return t.tr("rec.vault")
 	case RecGitSecrets:
 		if len(r.Subjects) > 0 {
-			return md.tr("rec.gitVia", subjects(cell))
+			return t.tr("rec.gitVia", subjects(t.cell))
 		}
-		return md.tr("rec.git")
+		return t.tr("rec.git")
 	case RecRotate:
 		if r.Count > RotationDays {
-			return md.tr("rec.rotAge", r.Count)
+			return t.tr("rec.rotAge", r.Count)
 		}
-		return md.tr("rec.rotate")
+		return t.tr("rec.rotate")
 	case RecGuardDuty:
-		return md.tr("rec.gd", subjects(md.region))
+		return t.tr("rec.gd", subjects(t.region))
 	case RecTrail:
-		return md.tr("rec.trail")
+		return t.tr("rec.trail")
 	case RecRestrictRegions:
-		return md.tr("rec.regions", subjects(md.region))
+		return t.tr("rec.regions", subjects(t.region))
 	case RecBudget:
-		return md.tr("rec.budget", subjects(code))
+		return t.tr("rec.budget", subjects(t.code))
 	}
-	return cell(string(r.Kind))
+	return t.cell(string(r.Kind))
 }
 
 // billRows are the Summary's lines about the bill: what still runs costs
@@ -854,28 +1252,11 @@ func (md *mdWriter) billRows() [][]string {
 	if b.RemovedCount > 0 {
 		gone = md.tr("cost.gone", usd(b.RemovedCostUSD), md.plural("n.instances", b.RemovedCount), usdHour(b.RemovedHourlyUSD))
 	}
-	var prices string
-	switch b.PriceSource {
-	case PriceList:
-		prices = md.tr("price.list", ts(b.At))
-	case PriceTable:
-		prices = md.tr("price.table")
-	case "":
-		prices = md.tr("unknown")
-	default:
-		prices = md.tr("price.mixed")
-	}
-	if b.PricingError != "" {
-		prices += md.tr("price.notUsed", cell(b.PricingError))
-	}
-	if len(b.Unpriced) > 0 {
-		prices += md.tr("price.unpriced", strings.Join(b.Unpriced, md.tr("listSep")))
-	}
 	spend := md.tr("spend.none")
 	if sp := b.Spend; sp != nil {
 		switch {
 		case sp.Error != "":
-			spend = md.tr("spend.err", cell(sp.Error))
+			spend = md.tr("spend.err", md.cell(sp.Error))
 		default:
 			est := ""
 			if sp.Estimated {
@@ -887,9 +1268,32 @@ func (md *mdWriter) billRows() [][]string {
 	return [][]string{
 		{md.tr("sum.costNow"), now},
 		{md.tr("sum.costGone"), gone},
-		{md.tr("sum.prices"), prices},
+		{md.tr("sum.prices"), md.priceSource(b)},
 		{md.tr("sum.spend"), spend},
 	}
+}
+
+// priceSource says where the bill's prices came from, and why the Price
+// List was not used when it was not.
+func (t *text) priceSource(b *Bill) string {
+	var prices string
+	switch b.PriceSource {
+	case PriceList:
+		prices = t.tr("price.list", t.when(b.At))
+	case PriceTable:
+		prices = t.tr("price.table")
+	case "":
+		prices = t.tr("unknown")
+	default:
+		prices = t.tr("price.mixed")
+	}
+	if b.PricingError != "" {
+		prices += t.tr("price.notUsed", t.cell(b.PricingError))
+	}
+	if len(b.Unpriced) > 0 {
+		prices += t.tr("price.unpriced", t.list(b.Unpriced))
+	}
+	return prices
 }
 
 // secrets is the rotate-these list: every secret the keys read, with
@@ -904,12 +1308,12 @@ func (md *mdWriter) secrets() {
 	for _, sr := range md.m.Secrets {
 		ips := make([]string, 0, len(sr.Reads))
 		for _, ip := range sr.sourceIPs() {
-			ips = append(ips, code(ip))
+			ips = append(ips, md.code(ip))
 		}
-		rows = append(rows, []string{md.translated(secretKinds, sr.Kind), code(sr.Name), md.region(sr.Region),
-			ts(sr.first().Time), md.list(ips), cell(sr.eventIDs()), num(len(sr.Reads))})
+		rows = append(rows, []string{md.translated(secretKinds, sr.Kind), md.code(sr.Name), md.region(sr.Region),
+			md.when(sr.first().Time), md.list(ips), md.cell(sr.eventIDs()), num(len(sr.Reads))})
 	}
-	md.table([]string{md.tr("sec.kind"), md.tr("sec.name"), md.tr("sec.region"), md.tr("sec.first"),
+	md.table([]string{md.tr("sec.kind"), md.tr("sec.name"), md.tr("sec.region"), md.th("sec.first"),
 		md.tr("sec.ips"), md.tr("sec.events"), md.tr("sec.reads")}, rows)
 }
 
@@ -940,13 +1344,13 @@ func (md *mdWriter) cost() {
 			case l.EndUnknown || l.End.IsZero():
 				state = md.tr("cost.endUnknown")
 			default:
-				state = md.tr("cost.ended", ts(l.End))
+				state = md.tr("cost.ended", md.when(l.End))
 			}
 			hourly, total := md.tr("unknown"), md.tr("unknown")
 			if l.PriceSource != "" {
 				hourly, total = usdHour(l.HourlyUSD), usd(l.CostUSD)
 			}
-			rows = append(rows, []string{code(l.ID), code(l.InstanceType), md.region(l.Region), state, hourly,
+			rows = append(rows, []string{md.code(l.ID), md.code(l.InstanceType), md.region(l.Region), state, hourly,
 				fmt.Sprintf("%.1f", l.Hours), total})
 		}
 		md.table([]string{md.tr("cost.instance"), md.tr("cost.itype"), md.tr("cost.region"), md.tr("cost.state"),
@@ -957,7 +1361,7 @@ func (md *mdWriter) cost() {
 		md.line("")
 		rows := make([][]string, 0, len(sp.Lines))
 		for _, l := range sp.Lines {
-			rows = append(rows, []string{cell(l.Service), md.region(l.Region), usd(l.AmountUSD)})
+			rows = append(rows, []string{md.cell(l.Service), md.region(l.Region), usd(l.AmountUSD)})
 		}
 		md.table([]string{md.tr("cost.service"), md.tr("cost.region"), md.tr("cost.amount")}, rows)
 	}

@@ -16,7 +16,7 @@ var update = flag.Bool("update", false, "rewrite testdata/*.golden from the curr
 func markdown(t *testing.T, m *Model, lang string) string {
 	t.Helper()
 	var buf bytes.Buffer
-	if err := WriteMarkdown(&buf, m, lang); err != nil {
+	if err := WriteMarkdown(&buf, m, MarkdownOptions{Lang: lang}); err != nil {
 		t.Fatalf("WriteMarkdown(%s): %v", lang, err)
 	}
 	return buf.String()
@@ -89,7 +89,7 @@ func TestMarkdownContent(t *testing.T) {
 	for _, want := range []string{
 		"Data events (S3 object reads and writes",
 		"Regions not enabled in the account (no call can be made there unless someone enables them): me-south-1.",
-		"Regions where the search failed: ap-south-2 (ThrottlingException after 8 retries).",
+		"Regions where the search failed: ap-south-2 (`ThrottlingException after 8 retries`).",
 		"- `AWS::IAM::User` `svc-backup` (global): remove with `iam:DeleteUser`",
 		"- `AWS::EC2::SecurityGroup` `sg-0123456789abcdef0` in ap-southeast-1: remove with `ec2:DeleteSecurityGroup`",
 		"GuardDuty was off in: ap-southeast-1, us-east-1.",
@@ -110,13 +110,13 @@ func TestMarkdownContent(t *testing.T) {
 
 func TestMarkdownUnknownLanguage(t *testing.T) {
 	var buf bytes.Buffer
-	if err := WriteMarkdown(&buf, fixtureModel(), "fr"); err == nil || !strings.Contains(err.Error(), `"fr"`) {
+	if err := WriteMarkdown(&buf, fixtureModel(), MarkdownOptions{Lang: "fr"}); err == nil || !strings.Contains(err.Error(), `"fr"`) {
 		t.Errorf("WriteMarkdown(fr) err = %v", err)
 	}
 	if buf.Len() != 0 {
 		t.Error("WriteMarkdown wrote output for an unknown language")
 	}
-	if err := WriteMarkdown(&buf, fixtureModel(), ""); err != nil {
+	if err := WriteMarkdown(&buf, fixtureModel(), MarkdownOptions{}); err != nil {
 		t.Errorf("empty language must mean English: %v", err)
 	}
 }
@@ -164,7 +164,7 @@ func TestMarkdownBeforeContainment(t *testing.T) {
 	m.GuardDuty = GuardDuty{}
 	en := markdown(t, m, "en")
 	for _, want := range []string{
-		"no later than 2024-05-01 10:17:03 (the first attacker call)",
+		"no later than 2024-05-01 10:17:03 UTC (the first attacker call)",
 		"Key leaked (estimated)",
 		"| Key deactivated | not done |",
 		"1. Deactivate the key `" + leakedKey + "` (keyleak contain).",
@@ -192,6 +192,28 @@ func TestMarkdownNoEvents(t *testing.T) {
 	}
 	if en := markdown(t, m, "en"); !strings.Contains(en, "No call in the investigated period was classified as attacker activity.") {
 		t.Error("empty report does not say no attacker activity was found")
+	}
+}
+
+// TestMarkdownUnjudged: events never judged are counted as such, and the
+// report does not claim there was no attacker activity.
+func TestMarkdownUnjudged(t *testing.T) {
+	evs := []Event{
+		{EventID: "e1", Time: at("12:00:00"), Name: "ListUsers", Verdict: VerdictUnjudged},
+		{EventID: "e2", Time: at("12:01:00"), Name: "GetCallerIdentity", Verdict: VerdictLegitimate},
+	}
+	m := &Model{Case: Case{KeyID: leakedKey, GeneratedAt: at("13:05:00")}, Events: slices.Values(evs)}
+	m.Stats = ComputeStats(m.Events)
+	if m.Stats.Verdicts[VerdictUnjudged] != 1 || m.Stats.Verdicts[VerdictUnclear] != 0 {
+		t.Errorf("verdicts %v", m.Stats.Verdicts)
+	}
+	en := markdown(t, m, "en")
+	if strings.Contains(en, "was classified as attacker activity") || !strings.Contains(en, "1 calls were never judged") ||
+		!strings.Contains(en, "1 not judged") || !strings.Contains(en, "Judge the events fetched but never assessed (1)") {
+		t.Errorf("markdown with an unjudged event:\n%s", en)
+	}
+	if ja := markdown(t, m, "ja"); !strings.Contains(ja, "未判定") {
+		t.Errorf("Japanese markdown does not say an event is unjudged:\n%s", ja)
 	}
 }
 
@@ -235,7 +257,7 @@ func TestActivityGroupsByTactic(t *testing.T) {
 	m := fixtureModel()
 	m.Events = slices.Values(evs)
 	out := markdown(t, m, "en")
-	if !strings.Contains(out, "### Impact: resource-hijacking, llm-jacking (3 calls)") {
+	if !strings.Contains(out, "### Impact: resource hijacking, LLM hijacking (3 calls)") {
 		t.Errorf("no Impact heading with its categories in:\n%s", out)
 	}
 }
@@ -272,9 +294,17 @@ func TestActorMatchesInEveryReport(t *testing.T) {
 	f, _ := writeWorkbook(t, m, XLSXOptions{})
 	found := false
 	for label, v := range summaryValues(t, f) {
-		found = found || (strings.HasPrefix(label, "GUI-vil: ") && strings.Contains(v, "2 calls"))
+		found = found || (label == "GUI-vil" && strings.Contains(v, "calls: 2"))
 	}
 	if !found {
 		t.Error("the workbook's summary does not show the actor match")
 	}
+}
+
+// ts renders a time as the reports do in UTC.
+func ts(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format("2006-01-02 15:04:05") + " UTC"
 }

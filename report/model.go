@@ -30,6 +30,10 @@ const (
 	VerdictAttacker   Verdict = "attacker"
 	VerdictLegitimate Verdict = "legitimate"
 	VerdictUnclear    Verdict = "unclear"
+	// VerdictUnjudged marks an event the assessment never saw (fetched by a
+	// run that stopped before judging it, and not judged since): it is
+	// neither the attacker's nor legitimate until judged.
+	VerdictUnjudged Verdict = "unjudged"
 )
 
 // Verdicts lists the verdicts in the order the reports show them.
@@ -37,9 +41,11 @@ var Verdicts = []Verdict{VerdictAttacker, VerdictLegitimate, VerdictUnclear}
 
 // Normalize maps an unknown or empty verdict to VerdictUnclear, so that an
 // event the assessor did not judge is never counted as legitimate.
+// VerdictUnjudged stays itself: the reports say how many events were not
+// judged at all. (The timeline chart counts them with the unclear ones.)
 func (v Verdict) Normalize() Verdict {
 	switch v {
-	case VerdictAttacker, VerdictLegitimate:
+	case VerdictAttacker, VerdictLegitimate, VerdictUnjudged:
 		return v
 	}
 	return VerdictUnclear
@@ -102,10 +108,17 @@ type Model struct {
 	// Keys is the derivation chain: the leaked key and every credential
 	// minted from it, directly or transitively.
 	Keys []DerivedKey
+	// Credentials are the credentials the attacker held or made — the
+	// leaked key first — each with its state in AWS when it was last read.
+	// When empty, the writers show Keys with their Status instead.
+	Credentials []Credential
 	// Actions is the case journal: every action keyleak took, in order.
 	Actions []Action
 	// Resources are the objects created with the leaked or derived keys.
 	Resources []Resource
+	// ResourcesReadAt is when the resources' states were read from AWS;
+	// zero when they never were (an offline analysis).
+	ResourcesReadAt time.Time
 	// Coverage says, per region and per source, what was searched and how
 	// that went.
 	Coverage []Coverage
@@ -122,6 +135,9 @@ type Model struct {
 	Hygiene []HygieneItem
 	// HygieneAt is when that audit's credential report was generated.
 	HygieneAt time.Time
+	// Chart is the Summary chart's data; nil lets each writer compute it
+	// with one pass over Events (IncidentChart).
+	Chart *Chart
 	// Bill is what the leak costs; nil when it was not computed.
 	Bill *Bill
 	// Secrets are what the keys read that must be rotated.
@@ -158,26 +174,47 @@ type Case struct {
 	// KeyCreatedAt is when the leaked key was created; it grounds the
 	// rotation recommendation.
 	KeyCreatedAt time.Time `json:"keyCreatedAt,omitzero"`
-	// KeyStatus is the key's status when the report was written: Active,
-	// Inactive or Deleted.
-	KeyStatus string `json:"keyStatus,omitempty"`
+	// KeyStatus is the key's status as IAM listed it at KeyStatusAt:
+	// Active, Inactive, Deleted or unknown.
+	KeyStatus   string    `json:"keyStatus,omitempty"`
+	KeyStatusAt time.Time `json:"keyStatusAt,omitzero"`
+	// FoundActiveAgain is when a run found the key Active again after the
+	// case had deactivated it.
+	FoundActiveAgain time.Time `json:"foundActiveAgain,omitzero"`
 	// LeakChannel says where the key leaked, e.g. "public GitHub repository".
 	LeakChannel string `json:"leakChannel,omitempty"`
+	// ExposedURL is where the key was found in public, as the event that
+	// started the response said (AWS Health, GitHub secret scanning).
+	ExposedURL string `json:"exposedUrl,omitempty"`
 	// LeakedAt is when the key leaked. When LeakedAtInferred is set it is an
 	// estimate and LeakedAtReason says what it was inferred from. When it is
 	// zero, the reports infer it from the first attacker call.
 	LeakedAt         time.Time `json:"leakedAt,omitzero"`
 	LeakedAtInferred bool      `json:"leakedAtInferred,omitempty"`
 	LeakedAtReason   string    `json:"leakedAtReason,omitempty"`
+	// LeakClues are the signs an inferred leak time rests on, oldest first;
+	// the writers render them in the report's language, LeakedAtReason
+	// only when there are none.
+	LeakClues []LeakClue `json:"leakClues,omitempty"`
 	// DetectedAt is when the leak was detected, e.g. when AWS attached its
-	// quarantine policy; DetectedBy says by whom or what.
-	DetectedAt time.Time `json:"detectedAt,omitzero"`
-	DetectedBy string    `json:"detectedBy,omitempty"`
+	// quarantine policy; DetectedBy says by whom or what. When
+	// QuarantinePolicy is set, AWS attached that policy to QuarantinedUser
+	// and the writers say so in the report's language.
+	DetectedAt       time.Time `json:"detectedAt,omitzero"`
+	DetectedBy       string    `json:"detectedBy,omitempty"`
+	QuarantinePolicy string    `json:"quarantinePolicy,omitempty"`
+	QuarantinedUser  string    `json:"quarantinedUser,omitempty"`
 	// ContainedAt is when the key was deactivated.
 	ContainedAt time.Time `json:"containedAt,omitzero"`
 	// RevokedAt is when sessions issued from the key were revoked (deny
 	// policy on aws:TokenIssueTime).
 	RevokedAt time.Time `json:"revokedAt,omitzero"`
+	// RevokedBefore is the time before which the owner's sessions are
+	// denied, as the policy in IAM said at KeyStatusAt (zero: no policy or
+	// not read).
+	RevokedBefore time.Time `json:"sessionsRevokedBefore,omitzero"`
+	// DeletedAt is when keyleak deleted the key.
+	DeletedAt time.Time `json:"deletedAt,omitzero"`
 	// Since and Until bound the investigated period.
 	Since time.Time `json:"since,omitzero"`
 	Until time.Time `json:"until,omitzero"`
@@ -285,12 +322,20 @@ type Action struct {
 	Result string `json:"result"`
 	Error  string `json:"error,omitempty"`
 	Detail string `json:"detail,omitempty"`
+	// Count is how many planned calls a dry-run row stands for, or the
+	// number of events an investigation note counts.
+	Count int `json:"count,omitempty"`
+	// New is the number of events an investigation added to the case.
+	New int `json:"new,omitempty"`
 }
 
-// Action results the builders look at.
+// Action results.
 const (
-	ResultOK     = "ok"
-	ResultFailed = "failed"
+	ResultOK      = "ok"
+	ResultFailed  = "failed"
+	ResultDryRun  = "dry-run"
+	ResultSkipped = "skipped"
+	ResultUndone  = "undone"
 )
 
 // Resource states.
@@ -316,13 +361,23 @@ type Resource struct {
 	// CreatedBy is the access key that created it.
 	CreatedBy      string `json:"createdBy,omitempty"`
 	CreatedByEvent string `json:"createdByEvent,omitempty"`
+	// Verdict is that of the call that created it: the workload's
+	// resources are listed apart from the attacker's.
+	Verdict Verdict `json:"verdict,omitempty"`
 	// State is one of StatePresent, StateRemoved, StateGone, StateUnknown.
 	State string `json:"state"`
 	// Removal is the action that removes it (done or to do), e.g.
 	// iam:DeleteUser.
 	Removal   string    `json:"removal,omitempty"`
 	RemovedAt time.Time `json:"removedAt,omitzero"`
-	Note      string    `json:"note,omitempty"`
+	// Status is the resource's own status in AWS's words when it was read:
+	// running, stopped, Active, Inactive, terminated.
+	Status string `json:"status,omitempty"`
+	// GoneWith names the resource whose removal took this one with it, as
+	// "Type ID" (an access key goes with its user).
+	GoneWith string `json:"goneWith,omitempty"`
+	// Note is why its state could not be read, in AWS's words.
+	Note string `json:"note,omitempty"`
 }
 
 // Coverage statuses.
@@ -339,6 +394,8 @@ const (
 	// SourceLookupEvents is CloudTrail's LookupEvents API (management
 	// events of the last 90 days only).
 	SourceLookupEvents = "LookupEvents"
+	// SourceLogFiles is a trail's log files (a directory or S3).
+	SourceLogFiles = "log files"
 )
 
 // Coverage is what was searched in one region from one source.
@@ -356,6 +413,13 @@ type Coverage struct {
 	To        time.Time `json:"to,omitzero"`
 	Error     string    `json:"error,omitempty"`
 	Note      string    `json:"note,omitempty"`
+	// Keys are the access keys the region was searched for; a region
+	// searched without every key of the investigation is partial.
+	Keys []string `json:"keys,omitempty"`
+	// Files and BadFiles count the log files read and those that could
+	// not be.
+	Files    int `json:"files,omitempty"`
+	BadFiles int `json:"badFiles,omitempty"`
 }
 
 // GuardDuty records whether GuardDuty was on. Checked is false when nobody
@@ -418,3 +482,107 @@ type ActorMatch struct {
 	Last        time.Time `json:"last,omitzero"`
 	EventIDs    []string  `json:"eventIDs,omitempty"`
 }
+
+// LeakClue is one sign an inferred leak time rests on.
+type LeakClue struct {
+	// Kind is ClueQuarantine, ClueHighSeverity, ClueNewSource or
+	// ClueFirstCall.
+	Kind string    `json:"kind"`
+	Time time.Time `json:"time"`
+	// EventName, SourceIP, UserAgent and Rule describe the call; Policy and
+	// User the quarantine.
+	EventName string `json:"eventName,omitempty"`
+	SourceIP  string `json:"sourceIPAddress,omitempty"`
+	UserAgent string `json:"userAgent,omitempty"`
+	Rule      string `json:"rule,omitempty"`
+	Policy    string `json:"policy,omitempty"`
+	User      string `json:"user,omitempty"`
+}
+
+// The kinds of LeakClue.
+const (
+	// ClueQuarantine: AWS attached its quarantine policy, so it had found
+	// the key in public by then.
+	ClueQuarantine = "quarantine"
+	// ClueHighSeverity: the first high-severity call from a source the key
+	// had not used before.
+	ClueHighSeverity = "high-severity-new-source"
+	// ClueNewSource: the first new source shortly before the other signs.
+	ClueNewSource = "new-source"
+	// ClueFirstCall: the key's first call, with no history to compare.
+	ClueFirstCall = "first-call"
+)
+
+// Kinds of Credential, as the containment summary names them.
+const (
+	CredAccessKey       = "access-key"
+	CredSessionToken    = "session-token"
+	CredFederationToken = "federation-token"
+	CredRoleSession     = "role-session"
+	CredUser            = "user"
+	CredConsolePassword = "console-password"
+	CredTrustPolicy     = "trust-policy"
+	CredMFADevice       = "mfa-device"
+	CredIdentityCenter  = "identity-center"
+)
+
+// States of a Credential in AWS when it was last read.
+const (
+	CredInactive = "inactive" // an access key turned off
+	CredDenied   = "denied"   // a deny policy refuses every call it makes (since DeniedSince)
+	CredExpired  = "expired"  // a temporary credential past its expiration
+	CredDeleted  = "deleted"  // gone from IAM, or its principal is
+	CredReverted = "reverted" // a trust policy that no longer admits the outside principal
+	CredWorking  = "working"  // nothing stops it
+	CredUnknown  = "unknown"  // AWS could not be read
+)
+
+// Credential is one credential the attacker held or made, with its state
+// in AWS when it was last read.
+type Credential struct {
+	Kind string `json:"kind"`
+	// ID names it: the access key ID; for a user or a console password the
+	// user name; for a trust policy the role name; for an MFA device its
+	// serial number.
+	ID      string `json:"id"`
+	User    string `json:"user,omitempty"`
+	Role    string `json:"role,omitempty"`    // role ARN (role sessions, trust policies)
+	Session string `json:"session,omitempty"` // role session or federated user name
+	Account string `json:"account,omitempty"`
+	// Parent is the access key whose call made it, Via that call and
+	// EventID its CloudTrail event, logged in Region at Issued.
+	Parent  string    `json:"parent,omitempty"`
+	Via     string    `json:"via,omitempty"`
+	EventID string    `json:"eventID,omitempty"`
+	Region  string    `json:"region,omitempty"`
+	Issued  time.Time `json:"issued,omitzero"`
+	Expires time.Time `json:"expires,omitzero"`
+	// State is one of the Cred* states; DeniedSince is when the deny that
+	// refuses it took effect.
+	State       string    `json:"state"`
+	DeniedSince time.Time `json:"deniedSince,omitzero"`
+	// StateAt is when AWS was read for State; zero when the state comes
+	// from the case's records (the journal, the expiration) rather than a
+	// read.
+	StateAt time.Time `json:"stateAt,omitzero"`
+	// Note says what stops it, or why nothing does and what to do next.
+	// The writers show it in English reports only; the other languages
+	// render the state and Reason.
+	Note string `json:"note,omitempty"`
+	// Reason says in one word why it is in State when that is not
+	// obvious: ReasonUserGone, ReasonRoleNotRevoked, ReasonOwnerRevoked,
+	// ReasonRoleRevoked.
+	Reason string `json:"reason,omitempty"`
+}
+
+// Reasons of a Credential's state.
+const (
+	ReasonUserGone       = "user-gone"        // deleted: its IAM user no longer exists
+	ReasonOwnerRevoked   = "owner-revoked"    // denied by the revoke policy on the leaked key's owner
+	ReasonRoleRevoked    = "role-revoked"     // denied by the revoke policy on the role
+	ReasonRoleNotRevoked = "role-not-revoked" // working: the owner's deny does not reach a role session
+	ReasonNotRevoked     = "not-revoked"      // working: no revoke policy covers it
+)
+
+// Live reports whether the credential can still be used.
+func (c Credential) Live() bool { return c.State == CredWorking }

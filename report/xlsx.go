@@ -24,14 +24,15 @@ const MaxTimelineRows = 1048575
 // without a million rows.
 var timelineRows = MaxTimelineRows
 
-// Sheet names of the workbook.
+// Sheet names of the English workbook; SheetName gives them in another
+// language.
 const (
 	SheetSummary   = "Summary"
 	SheetTimeline  = "Timeline"
 	SheetAttacker  = "Attacker"
 	SheetResources = "Resources"
 	SheetActions   = "Actions"
-	SheetKeys      = "Keys"
+	SheetKeys      = "Credentials"
 	SheetCoverage  = "Coverage"
 	SheetGuardDuty = "GuardDuty"
 	SheetSecrets   = "Secrets read"
@@ -39,12 +40,33 @@ const (
 	SheetChartData = "Chart data"
 )
 
-// Summary labels that tests and readers look up.
+var sheetKeys = map[string]string{
+	SheetSummary: "sheet.summary", SheetTimeline: "sheet.timeline", SheetAttacker: "sheet.attacker",
+	SheetResources: "sheet.resources", SheetActions: "sheet.actions", SheetKeys: "sheet.keys",
+	SheetCoverage: "sheet.coverage", SheetGuardDuty: "sheet.guardduty", SheetChartData: "sheet.chart",
+	SheetSecrets: "sheet.secrets", SheetCost: "sheet.cost",
+}
+
+// SheetName is the name of the sheet in the workbook of lang ("" is
+// English); sheet is one of the Sheet* names.
+func SheetName(lang, sheet string) string {
+	if lang == "" {
+		lang = "en"
+	}
+	if tab, ok := messages[lang]; ok {
+		if n, ok := tab[sheetKeys[sheet]]; ok {
+			return n
+		}
+	}
+	return sheet
+}
+
+// Summary labels of the English workbook that tests and readers look up.
 const (
 	LabelEvents           = "Events"
 	LabelAttackerEvents   = "Attacker events"
 	LabelRegions          = "Regions with events"
-	LabelResourcesPresent = "Resources still present"
+	LabelResourcesPresent = "Attacker's resources still present"
 	LabelRunningCost      = "Running cost now (USD/h)"
 	LabelRemovedCost      = "Cost of what was removed (USD)"
 	LabelPriceSource      = "Prices from"
@@ -52,10 +74,45 @@ const (
 	LabelSecretsRead      = "Secrets read (rotate them)"
 )
 
+// Timeline columns: the first five are what a reader scans (when, whose,
+// how bad, what, where); the rest are for the analyst.
+const (
+	colTime = iota
+	colVerdict
+	colSeverity
+	colName
+	colRegion
+	colTimeUTC
+	colSource
+	colChain
+	colUser
+	colIP
+	colAgent
+	colError
+	colReadOnly
+	colRule
+	colTechnique
+	colTactic
+	colResources
+	colEventID
+	numEventCols
+)
+
+var eventHeaderKeys = [numEventCols]string{
+	"x.time", "x.verdict", "x.severity", "x.name", "x.region", "x.timeUTC", "x.source", "x.chain", "x.user",
+	"x.ip", "x.agent", "x.error", "x.readOnly", "x.rule", "x.technique", "x.tactic", "x.resources", "x.eventID",
+}
+
+var eventWidths = [numEventCols]float64{21, 11, 10, 28, 15, 21, 24, 46, 18, 16, 40, 22, 10, 24, 16, 24, 40, 40}
+
 // XLSXOptions tunes WriteXLSX.
 type XLSXOptions struct {
-	// TZ is the zone of the Timeline's local-time column; nil means
-	// time.Local.
+	// Lang is the language of every sheet name, header, label and value
+	// the workbook writes: "en" (or empty) or "ja".
+	Lang string
+	// TZ is the zone of the Timeline's first column and of every time
+	// written as text; nil means time.Local. A second column keeps UTC
+	// when the zone is not UTC.
 	TZ *time.Location
 	// TmpDir is where excelize spills sheet data past 16 MB while the
 	// workbook is written. Empty means the system temporary directory;
@@ -66,27 +123,24 @@ type XLSXOptions struct {
 
 // tacticCategory is the event's tactic, followed by keyleak's category when
 // that says more ("impact / resource-hijacking").
-func tacticCategory(ev *Event) string {
-	t := ev.tactic()
-	if t == "" || ev.Category == "" || ev.Category == t {
-		return cmp.Or(t, ev.Category)
+func (t *text) tacticCategory(ev *Event) string {
+	tc := ev.tactic()
+	if tc == "" || ev.Category == "" || ev.Category == tc {
+		c := cmp.Or(tc, ev.Category)
+		if c == "" {
+			return ""
+		}
+		return t.category(c)
 	}
-	return t + " / " + ev.Category
+	return t.category(tc) + " / " + t.category(ev.Category)
 }
 
-// eventHeaders are the columns of the Timeline and Attacker sheets.
-var eventHeaders = []string{
-	"Time (UTC)", "", "Region", "Event source", "Event name", "Access key (chain)", "User",
-	"Source IP", "User agent", "Error code", "Read-only", "Verdict", "Severity", "Rule",
-	"ATT&CK technique", "ATT&CK tactic / category", "Resources", "Event ID (CloudTrail console)",
-}
-
-var eventWidths = []float64{20, 20, 15, 26, 28, 46, 18, 16, 40, 22, 10, 12, 10, 24, 16, 20, 40, 40}
-
-// WriteXLSX writes the workbook: Summary (with a chart of events per 10
-// minutes by verdict), Timeline (continued on Timeline 2, … past
-// MaxTimelineRows), Attacker, Resources, Actions, Keys, Coverage,
-// GuardDuty and the chart's data.
+// WriteXLSX writes the workbook: Summary (the answers to the support case,
+// the case, counts, the bill, the secrets to rotate and a chart of the
+// incident's window), Timeline (continued on Timeline 2, … past
+// MaxTimelineRows; attacker rows filled), Attacker, Resources, Secrets read,
+// Cost (when the model has a bill), Actions, Credentials, Coverage,
+// GuardDuty and the chart's data, every text in the chosen language.
 //
 // Sheets are written with excelize's stream writer and the archive goes
 // straight to w, so memory stays bounded however many events there are,
@@ -97,6 +151,11 @@ func WriteXLSX(w io.Writer, m *Model, opts XLSXOptions) (err error) {
 	if loc == nil {
 		loc = time.Local
 	}
+	t, err := newText(opts.Lang, loc)
+	if err != nil {
+		return fmt.Errorf("write workbook: %w", err)
+	}
+	t.plain = true
 	s := m.stats()
 	events := m.eventsOf()
 	if !s.Ordered {
@@ -108,7 +167,7 @@ func WriteXLSX(w io.Writer, m *Model, opts XLSXOptions) (err error) {
 			err = fmt.Errorf("close workbook: %w", cerr)
 		}
 	}()
-	x := &xlsxWriter{f: f, m: m, s: s, loc: loc, chains: newChainIndex(m.Keys)}
+	x := &xlsxWriter{f: f, story: &story{text: t, m: m, s: s}, chains: newChainIndex(m.Keys)}
 	if err := x.init(); err != nil {
 		return fmt.Errorf("write workbook: %w", err)
 	}
@@ -119,6 +178,9 @@ func WriteXLSX(w io.Writer, m *Model, opts XLSXOptions) (err error) {
 		if err := step(); err != nil {
 			return fmt.Errorf("write workbook: %w", err)
 		}
+	}
+	if t.err != nil {
+		return fmt.Errorf("write workbook: %w", t.err)
 	}
 	// Summary, the first sheet, is active from NewFile on. SetActiveSheet
 	// must not be called: it parses every sheet, the streamed ones included,
@@ -146,18 +208,23 @@ func sortedEvents(events iter.Seq[Event]) iter.Seq[Event] {
 }
 
 type xlsxWriter struct {
+	*story
 	f      *excelize.File
-	m      *Model
-	s      *Stats
-	loc    *time.Location
 	chains *chainIndex
+	// cols are the Timeline's columns in order (colTimeUTC is left out
+	// when the zone is UTC).
+	cols []int
 
-	header, bold, title, dt, link int
-	severity                      map[Severity]int
-	verdict                       map[Verdict]int
-	bad, good                     int
+	header, bold, title, dt, link, wrap int
+	// row* style the cells of an attacker's row: its fill, with the date
+	// format, with the link font.
+	rowFill, rowDt, rowLink int
+	severity                map[Severity]int
+	verdict                 map[Verdict]int
+	bad, good               int
 
 	timeline, attacker *pagedSheet
+	sheets             map[string]string
 }
 
 // Fill colours of severities and verdicts, as a responder expects them:
@@ -171,11 +238,16 @@ var (
 		SeverityInfo:     {"EDEDED", "000000"},
 	}
 	verdictFill = map[Verdict]string{
-		VerdictAttacker:   "F8CBAD",
+		VerdictAttacker:   "E06666",
 		VerdictLegitimate: "C6EFCE",
 		VerdictUnclear:    "FFEB9C",
+		VerdictUnjudged:   "FFEB9C",
 	}
 )
+
+// AttackerRowFill is the fill of every cell of an attacker's row in the
+// Timeline: the whole row reads as the attacker's at a glance.
+const AttackerRowFill = "F8CBAD"
 
 func (x *xlsxWriter) init() error {
 	f := x.f
@@ -189,16 +261,21 @@ func (x *xlsxWriter) init() error {
 		return id
 	}
 	dtFmt := "yyyy-mm-dd hh:mm:ss"
+	rowFill := excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{AttackerRowFill}}
 	x.header = style(&excelize.Style{
 		Font:      &excelize.Font{Bold: true, Color: "FFFFFF"},
 		Fill:      excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"1F3864"}},
 		Alignment: &excelize.Alignment{Vertical: "center", WrapText: true},
 		Border:    []excelize.Border{{Type: "bottom", Color: "000000", Style: 1}},
 	})
-	x.bold = style(&excelize.Style{Font: &excelize.Font{Bold: true}})
+	x.bold = style(&excelize.Style{Font: &excelize.Font{Bold: true}, Alignment: &excelize.Alignment{Vertical: "top", WrapText: true}})
+	x.wrap = style(&excelize.Style{Alignment: &excelize.Alignment{Vertical: "top", WrapText: true}})
 	x.title = style(&excelize.Style{Font: &excelize.Font{Bold: true, Size: 16}})
 	x.dt = style(&excelize.Style{CustomNumFmt: &dtFmt})
 	x.link = style(&excelize.Style{Font: &excelize.Font{Color: "0563C1", Underline: "single"}})
+	x.rowFill = style(&excelize.Style{Fill: rowFill})
+	x.rowDt = style(&excelize.Style{CustomNumFmt: &dtFmt, Fill: rowFill})
+	x.rowLink = style(&excelize.Style{Font: &excelize.Font{Color: "0563C1", Underline: "single"}, Fill: rowFill})
 	x.bad = style(&excelize.Style{Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"F8CBAD"}}})
 	x.good = style(&excelize.Style{Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"C6EFCE"}}})
 	x.severity = map[Severity]int{}
@@ -210,34 +287,54 @@ func (x *xlsxWriter) init() error {
 	}
 	x.verdict = map[Verdict]int{}
 	for v, c := range verdictFill {
-		x.verdict[v] = style(&excelize.Style{Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{c}}})
+		x.verdict[v] = style(&excelize.Style{Font: &excelize.Font{Bold: v == VerdictAttacker}, Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{c}}})
 	}
 	if err != nil {
 		return fmt.Errorf("create styles: %w", err)
 	}
 
+	x.sheets = map[string]string{}
+	for base := range sheetKeys {
+		x.sheets[base] = SheetName(x.lang, base)
+	}
 	// Every sheet is created up front, in reading order; the counts in
 	// Stats say how many timeline pages there will be.
-	if err := f.SetSheetName("Sheet1", SheetSummary); err != nil {
+	if err := f.SetSheetName("Sheet1", x.sheets[SheetSummary]); err != nil {
 		return fmt.Errorf("name summary sheet: %w", err)
 	}
-	timelines := pageNames(SheetTimeline, pages(x.s.Events))
-	attackers := pageNames(SheetAttacker, pages(x.s.Attacker()))
-	extra := []string{SheetResources, SheetSecrets}
+	timelines := pageNames(x.sheets[SheetTimeline], pages(x.s.Events))
+	attackers := pageNames(x.sheets[SheetAttacker], pages(x.s.Attacker()))
+	extra := []string{x.sheets[SheetResources], x.sheets[SheetSecrets]}
 	if x.m.Bill != nil {
-		extra = append(extra, SheetCost)
+		extra = append(extra, x.sheets[SheetCost])
 	}
 	names := slices.Concat(timelines, attackers, extra,
-		[]string{SheetActions, SheetKeys, SheetCoverage, SheetGuardDuty, SheetChartData})
+		[]string{x.sheets[SheetActions], x.sheets[SheetKeys], x.sheets[SheetCoverage],
+			x.sheets[SheetGuardDuty], x.sheets[SheetChartData]})
 	for _, n := range names {
 		if _, err := f.NewSheet(n); err != nil {
 			return fmt.Errorf("create sheet %s: %w", n, err)
 		}
 	}
-	headers := slices.Clone(eventHeaders)
-	headers[1] = "Local time (" + zoneName(x.loc, x.s.First) + ")"
-	x.timeline = &pagedSheet{x: x, base: SheetTimeline, names: timelines, headers: headers, widths: eventWidths, total: x.s.Events}
-	x.attacker = &pagedSheet{x: x, base: SheetAttacker, names: attackers, headers: headers, widths: eventWidths, total: x.s.Attacker()}
+	ref := x.s.First
+	utc := x.zone(ref) == "UTC" && x.zoneLong(ref) == "UTC"
+	var headers []string
+	var widths []float64
+	for c := range numEventCols {
+		if c == colTimeUTC && utc {
+			continue
+		}
+		x.cols = append(x.cols, c)
+		switch c {
+		case colTime:
+			headers = append(headers, x.tr(eventHeaderKeys[c], x.zone(ref)))
+		default:
+			headers = append(headers, x.tr(eventHeaderKeys[c]))
+		}
+		widths = append(widths, eventWidths[c])
+	}
+	x.timeline = &pagedSheet{x: x, base: x.sheets[SheetTimeline], names: timelines, headers: headers, widths: widths, total: x.s.Events}
+	x.attacker = &pagedSheet{x: x, base: x.sheets[SheetAttacker], names: attackers, headers: headers, widths: widths, total: x.s.Attacker()}
 	return nil
 }
 
@@ -258,21 +355,8 @@ func pageNames(base string, n int) []string {
 	return out
 }
 
-// zoneName names loc for a column header: its IANA name, or for
-// time.Local the abbreviation in force at t.
-func zoneName(loc *time.Location, t time.Time) string {
-	if name := loc.String(); name != "Local" && name != "" {
-		return name
-	}
-	if t.IsZero() {
-		t = time.Now()
-	}
-	abbr, _ := t.In(loc).Zone()
-	return abbr
-}
-
 func (x *xlsxWriter) writeEvents(events iter.Seq[Event]) error {
-	row := make([]any, len(eventHeaders))
+	row := make([]any, len(x.cols))
 	var prev time.Time
 	n := 0
 	for ev := range events {
@@ -298,43 +382,83 @@ func (x *xlsxWriter) writeEvents(events iter.Seq[Event]) error {
 	return x.attacker.close()
 }
 
-// eventRow fills row with the cells of one event; the slice is reused.
+// eventRow fills row with the cells of one event; the slice is reused. An
+// attacker's row is filled from end to end.
 func (x *xlsxWriter) eventRow(row []any, ev *Event) {
-	clear(row)
-	if !ev.Time.IsZero() {
-		row[0] = excelize.Cell{StyleID: x.dt, Value: ev.Time.UTC()}
-		row[1] = excelize.Cell{StyleID: x.dt, Value: ev.Time.In(x.loc)}
-	}
-	row[2] = Mask(ev.Region)
-	row[3] = Mask(ev.Source)
-	row[4] = Mask(ev.Name)
-	row[5] = x.chains.of(ev)
-	row[6] = Mask(ev.UserName)
-	row[7] = Mask(ev.SourceIP)
-	row[8] = Mask(ev.UserAgent)
-	row[9] = Mask(ev.ErrorCode)
-	row[10] = ev.ReadOnly
 	v := ev.Verdict.Normalize()
-	row[11] = excelize.Cell{StyleID: x.verdict[v], Value: string(v)}
-	sev := ev.Severity.Normalize()
-	row[12] = excelize.Cell{StyleID: x.severity[sev], Value: string(sev)}
-	row[13] = Mask(ev.RuleID)
-	row[14] = Mask(ev.Technique)
-	row[15] = Mask(tacticCategory(ev))
-	if len(ev.Resources) > 0 {
-		parts := make([]string, len(ev.Resources))
-		for i, r := range ev.Resources {
-			parts[i] = r.String()
-		}
-		row[16] = Mask(strings.Join(parts, "; "))
+	fill, dt, link := 0, x.dt, x.link
+	if v == VerdictAttacker {
+		fill, dt, link = x.rowFill, x.rowDt, x.rowLink
 	}
-	if ev.EventID != "" {
-		id := Mask(ev.EventID)
-		row[17] = excelize.Cell{
-			StyleID: x.link,
-			Formula: "HYPERLINK(" + formulaString(ConsoleURL(ev.Region, id)) + "," + formulaString(id) + ")",
-			Value:   id,
+	plain := func(val any) any {
+		if fill == 0 {
+			return val
 		}
+		return excelize.Cell{StyleID: fill, Value: val}
+	}
+	for i, c := range x.cols {
+		var val any
+		switch c {
+		case colTime:
+			if !ev.Time.IsZero() {
+				val = excelize.Cell{StyleID: dt, Value: ev.Time.In(x.loc)}
+			}
+		case colTimeUTC:
+			if !ev.Time.IsZero() {
+				val = excelize.Cell{StyleID: dt, Value: ev.Time.UTC()}
+			}
+		case colVerdict:
+			val = excelize.Cell{StyleID: x.verdict[v], Value: x.translated(verdictKeys, string(v))}
+		case colSeverity:
+			sev := ev.Severity.Normalize()
+			val = excelize.Cell{StyleID: x.severity[sev], Value: x.translated(severityKeys, string(sev))}
+		case colName:
+			val = plain(Mask(ev.Name))
+		case colRegion:
+			val = plain(Mask(ev.Region))
+		case colSource:
+			val = plain(Mask(ev.Source))
+		case colChain:
+			val = plain(x.chains.of(ev))
+		case colUser:
+			val = plain(Mask(ev.UserName))
+		case colIP:
+			val = plain(Mask(ev.SourceIP))
+		case colAgent:
+			val = plain(Mask(ev.UserAgent))
+		case colError:
+			val = plain(Mask(ev.ErrorCode))
+		case colReadOnly:
+			val = plain(ev.ReadOnly)
+		case colRule:
+			val = plain(Mask(ev.RuleID))
+		case colTechnique:
+			val = plain(Mask(ev.Technique))
+		case colTactic:
+			val = plain(Mask(x.tacticCategory(ev)))
+		case colResources:
+			var s string
+			if len(ev.Resources) > 0 {
+				parts := make([]string, len(ev.Resources))
+				for i, r := range ev.Resources {
+					parts[i] = r.String()
+				}
+				s = Mask(strings.Join(parts, "; "))
+			}
+			val = plain(s)
+		case colEventID:
+			if ev.EventID != "" {
+				id := Mask(ev.EventID)
+				val = excelize.Cell{
+					StyleID: link,
+					Formula: "HYPERLINK(" + formulaString(ConsoleURL(ev.Region, id)) + "," + formulaString(id) + ")",
+					Value:   id,
+				}
+			} else {
+				val = plain(nil)
+			}
+		}
+		row[i] = val
 	}
 }
 
@@ -343,8 +467,6 @@ func formulaString(s string) string {
 	return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
 }
 
-// pagedSheet streams rows into a sheet and continues on "<base> 2", … when
-// a sheet is full.
 type pagedSheet struct {
 	x       *xlsxWriter
 	base    string
@@ -493,12 +615,28 @@ func (x *xlsxWriter) table(name string, headers []string, widths []float64, rows
 	return finishSheet(x.f, sw, name, len(headers), len(rows))
 }
 
-// timeCell is a UTC date-time cell, or an empty cell for a zero time.
+// timeCell is a date-time cell in the workbook's zone (the header says
+// which), or an empty cell for a zero time.
 func (x *xlsxWriter) timeCell(t time.Time) any {
 	if t.IsZero() {
 		return nil
 	}
-	return excelize.Cell{StyleID: x.dt, Value: t.UTC()}
+	return excelize.Cell{StyleID: x.dt, Value: t.In(x.loc)}
+}
+
+// th is a header naming a time column with the workbook's zone.
+func (x *xlsxWriter) th(key string) string { return x.tr(key, x.zone(x.s.First)) }
+
+func (x *xlsxWriter) headers(keys ...string) []string {
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		if strings.HasPrefix(k, "@") {
+			out[i] = x.th(k[1:])
+		} else {
+			out[i] = x.tr(k)
+		}
+	}
+	return out
 }
 
 func (x *xlsxWriter) writeResources() error {
@@ -511,20 +649,31 @@ func (x *xlsxWriter) writeResources() error {
 		case StateRemoved, StateGone:
 			st = x.good
 		}
+		var detail string
+		switch {
+		case r.GoneWith != "":
+			detail = x.tr("state.goneWith", Mask(r.GoneWith))
+		case r.Status != "":
+			detail = Mask(r.Status)
+		case r.State == StateUnknown || r.State == "":
+			detail = Mask(r.Note)
+		}
 		rows = append(rows, []any{
-			Mask(r.Type), Mask(r.ID), regionOrGlobal(r.Region), x.timeCell(r.CreatedAt), r.CreatedBy,
-			Mask(r.CreatedByEvent), excelize.Cell{StyleID: st, Value: orUnknown(r.State)}, Mask(r.Removal),
-			x.timeCell(r.RemovedAt), Mask(r.Note),
+			Mask(r.Type), Mask(r.ID), x.region(r.Region), x.translated(verdictKeys, string(r.Verdict.Normalize())),
+			excelize.Cell{StyleID: st, Value: x.translated(stateKeys, r.State)}, detail, x.timeCell(r.RemovedAt),
+			Mask(x.removal(r.Removal)), x.timeCell(r.CreatedAt), r.CreatedBy, Mask(r.CreatedByEvent),
 		})
 	}
-	return x.table(SheetResources,
-		[]string{"Type", "ID", "Region", "Created at (UTC)", "Created by key", "Created by event", "State", "Removal action", "Removed at (UTC)", "Note"},
-		[]float64{26, 36, 15, 20, 24, 38, 10, 30, 20, 40}, rows)
+	return x.table(x.sheets[SheetResources],
+		x.headers("x.res.type", "x.res.id", "x.res.region", "x.res.verdict", "x.res.state", "x.res.detail", "@x.res.removedAt",
+			"x.res.removal", "@x.res.created", "x.res.by", "x.res.event"),
+		[]float64{28, 36, 15, 12, 16, 30, 21, 30, 21, 24, 38}, rows)
 }
 
 func (x *xlsxWriter) writeActions() error {
-	rows := make([][]any, 0, len(x.m.Actions))
-	for _, a := range x.m.Actions {
+	acts := actionRows(x.m.Actions)
+	rows := make([][]any, 0, len(acts))
+	for _, a := range acts {
 		st := 0
 		switch a.Result {
 		case ResultFailed:
@@ -532,28 +681,51 @@ func (x *xlsxWriter) writeActions() error {
 		case ResultOK:
 			st = x.good
 		}
+		action := Mask(a.Action)
+		if a.Action == a.Step {
+			action = ""
+		}
 		rows = append(rows, []any{
-			a.Seq, x.timeCell(a.Time), Mask(a.Step), Mask(a.Action), Mask(a.Target), Mask(a.Actor),
-			excelize.Cell{StyleID: st, Value: Mask(a.Result)}, Mask(a.Error), Mask(a.Detail),
+			a.Seq, x.timeCell(a.Time), x.translated(stepKeys, a.Step), action, x.actionTarget(a), Mask(a.Actor),
+			excelize.Cell{StyleID: st, Value: x.translated(resultKeys, a.Result)}, Mask(a.Error),
 		})
 	}
-	return x.table(SheetActions,
-		[]string{"#", "Time (UTC)", "Step", "Action", "Target", "By", "Result", "Error", "Detail"},
-		[]float64{6, 20, 14, 28, 40, 40, 10, 40, 50}, rows)
+	return x.table(x.sheets[SheetActions],
+		x.headers("act.seq", "@act.time", "act.step", "act.action", "act.target", "act.by", "act.result", "x.act.error"),
+		[]float64{6, 21, 16, 28, 40, 40, 12, 50}, rows)
 }
 
 func (x *xlsxWriter) writeKeys() error {
-	rows := make([][]any, 0, len(x.m.Keys))
-	for _, k := range x.m.Keys {
+	creds := CredentialsOf(x.m)
+	rows := make([][]any, 0, len(creds))
+	for _, c := range creds {
+		st := x.good
+		if c.State == CredWorking || c.State == CredUnknown {
+			st = x.bad
+		}
+		who := c.User
+		if c.Kind == CredRoleSession {
+			who = c.Role
+		}
+		var reason string
+		if c.Reason != "" && x.has("credReason."+c.Reason) {
+			reason = x.tr("credReason." + c.Reason)
+		}
+		if c.Note != "" && x.lang == "en" {
+			reason = joinNonEmpty("; ", reason, Mask(c.Note))
+		}
 		rows = append(rows, []any{
-			k.AccessKeyID, k.ParentKeyID, ChainString(KeyChain(x.m.Keys, k.AccessKeyID)), k.Temporary(),
-			Mask(k.Via), Mask(k.EventID), x.timeCell(k.IssuedAt), x.timeCell(k.ExpiresAt), Mask(k.Principal),
-			Mask(k.Region), Mask(k.Status), x.s.Keys[k.AccessKeyID],
+			c.ID, x.translated(credKindKeys, c.Kind), Mask(who), Mask(c.Session),
+			excelize.Cell{StyleID: st, Value: x.translated(credStateKeys, c.State)}, x.timeCell(c.DeniedSince),
+			x.timeCell(c.StateAt), reason, c.Parent, Mask(c.Via), x.timeCell(c.Issued), x.timeCell(c.Expires),
+			Mask(c.Region), Mask(c.EventID), ChainString(KeyChain(x.m.Keys, c.ID)), x.s.Keys[c.ID],
 		})
 	}
-	return x.table(SheetKeys,
-		[]string{"Access key ID", "Parent key", "Chain", "Temporary", "Minted by", "Event ID", "Issued at (UTC)", "Expires at (UTC)", "Principal", "Region", "Status", "Events"},
-		[]float64{24, 24, 50, 11, 22, 38, 20, 20, 50, 15, 12, 10}, rows)
+	return x.table(x.sheets[SheetKeys],
+		x.headers("keys.key", "keys.kind", "keys.principal", "x.keys.session", "keys.status", "@x.keys.deniedSince",
+			"@x.keys.readAt", "x.keys.why", "x.keys.parent", "keys.via", "@keys.issued", "@keys.expire", "x.res.region",
+			"x.res.event", "x.keys.chain", "keys.events"),
+		[]float64{24, 18, 44, 18, 16, 21, 21, 40, 24, 20, 21, 21, 15, 38, 50, 10}, rows)
 }
 
 func (x *xlsxWriter) writeCoverage() error {
@@ -566,34 +738,47 @@ func (x *xlsxWriter) writeCoverage() error {
 		case CoverageFailed, CoveragePartial:
 			st = x.bad
 		}
+		note := ""
+		if c.BadFiles > 0 {
+			note = x.tr("cov.badFiles", c.BadFiles, c.Files)
+		} else if x.lang == "en" {
+			note = Mask(c.Note)
+		}
 		rows = append(rows, []any{
-			Mask(c.Region), Mask(c.Source), excelize.Cell{StyleID: st, Value: Mask(c.Status)}, c.Events, c.Pages,
-			c.Throttles, x.timeCell(c.From), x.timeCell(c.To), Mask(c.Error), Mask(c.Note),
+			x.region(c.Region), Mask(x.source(c.Source)), excelize.Cell{StyleID: st, Value: x.translated(coverageKeys, c.Status)},
+			c.Events, c.Pages, c.Throttles, x.timeCell(c.From), x.timeCell(c.To), Mask(c.Error), note,
 		})
 	}
-	return x.table(SheetCoverage,
-		[]string{"Region", "Source", "Status", "Events", "Pages", "Throttles", "From (UTC)", "To (UTC)", "Error", "Note"},
-		[]float64{16, 40, 12, 10, 8, 10, 20, 20, 50, 50}, rows)
+	return x.table(x.sheets[SheetCoverage],
+		x.headers("cov.region", "cov.source", "cov.status", "cov.events", "x.cov.pages", "x.cov.throttles", "@x.cov.from",
+			"@x.cov.to", "x.cov.error", "cov.note"),
+		[]float64{16, 40, 16, 10, 8, 10, 21, 21, 50, 40}, rows)
 }
 
 func (x *xlsxWriter) writeFindings() error {
 	rows := make([][]any, 0, len(x.m.Findings))
 	for _, g := range x.m.Findings {
+		archived := x.tr("no")
+		if g.Archived {
+			archived = x.tr("yes")
+		}
 		rows = append(rows, []any{
-			Mask(g.Type), Mask(g.Region), g.Severity, Mask(g.Title), Mask(g.Resource), x.timeCell(g.FirstSeen),
-			x.timeCell(g.LastSeen), g.Count, g.Archived, Mask(g.ID),
+			Mask(g.Type), x.region(g.Region), g.Severity, Mask(g.Title), Mask(g.Resource), x.timeCell(g.FirstSeen),
+			x.timeCell(g.LastSeen), g.Count, archived, Mask(g.ID),
 		})
 	}
-	return x.table(SheetGuardDuty,
-		[]string{"Type", "Region", "Severity", "Title", "Resource", "First seen (UTC)", "Last seen (UTC)", "Count", "Archived", "Finding ID"},
-		[]float64{40, 15, 9, 50, 24, 20, 20, 8, 9, 36}, rows)
+	return x.table(x.sheets[SheetGuardDuty],
+		x.headers("gd.type", "gd.region", "gd.severity", "x.gd.title", "x.gd.resource", "@gd.first", "@gd.last", "gd.count",
+			"gd.archived", "x.gd.id"),
+		[]float64{40, 15, 9, 50, 24, 21, 21, 8, 12, 36}, rows)
 }
 
 // writeSummary fills the Summary sheet (normal mode: it is small and
-// carries the chart) and the chart's data sheet.
+// carries the chart) and the chart's data sheet. It opens with the
+// answers to the support case, as the Markdown does.
 func (x *xlsxWriter) writeSummary() error {
 	f, s, c := x.f, x.s, x.m.Case
-	sh := SheetSummary
+	sh := x.sheets[SheetSummary]
 	var errs []error
 	set := func(cell string, v any, style int) {
 		if err := f.SetCellValue(sh, cell, v); err != nil {
@@ -609,162 +794,204 @@ func (x *xlsxWriter) writeSummary() error {
 	line := func(label string, v any) {
 		if s, ok := v.(string); ok {
 			v = Mask(s)
+			// Readers do not grow rows to fit wrapped text; the row is
+			// made as tall as the text needs in the column's width.
+			if n := max(wrappedLines(s, summaryWidth), wrappedLines(label, 30)); n > 1 {
+				if err := f.SetRowHeight(sh, row, float64(15*n)); err != nil {
+					errs = append(errs, err)
+				}
+			}
 		}
 		set("A"+strconv.Itoa(row), label, x.bold)
-		set("B"+strconv.Itoa(row), v, 0)
+		set("B"+strconv.Itoa(row), v, x.wrap)
 		row++
 	}
 	section := func(title string) {
 		row++
 		set("A"+strconv.Itoa(row), title, x.header)
 		set("B"+strconv.Itoa(row), "", x.header)
+		if err := f.MergeCell(sh, "A"+strconv.Itoa(row), "B"+strconv.Itoa(row)); err != nil {
+			errs = append(errs, err)
+		}
 		row++
 	}
-	set("A1", "keyleak incident report", x.title)
+	set("A1", x.tr("xs.title", c.KeyID), x.title)
 	row = 2
-	section("Case")
-	line("Leaked access key", c.KeyID)
-	line("Account", c.AccountID)
-	line("Owner", joinNonEmpty(" ", c.OwnerUser, paren(c.OwnerARN)))
-	line("Key status", c.KeyStatus)
-	line("Leaked via", c.LeakChannel)
-	leak := LeakOf(c, s)
-	line("Leaked at", x.both(leak.At))
-	switch {
-	case leak.At.IsZero():
-		line("Leak time", "unknown")
-	case leak.FromFirstAttacker:
-		line("Leak time", "inferred: no later than the first attacker call")
-	case leak.Inferred:
-		line("Leak time", joinNonEmpty(": ", "inferred", leak.Reason))
-	default:
-		line("Leak time", "given")
+	set("A"+strconv.Itoa(row), x.tr("timesIn", x.zoneLong(s.First)), 0)
+	row++
+	section(x.tr("xs.answers"))
+	for _, a := range x.answerList() {
+		line(a.label, a.text)
 	}
-	line("Detected / quarantined at", joinNonEmpty(" — ", x.both(c.DetectedAt), c.DetectedBy))
-	if fa := s.FirstAttacker; fa != nil {
-		line("First attacker call", fmt.Sprintf("%s — %s from %s in %s", x.both(fa.Time), apiName(fa.Source, fa.Name), orUnknown(fa.SourceIP), regionOrGlobal(fa.Region)))
-	} else {
-		line("First attacker call", "none found")
-	}
-	line("Last attacker call", x.both(s.LastAttacker))
-	line("Contained (key deactivated) at", orNotDone(x.both(c.ContainedAt)))
-	line("Sessions revoked at", orNotDone(x.both(c.RevokedAt)))
-	line("Investigated from", x.both(c.Since))
-	line("Investigated until", x.both(c.Until))
-	line("Report generated at", x.both(c.GeneratedAt))
-	line("keyleak version", c.ToolVersion)
-	line("Responder", c.ResponderARN)
 
-	section("Counts")
-	present := 0
-	for _, r := range x.m.Resources {
-		if r.State == StatePresent {
-			present++
+	section(x.tr("xs.case"))
+	line(x.tr("sum.key"), c.KeyID)
+	line(x.tr("sum.acct"), c.AccountID)
+	line(x.tr("sum.owner"), joinNonEmpty(" ", c.OwnerUser, paren(c.OwnerARN)))
+	status := x.keyStatus(c.KeyStatus)
+	if !c.KeyStatusAt.IsZero() {
+		status = x.tr("xs.statusAt", status, x.when(c.KeyStatusAt))
+	}
+	line(x.tr("xs.keyStatus"), status)
+	if c.LeakChannel != "" {
+		line(x.tr("xs.leakedVia"), c.LeakChannel)
+	}
+	if c.ExposedURL != "" {
+		line(x.tr("xs.found"), c.ExposedURL)
+	}
+	line(x.tr("sum.leaked"), x.leak())
+	for _, cl := range c.LeakClues {
+		if c.LeakedAtInferred {
+			line(x.tr("xs.clue"), x.clue(cl))
 		}
 	}
+	line(x.tr("sum.detect"), x.detected(c))
+	line(x.tr("sum.first"), x.firstCall())
+	line(x.tr("ms.last"), x.when(s.LastAttacker))
+	line(x.tr("sum.contnd"), x.or(x.when(c.ContainedAt), "notDone"))
+	line(x.tr("sum.revokd"), x.revoked())
+	sr := SearchedOf(x.m)
+	line(x.tr("xs.from"), x.when(sr.From))
+	line(x.tr("xs.until"), x.when(sr.To))
+	line(x.tr("xs.generated"), x.when(c.GeneratedAt))
+	line(x.tr("xs.version"), c.ToolVersion)
+	line(x.tr("xs.responder"), c.ResponderARN)
+
+	section(x.tr("xs.counts"))
+	rt := TallyOf(AttackerResources(x.m))
 	derived := 0
-	for _, k := range x.m.Keys {
-		if k.ParentKeyID != "" {
+	for _, k := range CredentialsOf(x.m) {
+		if k.ID != c.KeyID {
 			derived++
 		}
 	}
-	line(LabelEvents, s.Events)
-	line(LabelAttackerEvents, s.Attacker())
-	line("Legitimate events", s.Verdicts[VerdictLegitimate])
-	line("Unclear events", s.Verdicts[VerdictUnclear])
-	line("Failed or denied calls", s.Failed)
-	line(LabelRegions, len(s.Regions))
-	line("Attacker source IPs", s.AttackerIPCount)
-	line("Derived keys", derived)
-	line("Resources created", len(x.m.Resources))
-	line(LabelResourcesPresent, present)
-	line("Journal actions", len(x.m.Actions))
-	line("GuardDuty findings", len(x.m.Findings))
+	line(x.tr("xs.events"), s.Events)
+	line(x.tr("xs.attacker"), s.Attacker())
+	line(x.tr("xs.legit"), s.Verdicts[VerdictLegitimate])
+	line(x.tr("xs.unclear"), s.Verdicts[VerdictUnclear])
+	if n := s.Verdicts[VerdictUnjudged]; n > 0 {
+		line(x.tr("xs.unjudged"), n)
+	}
+	line(x.tr("xs.failed"), s.Failed)
+	line(x.tr("xs.regions"), len(s.Regions))
+	line(x.tr("xs.ips"), s.AttackerIPCount)
+	line(x.tr("xs.derived"), derived)
+	line(x.tr("xs.live"), len(LiveCredentials(x.m)))
+	line(x.tr("xs.resources"), rt.Total)
+	line(x.tr("xs.present"), rt.Present)
+	line(x.tr("xs.actions"), len(x.m.Actions))
+	line(x.tr("xs.findings"), len(x.m.Findings))
 
-	section("Events by severity")
+	section(x.tr("xs.bySeverity"))
 	for _, sev := range Severities {
-		line(string(sev), s.Severities[sev])
+		line(x.translated(severityKeys, string(sev)), s.Severities[sev])
 	}
 	if len(s.Tactics) > 0 {
-		section("Events by ATT&CK tactic")
+		section(x.tr("xs.byTactic"))
 		tacs := sortedKeys(s.Tactics)
 		slices.SortFunc(tacs, compareCategory)
 		for _, t := range tacs {
-			line(t, s.Tactics[t])
+			line(x.category(t), s.Tactics[t])
 		}
 	}
 	if len(s.Categories) > 0 {
-		section("Events by category")
+		section(x.tr("xs.byCategory"))
 		cats := sortedKeys(s.Categories)
 		slices.SortFunc(cats, compareCategory)
 		for _, cat := range cats {
-			line(cat, s.Categories[cat])
+			line(x.category(cat), s.Categories[cat])
 		}
 	}
 	if len(x.m.Actors) > 0 {
-		section("Threat-actor indicators (resemblance to reported tradecraft, not attribution)")
+		section(x.tr("xs.actors"))
 		for _, a := range x.m.Actors {
-			line(a.Actor+": "+a.Explanation, fmt.Sprintf("%d calls (%d judged the attacker's); reported by %s: %s",
-				a.Events, a.Attacker, a.Reported, strings.Join(a.References, " ")))
+			explain := a.Explanation
+			if x.lang != "en" || explain == "" {
+				explain = x.tr("actor.matched", x.translated(indicatorKindKeys, a.Kind), a.Indicator)
+			}
+			line(a.Actor, x.tr("xs.actor", explain, a.Events, a.Attacker, a.Reported, strings.Join(a.References, " ")))
 		}
 	}
 	if b := x.m.Bill; b != nil {
-		section("Cost (on-demand Linux prices of the attacker's instances)")
-		line(LabelRunningCost, b.PresentHourlyUSD)
-		line("Instances still present", b.PresentCount)
-		line("Cost so far of those still present (USD)", b.PresentCostUSD)
-		line(LabelRemovedCost, b.RemovedCostUSD)
-		line("Instances removed", b.RemovedCount)
-		line(LabelPriceSource, priceSourceText(b))
+		section(x.tr("xs.cost"))
+		line(x.tr("xs.costNow"), b.PresentHourlyUSD)
+		line(x.tr("xs.presentN"), b.PresentCount)
+		line(x.tr("xs.presentCost"), b.PresentCostUSD)
+		line(x.tr("xs.removedCost"), b.RemovedCostUSD)
+		line(x.tr("xs.removedN"), b.RemovedCount)
+		line(x.tr("xs.prices"), x.priceSource(b))
 		switch sp := b.Spend; {
 		case sp == nil:
-			line(LabelSpend, "not read (offline)")
+			line(x.tr("xs.spend"), x.tr("spend.none"))
 		case sp.Error != "":
-			line(LabelSpend, "not read: "+sp.Error)
+			line(x.tr("xs.spend"), x.tr("spend.err", sp.Error))
 		default:
-			line(LabelSpend, sp.TotalUSD)
+			line(x.tr("xs.spend"), sp.TotalUSD)
 			est := ""
 			if sp.Estimated {
-				est = "; some days estimated"
+				est = x.tr("spend.est")
 			}
-			line("Spend period (Cost Explorer, whole UTC days)", sp.Start+" – "+sp.End+est)
+			line(x.tr("xs.spendPeriod"), x.tr("period", sp.Start, sp.End)+est)
 		}
 	}
-	section("Secrets the attacker read: rotate these")
+	section(x.tr("xs.secrets"))
 	if len(x.m.Secrets) == 0 {
-		line(LabelSecretsRead, "none found in the events")
+		line(x.tr("sum.secrets"), x.tr("sec.none"))
 	} else {
-		line(LabelSecretsRead, len(x.m.Secrets))
+		line(x.tr("sum.secrets"), len(x.m.Secrets))
 		for _, sr := range x.m.Secrets {
-			line(sr.Kind, fmt.Sprintf("%s in %s, first read %s from %s (%s)", sr.Name, regionOrGlobal(sr.Region),
-				x.both(sr.first().Time), strings.Join(sr.sourceIPs(), ", "), sr.eventIDs()))
+			line(x.translated(secretKinds, sr.Kind), x.tr("xs.secret", sr.Name, x.in(sr.Region),
+				x.when(sr.first().Time), x.list(sr.sourceIPs()), sr.eventIDs()))
 		}
 	}
-	section("Not covered")
-	line("Data events", "LookupEvents returns management events only; S3 object, Lambda invoke and other data events are not in it")
+	section(x.tr("cov.missing"))
+	line(x.tr("xs.dataEvents"), x.tr("cov.data"))
+	if !c.Until.IsZero() {
+		line(x.tr("xs.after"), x.tr("cov.after", x.when(c.Until)))
+	}
 	var missing []string
 	for _, cv := range x.m.Coverage {
-		if cv.Status == CoverageNotEnabled || cv.Status == CoverageFailed || cv.Status == CoveragePartial || cv.Status == CoverageSkipped {
-			missing = append(missing, cv.Region+" ("+cv.Status+")")
+		if cv.Status != CoverageOK {
+			missing = append(missing, x.tr("withDetail", x.region(cv.Region), x.translated(coverageKeys, cv.Status)))
 		}
 	}
-	line("Regions not searched in full", strings.Join(missing, ", "))
+	line(x.tr("xs.notFull"), x.list(missing))
 	if x.m.GuardDuty.Checked {
-		line("GuardDuty off in", strings.Join(x.m.GuardDuty.DisabledRegions, ", "))
+		line(x.tr("xs.gdOff"), x.list(x.m.GuardDuty.DisabledRegions))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("fill summary: %w", err)
 	}
-	if err := f.SetColWidth(sh, "A", "A", 32); err != nil {
+	if err := f.SetColWidth(sh, "A", "A", 30); err != nil {
 		return fmt.Errorf("size summary: %w", err)
 	}
-	if err := f.SetColWidth(sh, "B", "B", 70); err != nil {
+	if err := f.SetColWidth(sh, "B", "B", summaryWidth); err != nil {
 		return fmt.Errorf("size summary: %w", err)
 	}
-	if err := x.writeChartData(); err != nil {
+	ch := x.m.chart(s)
+	if err := x.writeChartData(ch); err != nil {
 		return err
 	}
-	return x.addChart()
+	return x.addChart(ch)
+}
+
+// summaryWidth is the width of the Summary's value column, in characters.
+const summaryWidth = 90
+
+// wrappedLines estimates how many lines s takes in a column width
+// characters wide: East Asian characters take two.
+func wrappedLines(s string, width int) int {
+	w := 0
+	for _, r := range s {
+		if r >= 0x1100 {
+			w += 2
+		} else {
+			w++
+		}
+	}
+	// Words do not break mid-way: a line holds a little less than the
+	// column's width.
+	return (w + width*8/10 - 1) / (width * 8 / 10)
 }
 
 func paren(s string) string {
@@ -774,81 +1001,105 @@ func paren(s string) string {
 	return "(" + s + ")"
 }
 
-func orUnknown(s string) string {
-	if s == "" {
-		return "unknown"
-	}
-	return s
-}
-
-func orNotDone(s string) string {
-	if s == "" {
-		return "not done"
-	}
-	return s
-}
-
-func regionOrGlobal(r string) string {
-	if r == "" {
-		return "global"
-	}
-	return r
-}
-
-// both renders t in UTC and in the workbook's zone.
-func (x *xlsxWriter) both(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	u := t.UTC().Format("2006-01-02 15:04:05") + " UTC"
+// chartLabel is a bucket's label: the time of day in the workbook's zone,
+// with the date when the window spans more than a day.
+func (x *xlsxWriter) chartLabel(ch *Chart, t time.Time) string {
 	l := t.In(x.loc)
-	if _, off := l.Zone(); off == 0 {
-		return u
+	switch {
+	case ch.Width >= 24*time.Hour:
+		return l.Format("2006-01-02")
+	case ch.To.Sub(ch.From) > 24*time.Hour || ch.From.In(x.loc).YearDay() != ch.To.Add(-time.Nanosecond).In(x.loc).YearDay():
+		return l.Format("01-02 15:04")
 	}
-	return u + " (" + l.Format("2006-01-02 15:04:05 MST") + ")"
+	return l.Format("15:04")
 }
 
-func (x *xlsxWriter) writeChartData() error {
-	rows := make([][]any, 0, len(x.s.Histogram))
-	for _, b := range x.s.Histogram {
-		rows = append(rows, []any{b.Start.UTC().Format("2006-01-02 15:04"), b.Attacker, b.Legitimate, b.Unclear})
+func (x *xlsxWriter) writeChartData(ch *Chart) error {
+	rows := make([][]any, 0, len(ch.Bins))
+	usual := any(nil)
+	if ch.Usual > 0 {
+		usual = ch.Usual
 	}
-	return x.table(SheetChartData, []string{"10 minutes from (UTC)", "Attacker", "Legitimate", "Unclear"},
-		[]float64{20, 10, 12, 10}, rows)
+	for _, b := range ch.Bins {
+		rows = append(rows, []any{x.chartLabel(ch, b.Start), b.Attacker, b.Legitimate, b.Unclear, usual})
+	}
+	return x.table(x.sheets[SheetChartData],
+		[]string{x.tr("x.chart.from", x.zone(ch.From)), x.tr("verdict.attacker"), x.tr("verdict.legitimate"),
+			x.tr("verdict.unclear"), x.tr("x.chart.usual")},
+		[]float64{20, 12, 12, 12, 16}, rows)
 }
 
-func (x *xlsxWriter) addChart() error {
-	n := len(x.s.Histogram)
+// widthText names a bucket size: "5 min", "1 h", "1 day".
+func (t *text) widthText(w time.Duration) string {
+	switch {
+	case w >= 24*time.Hour:
+		return t.tr("width.d", int(w/(24*time.Hour)))
+	case w >= time.Hour:
+		return t.tr("width.h", int(w/time.Hour))
+	}
+	return t.tr("width.m", int(w/time.Minute))
+}
+
+func (x *xlsxWriter) addChart(ch *Chart) error {
+	n := len(ch.Bins)
 	if n == 0 {
 		return nil
 	}
+	data := x.sheets[SheetChartData]
 	ref := func(col string) string {
-		return fmt.Sprintf("'%s'!$%s$2:$%s$%d", SheetChartData, col, col, n+1)
+		return fmt.Sprintf("'%s'!$%s$2:$%s$%d", data, col, col, n+1)
 	}
 	series := []excelize.ChartSeries{}
 	for i, v := range Verdicts {
 		col := string(rune('B' + i))
 		series = append(series, excelize.ChartSeries{
-			Name:       fmt.Sprintf("'%s'!$%s$1", SheetChartData, col),
+			Name:       fmt.Sprintf("'%s'!$%s$1", data, col),
 			Categories: ref("A"),
 			Values:     ref(col),
 			Fill:       excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{chartColour[v]}},
 		})
 	}
-	gap := uint(10)
+	gap := uint(30)
 	overlap := 100
-	if err := x.f.AddChart(SheetSummary, "D2", &excelize.Chart{
+	title := x.tr("x.chart.title", x.widthText(ch.Width), x.zone(ch.From))
+	if ch.Usual > 0 {
+		title += x.tr("x.chart.usualNote", fmt.Sprintf("%.1f", ch.Usual), x.day(ch.UsualFrom))
+	}
+	// A label every few bars, turned so that none wraps; the axes are
+	// given to the combined line too, whose axes excelize writes last.
+	xAxis := excelize.ChartAxis{TickLabelSkip: max(1, (n+11)/12), Alignment: excelize.Alignment{TextRotation: -45},
+		Font: excelize.Font{Size: 8, Color: "404040"}}
+	yAxis := excelize.ChartAxis{MajorGridLines: true, Font: excelize.Font{Size: 8, Color: "404040"}}
+	chart := &excelize.Chart{
 		Type:     excelize.ColStacked,
 		Series:   series,
-		Title:    []excelize.RichTextRun{{Text: "Events per 10 minutes by verdict (UTC)"}},
+		Title:    []excelize.RichTextRun{{Text: title}},
 		Legend:   excelize.ChartLegend{Position: "bottom"},
 		GapWidth: &gap,
 		Overlap:  &overlap,
 		Dimension: excelize.ChartDimension{
-			Width: 900, Height: 420,
+			Width: 960, Height: 420,
 		},
-		XAxis: excelize.ChartAxis{TickLabelSkip: max(1, n/12)},
-	}); err != nil {
+		XAxis: xAxis,
+		YAxis: yAxis,
+	}
+	var combo []*excelize.Chart
+	if ch.Usual > 0 {
+		combo = append(combo, &excelize.Chart{
+			Type:  excelize.Line,
+			XAxis: xAxis,
+			YAxis: yAxis,
+			Series: []excelize.ChartSeries{{
+				Name:       fmt.Sprintf("'%s'!$E$1", data),
+				Categories: ref("A"),
+				Values:     ref("E"),
+				Line:       excelize.ChartLine{Width: 2, Dash: excelize.ChartDashDash},
+				Marker:     excelize.ChartMarker{Symbol: "none"},
+				Fill:       excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"2F5597"}},
+			}},
+		})
+	}
+	if err := x.f.AddChart(x.sheets[SheetSummary], "D2", chart, combo...); err != nil {
 		return fmt.Errorf("add chart: %w", err)
 	}
 	return nil
@@ -858,29 +1109,6 @@ var chartColour = map[Verdict]string{
 	VerdictAttacker:   "C00000",
 	VerdictLegitimate: "70AD47",
 	VerdictUnclear:    "A5A5A5",
-}
-
-// priceSourceText says where the bill's prices came from, and why the
-// Price List was not used when it was not.
-func priceSourceText(b *Bill) string {
-	var out string
-	switch b.PriceSource {
-	case PriceList:
-		out = "AWS Price List API (pricing:GetProducts) at " + b.At.UTC().Format(time.RFC3339)
-	case PriceTable:
-		out = "keyleak's table of on-demand Linux prices in us-east-1 (other regions differ)"
-	case "":
-		out = "unknown"
-	default:
-		out = "AWS Price List API, and keyleak's us-east-1 table where it had no answer"
-	}
-	if b.PricingError != "" {
-		out += "; the Price List was not used: " + b.PricingError
-	}
-	if len(b.Unpriced) > 0 {
-		out += "; no price for " + strings.Join(b.Unpriced, ", ") + ", not counted"
-	}
-	return out
 }
 
 // writeSecrets is the rotate-these sheet: one row per secret read, with
@@ -894,13 +1122,16 @@ func (x *xlsxWriter) writeSecrets() error {
 				keys = append(keys, r.AccessKeyID)
 			}
 		}
-		rows = append(rows, []any{Mask(sr.Kind), Mask(sr.Name), regionOrGlobal(sr.Region), x.timeCell(sr.first().Time),
+		rows = append(rows, []any{x.translated(secretKinds, sr.Kind), Mask(sr.Name), x.region(sr.Region), x.timeCell(sr.first().Time),
 			Mask(strings.Join(sr.sourceIPs(), ", ")), Mask(sr.eventIDs()), len(sr.Reads), strings.Join(keys, ", ")})
 	}
-	return x.table(SheetSecrets,
-		[]string{"Kind", "Name (rotate it)", "Region", "First read (UTC)", "Source IPs", "Event IDs", "Reads", "Read with key"},
-		[]float64{24, 44, 15, 20, 30, 60, 8, 26}, rows)
+	return x.table(x.sheets[SheetSecrets],
+		x.headers("sec.kind", "x.sec.name", "sec.region", "@sec.first", "sec.ips", "sec.events", "sec.reads", "x.sec.key"),
+		[]float64{24, 44, 15, 21, 30, 60, 8, 26}, rows)
 }
+
+// priceSourceKeys name a cost line's price source.
+var priceSourceKeys = map[string]string{PriceList: "x.cost.srcList", PriceTable: "x.cost.srcTable"}
 
 // writeCost is the bill's sheet: each priced instance, then the spend by
 // service and region.
@@ -911,26 +1142,28 @@ func (x *xlsxWriter) writeCost() error {
 	}
 	rows := make([][]any, 0, len(b.Lines)+len(b.Spend.linesOrNil())+2)
 	for _, l := range b.Lines {
-		state := "still present"
+		state := x.tr("cost.present")
 		switch {
 		case l.Present:
 		case l.EndUnknown || l.End.IsZero():
-			state = "gone, time unknown (counted until now)"
+			state = x.tr("cost.endUnknown")
 		default:
-			state = "removed"
+			state = x.tr("cost.removed")
 		}
-		rows = append(rows, []any{Mask(l.ID), Mask(l.InstanceType), regionOrGlobal(l.Region), state, x.timeCell(l.Start),
-			x.timeCell(l.End), l.HourlyUSD, l.Hours, l.CostUSD, Mask(l.PriceSource), Mask(l.PriceRegion)})
+		rows = append(rows, []any{Mask(l.ID), Mask(l.InstanceType), x.region(l.Region), state, x.timeCell(l.Start),
+			x.timeCell(l.End), l.HourlyUSD, l.Hours, l.CostUSD, x.translated(priceSourceKeys, l.PriceSource), Mask(l.PriceRegion)})
 	}
 	if sp := b.Spend; sp != nil && len(sp.Lines) > 0 {
-		rows = append(rows, []any{}, []any{"Spend (Cost Explorer)", "Service", "Region", "From", "", "Until", "", "", "USD"})
+		rows = append(rows, []any{}, []any{x.tr("x.cost.spend"), x.tr("cost.service"), x.tr("cost.region"), x.tr("x.cost.from"), "",
+			x.tr("x.cost.until"), "", "", x.tr("x.cost.usd")})
 		for _, l := range sp.Lines {
-			rows = append(rows, []any{"", Mask(l.Service), regionOrGlobal(l.Region), sp.Start, "", sp.End, "", "", l.AmountUSD})
+			rows = append(rows, []any{"", Mask(l.Service), x.region(l.Region), sp.Start, "", sp.End, "", "", l.AmountUSD})
 		}
 	}
-	return x.table(SheetCost,
-		[]string{"Instance", "Instance type", "Region", "State", "Started (UTC)", "Ended (UTC)", "USD per hour", "Hours", "Cost (USD)", "Price from", "Price region"},
-		[]float64{24, 16, 15, 24, 20, 20, 12, 10, 12, 12, 14}, rows)
+	return x.table(x.sheets[SheetCost],
+		x.headers("cost.instance", "cost.itype", "cost.region", "cost.state", "@x.cost.start", "@x.cost.end", "x.cost.hourly",
+			"cost.hours", "x.cost.total", "x.cost.source", "x.cost.priceRegion"),
+		[]float64{24, 16, 15, 24, 21, 21, 12, 10, 12, 20, 14}, rows)
 }
 
 // linesOrNil are the spend's lines; none without a spend.

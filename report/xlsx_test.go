@@ -67,34 +67,38 @@ func TestWriteXLSX(t *testing.T) {
 	if len(tl) != len(evs)+1 {
 		t.Fatalf("timeline has %d rows, want header + %d", len(tl), len(evs))
 	}
-	if tl[0][0] != "Time (UTC)" || tl[0][1] != "Local time (JST)" || tl[0][17] != "Event ID (CloudTrail console)" {
+	// A reader scans when, whose, how bad, what and where: those come first.
+	if want := []string{"Time (JST)", "Verdict", "Severity", "Event name", "Region", "Time (UTC)"}; !slices.Equal(tl[0][:6], want) {
+		t.Errorf("first headers = %q, want %q", tl[0][:6], want)
+	}
+	if tl[0][17] != "Event ID (CloudTrail console)" {
 		t.Errorf("headers = %q", tl[0])
 	}
 	var prev time.Time
 	for i, r := range tl[1:] {
 		ev := evs[i]
-		utc, err := time.Parse(time.DateTime, r[0])
+		local, err := time.ParseInLocation(time.DateTime, r[0], jst)
 		if err != nil {
 			t.Fatalf("row %d time %q: %v", i+2, r[0], err)
 		}
-		if utc.Before(prev) {
+		if local.Before(prev) {
 			t.Errorf("row %d not oldest first", i+2)
 		}
-		prev = utc
-		if !utc.Equal(ev.Time) {
-			t.Errorf("row %d time %s, want %s", i+2, utc, ev.Time)
+		prev = local
+		if !local.Equal(ev.Time) {
+			t.Errorf("row %d time %s, want %s", i+2, local, ev.Time)
 		}
-		if local, _ := time.Parse(time.DateTime, r[1]); !local.Equal(ev.Time.Add(9 * time.Hour)) {
-			t.Errorf("row %d local time %q, want UTC+9", i+2, r[1])
+		if utc, _ := time.Parse(time.DateTime, r[5]); !utc.Equal(ev.Time) {
+			t.Errorf("row %d UTC time %q, want %s", i+2, r[5], ev.Time)
 		}
-		if r[2] != ev.Region || r[4] != ev.Name || r[11] != string(ev.Verdict) || r[12] != string(ev.Severity) || r[17] != ev.EventID {
+		if r[1] != string(ev.Verdict) || r[2] != string(ev.Severity) || r[3] != ev.Name || r[4] != ev.Region || r[17] != ev.EventID {
 			t.Errorf("row %d = %q does not match event %s", i+2, r, ev.EventID)
 		}
 	}
 	// The RunInstances row shows the chain and links to the console.
 	run := tl[7]
-	if run[5] != leakedKey+" → "+sessionKey {
-		t.Errorf("key chain = %q", run[5])
+	if run[7] != leakedKey+" → "+sessionKey {
+		t.Errorf("key chain = %q", run[7])
 	}
 	if run[16] != "AWS::EC2::Instance i-0a1b2c3d4e5f67890" {
 		t.Errorf("resources = %q", run[16])
@@ -103,14 +107,23 @@ func TestWriteXLSX(t *testing.T) {
 	if err != nil || !strings.Contains(formula, ConsoleURL("ap-southeast-1", evs[6].EventID)) || !strings.HasPrefix(formula, "HYPERLINK(") {
 		t.Errorf("event link formula = %q (%v)", formula, err)
 	}
-	// Severity is shown as a fill colour.
-	styleID, err := f.GetCellStyle(SheetTimeline, "M5")
-	if err != nil {
-		t.Fatal(err)
+	// Severity is shown as a fill colour; an attacker's row is filled from
+	// end to end, a legitimate one is not.
+	if got := fillOf(t, f, SheetTimeline, "C5"); got != severityFill[SeverityCritical][0] {
+		t.Errorf("critical severity cell fill = %q", got)
 	}
-	st, err := f.GetStyle(styleID)
-	if err != nil || len(st.Fill.Color) == 0 || st.Fill.Color[0] != severityFill[SeverityCritical][0] {
-		t.Errorf("critical severity cell style = %+v (%v)", st, err)
+	for col := 1; col <= 18; col++ {
+		cell, _ := excelize.CoordinatesToCellName(col, 5)
+		if col == 2 || col == 3 {
+			continue // verdict and severity keep their own colours
+		}
+		if got := fillOf(t, f, SheetTimeline, cell); got != AttackerRowFill {
+			t.Errorf("attacker row cell %s fill = %q, want %s", cell, got, AttackerRowFill)
+		}
+		legit, _ := excelize.CoordinatesToCellName(col, 2)
+		if got := fillOf(t, f, SheetTimeline, legit); got != "" {
+			t.Errorf("legitimate row cell %s fill = %q, want none", legit, got)
+		}
 	}
 
 	panes, err := f.GetPanes(SheetTimeline)
@@ -120,7 +133,7 @@ func TestWriteXLSX(t *testing.T) {
 	if !hasAutoFilter(t, f, raw, SheetTimeline, "A1:R13") {
 		t.Error("timeline has no autofilter over A1:R13")
 	}
-	if !hasAutoFilter(t, f, raw, SheetResources, "A1:J5") {
+	if !hasAutoFilter(t, f, raw, SheetResources, "A1:K5") {
 		t.Error("resources sheet has no autofilter")
 	}
 
@@ -134,8 +147,8 @@ func TestWriteXLSX(t *testing.T) {
 		t.Errorf("attacker sheet has %d rows, want 10", len(att))
 	}
 	for _, r := range att[1:] {
-		if r[11] != string(VerdictAttacker) {
-			t.Errorf("attacker sheet holds a %s event", r[11])
+		if r[1] != string(VerdictAttacker) {
+			t.Errorf("attacker sheet holds a %s event", r[1])
 		}
 	}
 
@@ -145,8 +158,14 @@ func TestWriteXLSX(t *testing.T) {
 		}
 	}
 	keys := rows(t, f, SheetKeys)
-	if keys[2][2] != leakedKey+" → "+sessionKey || keys[2][11] != "3" {
+	if keys[2][0] != sessionKey || keys[2][4] != "denied" || keys[2][14] != leakedKey+" → "+sessionKey || keys[2][15] != "3" {
 		t.Errorf("keys row = %q", keys[2])
+	}
+	// A resource removed by keyleak says so, not the error code AWS gave
+	// when it was looked for afterwards.
+	res := rows(t, f, SheetResources)
+	if res[2][4] != "removed by keyleak" || res[2][5] != "" || res[2][6] != "2024-05-01 21:50:00" {
+		t.Errorf("removed resource row = %q", res[2])
 	}
 	acts := rows(t, f, SheetActions)
 	if acts[6][6] != ResultFailed || !strings.Contains(acts[6][7], "DeleteConflict") {
@@ -163,27 +182,46 @@ func TestWriteXLSX(t *testing.T) {
 			t.Errorf("summary %q = %q, want %d", label, sum[label], want)
 		}
 	}
-	if sum["Leaked access key"] != leakedKey || sum["Account"] != account {
-		t.Errorf("summary case = %q %q", sum["Leaked access key"], sum["Account"])
+	if sum["Leaked access key"] != leakedKey || sum["AWS account"] != account {
+		t.Errorf("summary case = %q %q", sum["Leaked access key"], sum["AWS account"])
 	}
-	if !strings.HasPrefix(sum["Leaked at"], "2024-05-01 10:10:00 UTC (2024-05-01 19:10:00 JST)") || sum["Leak time"] != "given" {
-		t.Errorf("summary leak = %q / %q", sum["Leaked at"], sum["Leak time"])
+	if !strings.HasPrefix(sum["Leaked"], "2024-05-01 19:10:00 JST (given)") {
+		t.Errorf("summary leak = %q", sum["Leaked"])
 	}
-	if !strings.Contains(sum["Regions not searched in full"], "me-south-1 (not-enabled)") {
+	if !strings.Contains(sum["Regions not searched in full"], "me-south-1 (not enabled)") {
 		t.Errorf("summary coverage = %q", sum["Regions not searched in full"])
 	}
-
-	// The chart's data matches the histogram and the chart is embedded.
-	cd := rows(t, f, SheetChartData)
-	if len(cd) != len(s.Histogram)+1 {
-		t.Errorf("chart data has %d rows, want %d", len(cd)-1, len(s.Histogram))
+	// The support case's answers open the summary.
+	if !strings.Contains(sum["The key"], "deactivated at 2024-05-01 21:27:00 JST") {
+		t.Errorf("summary answer about the key = %q", sum["The key"])
 	}
-	if cd[5][0] != "2024-05-01 10:10" || cd[5][1] != "4" {
-		t.Errorf("chart data row 10:10 = %q", cd[5])
+
+	// The chart's data is the incident chart and the chart is embedded.
+	ch := IncidentChart(m, s)
+	cd := rows(t, f, SheetChartData)
+	if len(cd) != len(ch.Bins)+1 {
+		t.Errorf("chart data has %d rows, want %d", len(cd)-1, len(ch.Bins))
 	}
 	if !zipHas(t, raw, "xl/charts/chart1.xml") {
 		t.Error("workbook has no chart")
 	}
+}
+
+// fillOf is the fill colour of a cell, "" when it has none.
+func fillOf(t *testing.T, f *excelize.File, sheet, cell string) string {
+	t.Helper()
+	id, err := f.GetCellStyle(sheet, cell)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := f.GetStyle(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Fill.Type != "pattern" || len(st.Fill.Color) == 0 {
+		return ""
+	}
+	return st.Fill.Color[0]
 }
 
 // hasAutoFilter reports whether the sheet has an autofilter over ref: the
@@ -268,10 +306,11 @@ func TestWriteXLSXSplitsTimeline(t *testing.T) {
 		if rs[0][0] != "Time (UTC)" {
 			t.Errorf("%s lacks headers", sheet)
 		}
+		id := column(t, rs[0], "Event ID")
 		for _, r := range rs[1:] {
-			ids = append(ids, r[17])
+			ids = append(ids, r[id])
 		}
-		if !hasAutoFilter(t, f, raw, sheet, "A1:R"+strconv.Itoa(len(rs))) {
+		if !hasAutoFilter(t, f, raw, sheet, "A1:Q"+strconv.Itoa(len(rs))) {
 			t.Errorf("%s has no autofilter", sheet)
 		}
 	}
@@ -294,8 +333,9 @@ func TestWriteXLSXSortsUnorderedEvents(t *testing.T) {
 	m.Events = slices.Values(evs)
 	f, _ := writeWorkbook(t, m, XLSXOptions{TZ: time.UTC})
 	rs := rows(t, f, SheetTimeline)
-	if rs[1][17] != fixtureEvents()[0].EventID || rs[len(rs)-1][17] != fixtureEvents()[11].EventID {
-		t.Errorf("unordered input not sorted: first %s last %s", rs[1][17], rs[len(rs)-1][17])
+	id := column(t, rs[0], "Event ID")
+	if rs[1][id] != fixtureEvents()[0].EventID || rs[len(rs)-1][id] != fixtureEvents()[11].EventID {
+		t.Errorf("unordered input not sorted: first %s last %s", rs[1][id], rs[len(rs)-1][id])
 	}
 }
 
@@ -333,7 +373,7 @@ func TestWriteXLSXEmpty(t *testing.T) {
 	if rs := rows(t, f, SheetTimeline); len(rs) != 1 || rs[0][0] != "Time (UTC)" {
 		t.Errorf("empty timeline = %q", rs)
 	}
-	if sum := summaryValues(t, f); sum[LabelEvents] != "0" || sum["First attacker call"] != "none found" {
+	if sum := summaryValues(t, f); sum[LabelEvents] != "0" || sum["First attacker call"] != "none" {
 		t.Errorf("empty summary = %v", sum)
 	}
 	if zipHas(t, raw, "xl/charts/chart1.xml") {
@@ -362,9 +402,10 @@ func TestWriteXLSXMasksSecrets(t *testing.T) {
 			}
 		}
 	}
-	// Two timeline cells, their attacker copies, one action.
-	if masked != 5 {
-		t.Errorf("%d masked cells, want 5", masked)
+	// Two timeline cells and their attacker copies (the workbook does not
+	// show the journal's free text).
+	if masked != 4 {
+		t.Errorf("%d masked cells, want 4", masked)
 	}
 }
 
@@ -404,4 +445,16 @@ func TestWriteXLSXBillAndSecrets(t *testing.T) {
 	if _, ok := sum[LabelRunningCost]; ok || sum[LabelSecretsRead] != "none found in the events" {
 		t.Errorf("summary without bill: %q, secrets %q", sum[LabelRunningCost], sum[LabelSecretsRead])
 	}
+}
+
+// column is the index of the header that starts with name.
+func column(t *testing.T, header []string, name string) int {
+	t.Helper()
+	for i, h := range header {
+		if strings.HasPrefix(h, name) {
+			return i
+		}
+	}
+	t.Fatalf("no %q column in %q", name, header)
+	return -1
 }

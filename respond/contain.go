@@ -208,3 +208,26 @@ func containOrgSessions(ctx context.Context, key string, access *orgAccess, keyA
 	}
 	return sums, nil
 }
+
+// StillOpen says in plain words what of the attacker's access the contain
+// summary shows still working: the key, its sessions, each credential it
+// minted that nothing stops. Empty when everything is stopped. A nil
+// summary (nothing contained yet) is open as a whole.
+func StillOpen(sum *playbook.Summary) []string {
+	if sum == nil || sum.DryRun {
+		return []string{"the key has not been contained yet"}
+	}
+	var open []string
+	if sum.KeyStatus != "Inactive" && sum.KeyStatus != "Deleted" {
+		open = append(open, fmt.Sprintf("the key is %s", sum.KeyStatus))
+	}
+	if !sum.RootKey && sum.RevokedBefore.IsZero() {
+		open = append(open, "sessions made from the key are not revoked")
+	}
+	for _, cr := range sum.Credentials {
+		if cr.State == playbook.CredWorking && !cr.BeforeLeak && cr.ID != sum.KeyID {
+			open = append(open, cr.Label()+" still works")
+		}
+	}
+	return open
+}

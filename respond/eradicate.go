@@ -108,6 +108,7 @@ func (e *Engine) refreshResources(ctx context.Context, c *playbook.Case) (*asses
 	}
 	f.Resources = after
 	f.GeneratedAt = e.now().UTC()
+	f.ResourcesCheckedAt = f.GeneratedAt
 	if err := casefile.SaveFindings(c, *f); err != nil {
 		return f, err
 	}

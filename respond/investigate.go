@@ -2,6 +2,7 @@ package respond
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -41,6 +42,10 @@ type InvestigateRequest struct {
 	LookupBurst int
 	// Options are extra collector options (the command's --retry-wait).
 	Options []trail.Option
+	// Budget, when set, bounds the search for events: when it runs out,
+	// what was found is kept and judged, and the result is a
+	// *PartialError that says so (re-running resumes).
+	Budget time.Duration
 	// WrapCloudTrail, when set, wraps each region's LookupEvents client.
 	WrapCloudTrail func(region string, c cloudtrail.LookupEventsAPIClient) cloudtrail.LookupEventsAPIClient
 }
@@ -111,12 +116,38 @@ func (e *Engine) Investigate(ctx context.Context, c *playbook.Case, req Investig
 	if h.Source != nil {
 		opts = append(opts, trail.WithProgress(h.Source))
 	}
+	// What a sweep fetches is kept in the case page by page, with how far it
+	// got, so that a run killed half-way resumes where it stopped instead
+	// of sweeping again, and a later run reads only what is new.
+	var keep *keeper
+	if k := req.Source.Kind(); k == "api" || k == "org" {
+		if keep, err = openKeeper(c, k == "api"); err != nil {
+			return nil, err
+		}
+		defer keep.close()
+		opts = append(opts, keep.options()...)
+	}
 	opts = append(opts, req.Options...)
 	src, keyClients, err := req.Source.open(ctx, clients, key, req.Regions, opts, req.WrapCloudTrail, h)
 	if err != nil {
 		return nil, err
 	}
-	inv, runErr := src.Run(ctx, key)
+	runCtx := ctx
+	if req.Budget > 0 {
+		var cancel context.CancelFunc
+		runCtx, cancel = context.WithTimeout(ctx, req.Budget)
+		defer cancel()
+	}
+	inv, runErr := src.Run(runCtx, key)
+	if keep != nil {
+		if err := keep.flush(); err != nil && runErr == nil {
+			runErr = err
+		}
+	}
+	if runErr != nil && req.Budget > 0 && ctx.Err() == nil && errors.Is(runErr, context.DeadlineExceeded) {
+		runErr = &PartialError{Err: fmt.Errorf("the investigation's time budget of %s ran out; what was found is saved in %s, and re-running investigate resumes",
+			req.Budget.Round(time.Second), c.Dir())}
+	}
 	if inv == nil {
 		if runErr != nil && src.enabled == nil && src.org == nil && !errors.Is(runErr, context.Canceled) {
 			var usage *UsageError
@@ -126,7 +157,7 @@ func (e *Engine) Investigate(ctx context.Context, c *playbook.Case, req Investig
 		}
 		return nil, runErr
 	}
-	if _, err := casefile.SaveInvestigation(c, inv); err != nil {
+	if _, err := casefile.SaveInvestigation(c, inv, keep.count()); err != nil {
 		return nil, err
 	}
 	if err := casefile.SaveAssessOptions(c, casefile.AssessOptions{LeakedAt: req.LeakedAt, Rules: req.Rules}); err != nil {
@@ -192,12 +223,17 @@ func (e *Engine) assess(ctx context.Context, c *playbook.Case, clients *awsapi.C
 		opts.Owner = sum.Owner
 	}
 	var liveErr error
+	prev, _ := casefile.LoadFindings(c)
 	if clients != nil {
 		q, err := assess.QuarantineEvents(ctx, clients.CloudTrailRetrying("us-east-1"), opts.Owner, inv.Window)
 		if err != nil {
 			liveErr = fmt.Errorf("look up AWS's quarantine of the key: %w", err)
 		}
 		opts.Context = q
+	} else if prev != nil {
+		// Offline, AWS's quarantine found by the last online run still
+		// dates the leak.
+		opts.Context = priorQuarantine(prev.Leak)
 	}
 	a, err := assess.Assess(inv, opts)
 	if err != nil {
@@ -222,16 +258,61 @@ func (e *Engine) assess(ctx context.Context, c *playbook.Case, clients *awsapi.C
 			out.GuardDuty = &g
 		}
 	}
-	if !searchGuardDuty {
+	if !searchGuardDuty && prev != nil {
 		// A rebuild keeps the GuardDuty findings of the last search.
-		if prev, err := casefile.LoadFindings(c); err == nil && prev != nil {
-			out.GuardDuty = prev.GuardDuty
-		}
+		out.GuardDuty = prev.GuardDuty
 	}
-	if err := casefile.SaveFindings(c, a.Findings(inv, out.GuardDuty, e.now())); err != nil {
+	f := a.Findings(inv, out.GuardDuty, e.now())
+	switch {
+	case clients != nil:
+		f.ResourcesCheckedAt = e.now().UTC()
+	case prev != nil:
+		// Offline, the states are those of the last read, and so is
+		// their time: a rebuild never forgets what AWS said.
+		f.ResourcesCheckedAt = prev.ResourcesCheckedAt
+		keepStates(f.Resources, prev.Resources)
+	}
+	if err := casefile.SaveFindings(c, f); err != nil {
 		return nil, fmt.Errorf("save findings: %w", err)
 	}
 	return out, liveErr
+}
+
+// priorQuarantine is the AttachUserPolicy record of AWS's quarantine as an
+// earlier run found it in CloudTrail (the findings keep its time, policy
+// and user), so that a rebuild without AWS dates the leak the same way.
+func priorQuarantine(l assess.Leak) []trail.Event {
+	if l.DetectedAt.IsZero() || l.QuarantinePolicy == "" {
+		return nil
+	}
+	rec, err := json.Marshal(map[string]any{
+		"eventVersion": "1.09", "eventID": "keyleak-prior-quarantine", "eventTime": l.DetectedAt.UTC().Format(time.RFC3339),
+		"eventSource": "iam.amazonaws.com", "eventName": "AttachUserPolicy", "awsRegion": "us-east-1",
+		"sourceIPAddress": "AWS Internal", "userIdentity": map[string]any{"type": "AWSService", "invokedBy": "AWS Internal"},
+		"requestParameters": map[string]any{"userName": l.QuarantinedUser, "policyArn": "arn:aws:iam::aws:policy/" + l.QuarantinePolicy},
+	})
+	if err != nil {
+		return nil
+	}
+	e, err := trail.ParseRecord(rec)
+	if err != nil {
+		return nil
+	}
+	return []trail.Event{e}
+}
+
+// keepStates copies the live states last read into resources extracted
+// again from the events, which carry none.
+func keepStates(now, before []assess.Resource) {
+	last := make(map[string]assess.Resource, len(before))
+	for _, r := range before {
+		last[r.Key()] = r
+	}
+	for i, r := range now {
+		if b, ok := last[r.Key()]; ok && r.State == "" {
+			now[i].State, now[i].StateReason = b.State, b.StateReason
+		}
+	}
 }
 
 // Reassess rebuilds the findings from everything the case holds now —
@@ -239,9 +320,14 @@ func (e *Engine) assess(ctx context.Context, c *playbook.Case, clients *awsapi.C
 // responder gave — and, online, from the live state of every resource the
 // keys created. It is how every report starts, so that no event is left
 // unjudged and no resource is reported as it was before eradication.
-// Without an investigation in the case it returns nil, nil.
+// Events kept by a run that stopped before it saved its result are judged
+// too (the investigation is rebuilt from them). Without any event in the
+// case it returns nil, nil.
 func (e *Engine) Reassess(ctx context.Context, c *playbook.Case, online bool) (*Investigation, error) {
 	inv, err := casefile.LoadInvestigation(c)
+	if err == nil && inv == nil {
+		inv, err = casefile.RebuildInvestigation(c, e.now())
+	}
 	if err != nil || inv == nil {
 		return nil, err
 	}

@@ -11,9 +11,13 @@ import (
 	"github.com/keyleak/keyleak/report"
 )
 
-// ReportFormats are the formats a report can be written in, in the order
-// they are written by default.
+// ReportFormats are the formats a report is written in by default, in
+// that order.
 var ReportFormats = []string{"xlsx", "md", "json"}
+
+// AllReportFormats are every format a report can be written in: the
+// defaults, a Timesketch JSONL timeline and OCSF API Activity records.
+var AllReportFormats = []string{"xlsx", "md", "json", "timesketch", "ocsf"}
 
 // ReportRequest chooses the report's formats, language and time zone.
 type ReportRequest struct {
@@ -27,8 +31,16 @@ type ReportRequest struct {
 
 // ReportFile is the file name of a report in the given format and language.
 func ReportFile(format, lang string) string {
-	if format == "md" && lang == "ja" {
-		return "report.ja.md"
+	switch format {
+	case "timesketch":
+		return "report.timesketch.jsonl"
+	case "ocsf":
+		return "report.ocsf.json"
+	case "json":
+		return "report.json"
+	}
+	if lang != "" && lang != "en" {
+		return "report." + lang + "." + format
 	}
 	return "report." + format
 }
@@ -101,11 +113,15 @@ func writeReport(c *playbook.Case, name, format string, m *report.Model, lang st
 	}()
 	switch format {
 	case "xlsx":
-		err = report.WriteXLSX(file, m, report.XLSXOptions{TZ: tz, TmpDir: c.Dir()})
+		err = report.WriteXLSX(file, m, report.XLSXOptions{Lang: lang, TZ: tz, TmpDir: c.Dir()})
 	case "md":
-		err = report.WriteMarkdown(file, m, lang)
+		err = report.WriteMarkdown(file, m, report.MarkdownOptions{Lang: lang, TZ: tz})
 	case "json":
 		err = report.WriteJSON(file, m)
+	case "timesketch":
+		err = report.WriteTimesketch(file, m)
+	case "ocsf":
+		err = report.WriteOCSF(file, m)
 	default:
 		err = fmt.Errorf("unknown format %q", format)
 	}

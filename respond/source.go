@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/athena"
@@ -106,6 +108,23 @@ func (s Source) Validate() error {
 		return Usagef("--security-lake needs --athena-workgroup WG or --athena-output s3://bucket/prefix for the query results")
 	case s.AthenaOutput != "" && !strings.HasPrefix(s.AthenaOutput, "s3://"):
 		return Usagef("--athena-output must be an s3:// location, not %q", s.AthenaOutput)
+	}
+	if s.Local() {
+		// A path that is not there is the user's to fix, like a file that
+		// holds no logs: the same exit code, and no case made for it.
+		if _, err := os.Stat(s.Logs); err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return Usagef("--logs %s does not exist: give a directory or file of CloudTrail logs, or s3://bucket/prefix", s.Logs)
+			}
+			return &UsageError{Err: fmt.Errorf("--logs: %w", err)}
+		}
+		files, err := trail.DirLogs(s.Logs).List(context.Background(), trail.Window{})
+		if err != nil {
+			return &UsageError{Err: fmt.Errorf("--logs: %w", err)}
+		}
+		if len(files) == 0 {
+			return Usagef("no CloudTrail log files (.json, .json.gz, .jsonl) in %s", s.Logs)
+		}
 	}
 	if s.Athena != "" {
 		if err := s.athenaTable(nil).Check(); err != nil {

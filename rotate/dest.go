@@ -1,7 +1,6 @@
 package rotate
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -43,6 +42,13 @@ type Destination interface {
 	Holds(ctx context.Context, keyID string) (bool, error)
 	// Warning is shown after a hand-over, "" when there is nothing to say.
 	Warning() string
+}
+
+// overwriteChecker is a destination that can tell, before a key is made,
+// whether handing one over would overwrite credentials other than those
+// of the key being rotated.
+type overwriteChecker interface {
+	CheckOverwrite(ctx context.Context, oldKeyID string) error
 }
 
 // ParseTo splits a --to value into its kind ("secretsmanager",
@@ -137,12 +143,43 @@ func CredentialsFile(path, profile string) Destination {
 	return &fileDest{path: path, profile: profile}
 }
 
-type fileDest struct{ path, profile string }
+type fileDest struct {
+	path, profile string
+	backup        string // where Put kept the file it overwrote, "" if none
+}
 
 func (d *fileDest) String() string { return "credentials:" + d.profile }
 
 func (d *fileDest) Warning() string {
-	return fmt.Sprintf("the secret is now in %s in plain text (mode 0600): a keychain is the better home — aws-vault add %s stores it encrypted, and aws-vault exec %s -- … hands out short sessions", d.path, d.profile, d.profile)
+	w := fmt.Sprintf("the secret is now in %s in plain text (mode 0600): a keychain is the better home — aws-vault add %s stores it encrypted, and aws-vault exec %s -- … hands out short sessions", d.path, d.profile, d.profile)
+	if d.backup != "" {
+		w += fmt.Sprintf("; the file as it was before is kept in %s (mode 0600; delete it once the new key works)", d.backup)
+	}
+	return w
+}
+
+// CheckOverwrite refuses a profile that holds credentials other than the
+// key being rotated: they may be the ones the responder signs in with, and
+// replacing them locks the responder out of their own identity.
+func (d *fileDest) CheckOverwrite(_ context.Context, oldKeyID string) error {
+	b, err := os.ReadFile(d.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read %s: %w", d.path, err)
+	}
+	held := profileValue(b, d.profile, "aws_access_key_id")
+	switch {
+	case held == oldKeyID:
+		return nil // the rotated key's own profile: the new key replaces it
+	case held != "":
+		return &BlockedError{Reason: fmt.Sprintf("profile %s of %s holds %s, not the key being rotated (%s): writing the new key there would replace those credentials, perhaps the ones you are signed in with; choose another profile (--to credentials:NAME) or Secrets Manager",
+			d.profile, d.path, held, oldKeyID)}
+	case profileValue(b, d.profile, "aws_session_token") != "" || profileValue(b, d.profile, "aws_secret_access_key") != "":
+		return &BlockedError{Reason: fmt.Sprintf("profile %s of %s holds other credentials: writing the new key there would replace them; choose another profile (--to credentials:NAME)", d.profile, d.path)}
+	}
+	return nil
 }
 
 func (d *fileDest) Put(_ context.Context, k NewKey) error {
@@ -150,32 +187,76 @@ func (d *fileDest) Put(_ context.Context, k NewKey) error {
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("read %s: %w", d.path, err)
 	}
+	// What the profile held is kept before it is overwritten, so that a
+	// wrong profile costs a copy back, not a lost secret. A repeated put of
+	// the same key overwrites nothing new.
+	if held := profileValue(old, d.profile, "aws_access_key_id"); held != "" && held != k.AccessKeyID {
+		backup, err := writeBackup(d.path, old)
+		if err != nil {
+			return err
+		}
+		d.backup = backup
+	}
 	data := setProfile(old, d.profile, map[string]string{"aws_access_key_id": k.AccessKeyID, "aws_secret_access_key": k.secret})
 	if err := os.MkdirAll(filepath.Dir(d.path), 0o700); err != nil {
 		return fmt.Errorf("create %s: %w", filepath.Dir(d.path), err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(d.path), ".credentials-*")
+	return writeFileAtomic(d.path, ".credentials-*", data)
+}
+
+// writeBackup keeps data beside path as path.keyleak-backup-N (the first N
+// free), mode 0600, and returns its name.
+func writeBackup(path string, data []byte) (string, error) {
+	for n := 1; n < 1000; n++ {
+		name := fmt.Sprintf("%s.keyleak-backup-%d", path, n)
+		f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return "", fmt.Errorf("back up %s: %w", path, err)
+		}
+		if _, err := f.Write(data); err != nil {
+			f.Close()
+			return "", fmt.Errorf("back up %s: %w", path, err)
+		}
+		if err := f.Sync(); err != nil {
+			f.Close()
+			return "", fmt.Errorf("back up %s: %w", path, err)
+		}
+		if err := f.Close(); err != nil {
+			return "", fmt.Errorf("back up %s: %w", path, err)
+		}
+		return name, nil
+	}
+	return "", fmt.Errorf("back up %s: too many backups beside it; remove old %s.keyleak-backup-* files", path, path)
+}
+
+// writeFileAtomic replaces path with data (temporary file, sync, rename),
+// mode 0600: a crash leaves the old file or the new one.
+func writeFileAtomic(path, pattern string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), pattern)
 	if err != nil {
-		return fmt.Errorf("write %s: %w", d.path, err)
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	defer os.Remove(tmp.Name())
 	if err := tmp.Chmod(0o600); err != nil {
 		tmp.Close()
-		return fmt.Errorf("write %s: %w", d.path, err)
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	if _, err := tmp.Write(data); err != nil {
 		tmp.Close()
-		return fmt.Errorf("write %s: %w", d.path, err)
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	if err := tmp.Sync(); err != nil {
 		tmp.Close()
-		return fmt.Errorf("write %s: %w", d.path, err)
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", d.path, err)
+		return fmt.Errorf("write %s: %w", path, err)
 	}
-	if err := os.Rename(tmp.Name(), d.path); err != nil {
-		return fmt.Errorf("write %s: %w", d.path, err)
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
 }
@@ -203,10 +284,14 @@ func setProfile(data []byte, profile string, kv map[string]string) []byte {
 		}
 		written = true
 	}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
+	// Every line is kept whatever its length: a scanner with a line limit
+	// would stop at a long line and drop the profiles after it.
+	lines := strings.Split(string(data), "\n")
+	if len(lines) > 0 && lines[len(lines)-1] == "" {
+		lines = lines[:len(lines)-1]
+	}
+	for _, line := range lines {
+		line = strings.TrimSuffix(line, "\r")
 		t := strings.TrimSpace(line)
 		if strings.HasPrefix(t, "[") && strings.HasSuffix(t, "]") {
 			if in && !written {

@@ -147,6 +147,11 @@ func WithMode(mode string) Option { return func(r *Rotator) { r.mode = mode } }
 // WithProgress sets a callback for live progress.
 func WithProgress(fn func(playbook.Progress)) Option { return func(r *Rotator) { r.progress = fn } }
 
+// WithResponderKeyID tells the rotation the access key ID the responder
+// signs in with, so that it never deactivates or deletes that key while it
+// runs with it.
+func WithResponderKeyID(id string) Option { return func(r *Rotator) { r.responderKeyID = id } }
+
 // Rotator rotates one key. Build it with New.
 type Rotator struct {
 	c            *playbook.Case
@@ -161,6 +166,8 @@ type Rotator struct {
 	trailRegions []string
 	mode         string
 	progress     func(playbook.Progress)
+	// responderKeyID is the key this process signs with ("" unknown).
+	responderKeyID string
 
 	sum *Summary
 	jr  journalState
@@ -252,6 +259,14 @@ func (r *Rotator) run(ctx context.Context, old string) error {
 			ok, err := r.switchStep(ctx, user, old, newID)
 			if err != nil || !ok {
 				return err
+			}
+			if old == r.responderKeyID {
+				// Deactivating the key this run signs with would cut it off
+				// half-way, with the rotation's journal still open.
+				r.sum.Steps = append(r.sum.Steps, playbook.StepResult{ID: StepDeactivate, Title: stepTitle(StepDeactivate), Status: playbook.StatusDeclined,
+					Error: "you are signed in with this key"})
+				r.sum.Next = fmt.Sprintf("sign in with the new key %s (in %s) or another identity and run the rotation again: you are signed in with %s, and deactivating it would lock this run out", newID, r.dest, old)
+				return &BlockedError{Reason: fmt.Sprintf("you are signed in with %s, the key being rotated: deactivating it would lock you out; %s", old, r.sum.Next)}
 			}
 			if err := r.deactivateStep(ctx, user, old); err != nil {
 				return err
@@ -365,6 +380,15 @@ func (r *Rotator) createStep(ctx context.Context, user, old string, oldExists bo
 	}
 	if !oldExists && r.mode == ModeRoutine {
 		return "", &BlockedError{Reason: fmt.Sprintf("%s no longer exists and this rotation made no new key: nothing to rotate", old)}
+	}
+
+	// Before anything changes: a destination that would overwrite other
+	// credentials (the profile the responder signs in with) is refused.
+	if c, ok := r.dest.(overwriteChecker); ok {
+		if err := c.CheckOverwrite(ctx, old); err != nil {
+			res.Status, res.Error = playbook.StatusDeclined, err.Error()
+			return "", err
+		}
 	}
 
 	// Free a slot.

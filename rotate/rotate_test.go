@@ -405,3 +405,75 @@ func TestSetProfile(t *testing.T) {
 		t.Errorf("new profile:\n%s", out)
 	}
 }
+
+// TestRotatingOwnKeyNeverDeactivatesIt: rotating the key the responder
+// signs in with makes and hands over the new key, then stops before the
+// deactivation that would lock the run out, and says how to go on.
+func TestRotatingOwnKeyNeverDeactivatesIt(t *testing.T) {
+	f := newFixture(t)
+	dest := CredentialsFile(filepath.Join(t.TempDir(), "credentials"), "app")
+	sum, err := f.rotate(f.app.AccessKeyID, dest, nil, WithConfirm(yes), WithResponderKeyID(f.app.AccessKeyID))
+	var be *BlockedError
+	if !errors.As(err, &be) || !strings.Contains(be.Reason, "signed in with "+f.app.AccessKeyID) {
+		t.Fatalf("err = %v, want a refusal to deactivate the responder's own key", err)
+	}
+	if k := f.keys("app"); k[f.app.AccessKeyID] != "Active" || k[sum.NewKeyID] != "Active" {
+		t.Errorf("keys %v: the old key must stay active beside the new one", k)
+	}
+	if !strings.Contains(sum.Next, "sign in with the new key "+sum.NewKeyID) {
+		t.Errorf("next: %q", sum.Next)
+	}
+}
+
+// TestCredentialsProfileOfOtherCredentialsIsRefused: --to credentials:P
+// where P holds another key (the responder's own, say) is refused before
+// any key is made, and the file is left as it was.
+func TestCredentialsProfileOfOtherCredentialsIsRefused(t *testing.T) {
+	f := newFixture(t)
+	path := filepath.Join(t.TempDir(), "credentials")
+	mine := "[default]\naws_access_key_id = " + f.ops.AccessKeyID + "\naws_secret_access_key = " + f.ops.Secret + "\n"
+	if err := os.WriteFile(path, []byte(mine), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := f.rotate(f.app.AccessKeyID, CredentialsFile(path, "default"), nil, WithConfirm(yes), WithResponderKeyID(f.ops.AccessKeyID))
+	var be *BlockedError
+	if !errors.As(err, &be) || !strings.Contains(be.Reason, "holds "+f.ops.AccessKeyID) {
+		t.Fatalf("err = %v, want a refusal naming the key the profile holds", err)
+	}
+	if k := f.keys("app"); len(k) != 1 {
+		t.Errorf("a key was made although the hand-over was refused: %v", k)
+	}
+	if b, _ := os.ReadFile(path); string(b) != mine {
+		t.Errorf("the credentials file changed:\n%s", b)
+	}
+}
+
+// TestCredentialsProfileIsBackedUp: the profile of the rotated key is
+// overwritten with the new key, and the file as it was is kept beside it.
+func TestCredentialsProfileIsBackedUp(t *testing.T) {
+	f := newFixture(t)
+	path := filepath.Join(t.TempDir(), "credentials")
+	before := "[app]\naws_access_key_id = " + f.app.AccessKeyID + "\naws_secret_access_key = " + f.app.Secret + "\n"
+	if err := os.WriteFile(path, []byte(before), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := f.rotate(f.app.AccessKeyID, CredentialsFile(path, "app"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(path)
+	if profileValue(b, "app", "aws_access_key_id") != sum.NewKeyID {
+		t.Fatalf("profile app holds %q, want the new key %s", profileValue(b, "app", "aws_access_key_id"), sum.NewKeyID)
+	}
+	backup := path + ".keyleak-backup-1"
+	kept, err := os.ReadFile(backup)
+	if err != nil || string(kept) != before {
+		t.Fatalf("backup %s: %q, %v; want the file as it was", backup, kept, err)
+	}
+	if st, _ := os.Stat(backup); st.Mode().Perm() != 0o600 {
+		t.Errorf("backup mode %v", st.Mode().Perm())
+	}
+	if !strings.Contains(strings.Join(sum.Warnings, "\n"), backup) {
+		t.Errorf("the warnings do not name the backup: %v", sum.Warnings)
+	}
+}

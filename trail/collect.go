@@ -81,6 +81,13 @@ func (c *collector) add(e Event) (added bool, fresh []KeyLink) {
 	return true, fresh
 }
 
+// keyIDs returns the keys of the chain in discovery order, roots first.
+func (c *collector) keyIDs() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.order)
+}
+
 // investigation assembles the result. now decides which derived keys may
 // still be valid.
 func (c *collector) investigation(key string, w Window, cov Coverage, now time.Time) *Investigation {

@@ -18,25 +18,32 @@ const (
 	StateError      State = "error"
 	StateNotEnabled State = "not enabled" // region not opted in: listed, never queried
 	StateDenied     State = "denied"      // the caller may not read this region
+	// StatePartial is a region read to its end, but not for every key of
+	// the investigation: a key derived where the sweep could not read (a
+	// denied or failed region) was never looked up here.
+	StatePartial State = "partial"
 )
 
 // SourceStatus is the progress and, at the end, the coverage of one source:
 // a region of the API sweep, or a set of log files (one region of an S3
 // layout, or "files" for logs outside it).
 type SourceStatus struct {
-	Name      string      `json:"name"`
-	State     State       `json:"state"`
-	Err       string      `json:"error,omitempty"` // why, for StateError and StateDenied
-	Pages     int         `json:"pages"`           // LookupEvents pages received
-	Events    int         `json:"events"`          // events found (after de-duplication for logs)
-	Throttles int         `json:"throttles"`       // ThrottlingException answers
-	Retries   int         `json:"retries"`         // requests repeated after a throttle or 5xx
-	Lookups   int         `json:"lookups"`         // keys looked up in the region so far
-	Files     int         `json:"files,omitempty"` // log files in the set
-	Scanned   int         `json:"scanned,omitempty"`
-	Records   int         `json:"records,omitempty"` // records read from the set's files
-	Bytes     int64       `json:"bytes,omitempty"`   // bytes read from the set's files (compressed)
-	BadFiles  []FileError `json:"badFiles,omitempty"`
+	Name      string `json:"name"`
+	State     State  `json:"state"`
+	Err       string `json:"error,omitempty"` // why, for StateError and StateDenied
+	Pages     int    `json:"pages"`           // LookupEvents pages received
+	Events    int    `json:"events"`          // events found (after de-duplication for logs)
+	Throttles int    `json:"throttles"`       // ThrottlingException answers
+	Retries   int    `json:"retries"`         // requests repeated after a throttle or 5xx
+	Lookups   int    `json:"lookups"`         // keys looked up in the region so far
+	// Keys are the keys the source was searched for in full, in the order
+	// of the key chain: a key that is missing here was not searched there.
+	Keys     []string    `json:"keys,omitempty"`
+	Files    int         `json:"files,omitempty"` // log files in the set
+	Scanned  int         `json:"scanned,omitempty"`
+	Records  int         `json:"records,omitempty"` // records read from the set's files
+	Bytes    int64       `json:"bytes,omitempty"`   // bytes read from the set's files (compressed)
+	BadFiles []FileError `json:"badFiles,omitempty"`
 	// Skipped names what was left out on purpose and why: files that are
 	// not regular files, records that are not JSON objects or are nested
 	// too deep. Unlike BadFiles, it is no failure of the read.

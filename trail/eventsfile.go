@@ -5,9 +5,11 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"github.com/keyleak/keyleak/internal/redact"
 	"io"
 	"os"
+	"sync"
+
+	"github.com/keyleak/keyleak/internal/redact"
 )
 
 // WriteEvents writes the raw record of each event whose Key is not in seen,
@@ -53,32 +55,78 @@ func WriteEvents(w io.Writer, events []Event, seen map[string]bool) (int, error)
 // off first: its record is incomplete, and is fetched again by the run that
 // appends. It returns how many records it added.
 func AppendEventsFile(path string, events []Event) (int, error) {
+	w, err := OpenEventsFile(path)
+	if err != nil {
+		return 0, err
+	}
+	n, err := w.Append(events)
+	if cerr := w.Close(); err == nil {
+		err = cerr
+	}
+	return n, err
+}
+
+// EventsFile is a JSON Lines file of records opened for appending as
+// events arrive (a sweep's pages): it holds the keys of the records it has,
+// so each append writes only new ones, without reading the file again.
+// It is safe for concurrent use.
+type EventsFile struct {
+	mu   sync.Mutex
+	f    *os.File
+	seen map[string]bool
+}
+
+// OpenEventsFile opens path (created with mode 0600) for appending, after
+// reading the keys it holds. A torn last line left by a crash is cut off
+// first: its record is incomplete, and is fetched again.
+func OpenEventsFile(path string) (*EventsFile, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
-		return 0, fmt.Errorf("open events file: %w", err)
+		return nil, fmt.Errorf("open events file: %w", err)
 	}
-	defer f.Close()
-	seen := map[string]bool{}
-	held, err := readEvents(f, func(e Event) { seen[e.Key()] = true })
+	w := &EventsFile{f: f, seen: map[string]bool{}}
+	held, err := readEvents(f, func(e Event) { w.seen[e.Key()] = true })
 	if err != nil {
-		return 0, fmt.Errorf("read events file: %w", err)
+		f.Close()
+		return nil, fmt.Errorf("read events file: %w", err)
 	}
 	if held.torn {
 		if err := f.Truncate(held.complete); err != nil {
-			return 0, fmt.Errorf("cut torn event line: %w", err)
+			f.Close()
+			return nil, fmt.Errorf("cut torn event line: %w", err)
 		}
 	}
 	if _, err := f.Seek(held.complete, io.SeekStart); err != nil {
-		return 0, fmt.Errorf("append events file: %w", err)
+		f.Close()
+		return nil, fmt.Errorf("append events file: %w", err)
 	}
-	n, err := WriteEvents(f, events, seen)
+	return w, nil
+}
+
+// Append writes the events the file does not hold yet, redacted, and
+// syncs them to disk before it returns. It returns how many it wrote.
+func (w *EventsFile) Append(events []Event) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.f == nil {
+		return 0, errors.New("append events: file is closed")
+	}
+	return WriteEvents(w.f, events, w.seen)
+}
+
+// Close closes the file.
+func (w *EventsFile) Close() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.f == nil {
+		return nil
+	}
+	err := w.f.Close()
+	w.f = nil
 	if err != nil {
-		return n, err
+		return fmt.Errorf("close events file: %w", err)
 	}
-	if err := f.Close(); err != nil {
-		return n, fmt.Errorf("close events file: %w", err)
-	}
-	return n, nil
+	return nil
 }
 
 // ReadEventsFile reads a JSON Lines file of records written by

@@ -40,16 +40,16 @@ const maxDepth = 10000
 // that decodes nothing, and each record's accessKeyId values are looked up
 // in the set of wanted keys, so only the records of those keys cost a parse.
 //
-// The pivot costs about one read of the data. The first pass reads every
-// file, in the order of the times in their names, for every key known at
-// the moment each record is read, so keys found early are searched in the
-// files read after. It also notes in a small per-file index (a Bloom
-// filter) every access key ID the file holds. A key found after a file was
+// The pivot costs about one read of the data. Every file is read once, in
+// the order of the times in their names, for every key known at the moment
+// each record is read, so keys found early are searched in the files read
+// after. The first read also leaves a small index of the file (a Bloom
+// filter of every access key ID it holds). A key found after a file was
 // read is searched there again only if the file's index holds it and the
 // file is dated within the key's life (from its issue to its expiration);
-// follow-up passes repeat this until no new key appears. Memory stays
-// bounded: no record is kept but the events found, and an index costs about
-// a byte and a quarter a distinct key of a file.
+// such follow-up reads run before new files, until no new key appears.
+// Memory stays bounded: no record is kept but the events found, and an
+// index costs about a byte and a quarter a distinct key of a file.
 //
 // Corrupt or truncated files never stop the scan: the events before the
 // damage are kept and the file is named in the coverage. Files that are not

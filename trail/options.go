@@ -62,6 +62,10 @@ type config struct {
 	known       []string
 	concurrency int
 	onEvent     func(Event)
+	sink        func([]Event) error
+	checkpoint  func(Progress)
+	resume      *Progress
+	kept        []Event
 }
 
 func newConfig(opts []Option) config {

@@ -115,11 +115,15 @@ func (s *OrgSweep) Run(ctx context.Context, key string) (*Investigation, error) 
 			cov.Sources = append(cov.Sources, SourceStatus{Name: a.id, State: StateError, Err: "interrupted"})
 			continue
 		}
-		for _, rr := range a.regions {
-			if rr.status.State == StateQueued || rr.status.State == StateRunning {
-				rr.status.State = StateError
-				rr.status.Err = "interrupted"
+		// An account's regions are searched for the keys routed to it.
+		var keys []string
+		for _, k := range run.coll.keyIDs() {
+			if a.seen[k] {
+				keys = append(keys, k)
 			}
+		}
+		run.settle(a.regions, keys)
+		for _, rr := range a.regions {
 			cov.Sources = append(cov.Sources, rr.status)
 		}
 	}

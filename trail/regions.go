@@ -22,10 +22,24 @@ type Region struct {
 	Enabled     bool   `json:"enabled"`
 }
 
+// enabledByDefault are the commercial regions AWS launched before 20 March
+// 2019: every account has them enabled and none can disable them. One
+// reported "not-opted-in" is a listing that cannot be trusted, not a region
+// without events.
+var enabledByDefault = map[string]bool{
+	"us-east-1": true, "us-east-2": true, "us-west-1": true, "us-west-2": true,
+	"ca-central-1": true, "sa-east-1": true,
+	"eu-west-1": true, "eu-west-2": true, "eu-west-3": true, "eu-central-1": true, "eu-north-1": true,
+	"ap-northeast-1": true, "ap-northeast-2": true, "ap-northeast-3": true,
+	"ap-south-1": true, "ap-southeast-1": true, "ap-southeast-2": true,
+}
+
 // ListRegions lists every region of the partition, enabled or not
 // (DescribeRegions with AllRegions), sorted by name. Regions that are not
 // opted in come back with Enabled false, so the sweep can report them
-// instead of silently skipping them.
+// instead of silently skipping them — except regions enabled by default,
+// which cannot be disabled: those are searched whatever the listing says,
+// and a failure there is a failure, not "not enabled".
 func ListRegions(ctx context.Context, api RegionsAPI) ([]Region, error) {
 	out, err := api.DescribeRegions(ctx, &ec2.DescribeRegionsInput{AllRegions: aws.Bool(true)})
 	if err != nil {
@@ -38,7 +52,7 @@ func ListRegions(ctx context.Context, api RegionsAPI) ([]Region, error) {
 			continue
 		}
 		status := aws.ToString(r.OptInStatus)
-		regions = append(regions, Region{Name: name, OptInStatus: status, Enabled: status != "not-opted-in"})
+		regions = append(regions, Region{Name: name, OptInStatus: status, Enabled: status != "not-opted-in" || enabledByDefault[name]})
 	}
 	slices.SortFunc(regions, func(a, b Region) int { return strings.Compare(a.Name, b.Name) })
 	return regions, nil

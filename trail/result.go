@@ -19,18 +19,21 @@ type Result struct {
 
 // SourceResult is one region (API) or file set (logs) of the coverage.
 type SourceResult struct {
-	Region    string      `json:"region"`
-	Status    State       `json:"status"`
-	Events    int         `json:"events"`
-	Pages     int         `json:"pages"`
-	Throttled int         `json:"throttled"`
-	Retries   int         `json:"retries"`
-	Error     string      `json:"error"`
-	Files     int         `json:"files,omitempty"`
-	Bytes     int64       `json:"bytes,omitempty"` // bytes read or scanned (log files, Athena)
-	BadFiles  []FileError `json:"badFiles,omitempty"`
-	Skipped   []FileError `json:"skipped,omitempty"` // left out on purpose: see SourceStatus.Skipped
-	Seconds   float64     `json:"seconds"`
+	Region    string `json:"region"`
+	Status    State  `json:"status"`
+	Events    int    `json:"events"`
+	Pages     int    `json:"pages"`
+	Throttled int    `json:"throttled"`
+	Retries   int    `json:"retries"`
+	Error     string `json:"error"`
+	// Keys are the keys the region was searched for in full (see
+	// SourceStatus.Keys).
+	Keys     []string    `json:"keys,omitempty"`
+	Files    int         `json:"files,omitempty"`
+	Bytes    int64       `json:"bytes,omitempty"` // bytes read or scanned (log files, Athena)
+	BadFiles []FileError `json:"badFiles,omitempty"`
+	Skipped  []FileError `json:"skipped,omitempty"` // left out on purpose: see SourceStatus.Skipped
+	Seconds  float64     `json:"seconds"`
 }
 
 // EventSummary is one event in the result: the fields a responder reads in
@@ -93,7 +96,7 @@ func (inv *Investigation) Result() Result {
 	for _, s := range inv.Coverage.Sources {
 		r.Regions = append(r.Regions, SourceResult{
 			Region: s.Name, Status: s.State, Events: s.Events, Pages: s.Pages,
-			Throttled: s.Throttles, Retries: s.Retries, Error: s.Err,
+			Throttled: s.Throttles, Retries: s.Retries, Error: s.Err, Keys: s.Keys,
 			Files: s.Files, Bytes: s.Bytes, BadFiles: s.BadFiles, Skipped: s.Skipped, Seconds: s.Duration.Seconds(),
 		})
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -78,10 +79,15 @@ func (s *Sweep) Run(ctx context.Context, key string) (*Investigation, error) {
 	}
 	roots := append([]string{key}, s.cfg.known...)
 	r := &sweepRun{
-		cfg:    s.cfg,
-		window: w,
-		coll:   newCollector(s.cfg.pivot, roots),
-		seen:   map[string]bool{},
+		cfg:      s.cfg,
+		window:   w,
+		coll:     newCollector(s.cfg.pivot, roots),
+		seen:     map[string]bool{},
+		progress: Progress{Key: key},
+		started:  s.cfg.clock.Now(),
+	}
+	if p := s.cfg.resume; p != nil && p.Key == key {
+		r.progress = p.clone()
 	}
 	var all []*regionRun
 	for _, reg := range s.regions {
@@ -91,9 +97,20 @@ func (s *Sweep) Run(ctx context.Context, key string) (*Investigation, error) {
 		} else {
 			rr.client = s.client(reg.Name)
 			rr.lim = r.newLimiter(reg.Name)
+			rr.listedOff = reg.OptInStatus == "not-opted-in"
 			r.enabled = append(r.enabled, rr)
 		}
 		all = append(all, rr)
+	}
+	// Events an earlier run kept are part of this one: counted in their
+	// region, and the keys they derive are searched (in the windows not
+	// covered yet).
+	r.byRegion = map[string]*regionRun{}
+	for _, rr := range all {
+		r.byRegion[rr.status.Name] = rr
+	}
+	for _, l := range r.seed(s.cfg.kept) {
+		roots = append(roots, l.AccessKeyID)
 	}
 	for _, rr := range all {
 		r.emit(rr)
@@ -108,16 +125,12 @@ func (s *Sweep) Run(ctx context.Context, key string) (*Investigation, error) {
 		err = ctx.Err()
 	}
 	cov := Coverage{}
+	r.mu.Lock()
+	r.settle(all, r.coll.keyIDs())
 	for _, rr := range all {
-		r.mu.Lock()
-		if rr.status.State == StateQueued || rr.status.State == StateRunning {
-			// Only an interrupted run leaves a region unfinished.
-			rr.status.State = StateError
-			rr.status.Err = "interrupted"
-		}
 		cov.Sources = append(cov.Sources, rr.status)
-		r.mu.Unlock()
 	}
+	r.mu.Unlock()
 	inv := r.coll.investigation(key, r.window, cov, s.cfg.clock.Now())
 	if err != nil {
 		return inv, fmt.Errorf("sweep cloudtrail: %w", err)
@@ -135,19 +148,30 @@ type regionRun struct {
 	active  int // lookups running
 	started time.Time
 	failed  bool // an error or denial is recorded and stays
+	// searched are the keys whose lookup in the region read to its end.
+	searched map[string]bool
+	// listedOff marks a region listed as not opted in that is searched
+	// anyway (it cannot be disabled): a failure there says so.
+	listedOff bool
 }
 
 type sweepRun struct {
 	cfg     config
 	window  Window
+	started time.Time // when the run began: windows later than this minus DeliveryLag are never covered
 	coll    *collector
-	g       *errgroup.Group
-	ctx     context.Context
-	mu      sync.Mutex
-	emitMu  sync.Mutex
-	eventMu sync.Mutex // serializes cfg.onEvent
-	enabled []*regionRun
-	seen    map[string]bool
+	// progress is what is covered so far (guarded by mu); keepMu
+	// serializes the event sink and the checkpoint.
+	progress Progress
+	keepMu   sync.Mutex
+	byRegion map[string]*regionRun
+	g        *errgroup.Group
+	ctx      context.Context
+	mu       sync.Mutex
+	eventMu  sync.Mutex // serializes cfg.onEvent
+	emitMu   sync.Mutex
+	enabled  []*regionRun
+	seen     map[string]bool
 	// route, when set, receives the derived keys a lookup in rr found,
 	// instead of addKey: an organization sweep looks a key up in the
 	// account it belongs to.
@@ -217,29 +241,74 @@ func (r *sweepRun) startLocked(key string, regions []*regionRun) []*regionRun {
 	return started
 }
 
-// lookup pages through the events of key in one region.
+// seed adds the events an earlier run kept (those in the window, oldest
+// first, so that a key is in the chain before the events it derives keys
+// with) and returns the keys they derive.
+func (r *sweepRun) seed(kept []Event) []KeyLink {
+	var in []Event
+	for _, e := range kept {
+		if r.window.Contains(e.EventTime) {
+			in = append(in, e)
+		}
+	}
+	slices.SortStableFunc(in, func(a, b Event) int { return a.EventTime.Compare(b.EventTime) })
+	var derived []KeyLink
+	for _, e := range in {
+		ok, links := r.coll.add(e)
+		if rr := r.byRegion[e.Region]; ok && rr != nil {
+			rr.status.Events++
+		}
+		derived = append(derived, links...)
+	}
+	return derived
+}
+
+// lookup reads the events of key in one region, in the parts of the window
+// that no run has covered yet.
 func (r *sweepRun) lookup(rr *regionRun, key string) error {
 	defer r.finish(rr)
+	r.mu.Lock()
+	todo := gaps(r.window, r.progress.Covered[rr.status.Name][key])
+	r.mu.Unlock()
+	for _, w := range todo {
+		done, err := r.lookupWindow(rr, key, w)
+		if err != nil || !done {
+			return err
+		}
+	}
+	r.mu.Lock()
+	if rr.searched == nil {
+		rr.searched = map[string]bool{}
+	}
+	rr.searched[key] = true
+	r.mu.Unlock()
+	return nil
+}
+
+// lookupWindow pages through the events of key in one region and window.
+// It reports whether it read the window to its end.
+func (r *sweepRun) lookupWindow(rr *regionRun, key string, w Window) (bool, error) {
 	in := &cloudtrail.LookupEventsInput{
 		LookupAttributes: []types.LookupAttribute{{
 			AttributeKey:   types.LookupAttributeKeyAccessKeyId,
 			AttributeValue: aws.String(key),
 		}},
-		StartTime:  aws.Time(r.window.Since),
-		EndTime:    aws.Time(r.window.Until),
+		StartTime:  aws.Time(w.Since),
+		EndTime:    aws.Time(w.Until),
 		MaxResults: aws.Int32(pageSize),
 	}
 	for {
 		out, err := r.page(rr, in)
 		if err != nil {
 			if r.ctx.Err() != nil {
-				return r.ctx.Err()
+				return false, r.ctx.Err()
 			}
 			r.fail(rr, err)
-			return nil
+			return false, nil
 		}
 		var fresh []KeyLink
-		added := 0
+		var added []Event
+		var oldest time.Time
 		for _, ev := range out.Events {
 			e := ParseLookupEvent(ev)
 			if e.Region == "" {
@@ -247,18 +316,35 @@ func (r *sweepRun) lookup(rr *regionRun, key string) error {
 			}
 			ok, links := r.coll.add(e)
 			if ok {
-				added++
+				added = append(added, e)
 				if r.cfg.onEvent != nil {
 					r.eventMu.Lock()
 					r.cfg.onEvent(e)
 					r.eventMu.Unlock()
 				}
 			}
+			if !e.EventTime.IsZero() && (oldest.IsZero() || e.EventTime.Before(oldest)) {
+				oldest = e.EventTime
+			}
 			fresh = append(fresh, links...)
+		}
+		last := aws.ToString(out.NextToken) == ""
+		// Newest first: with more pages to come, everything after the
+		// page's oldest event has been read (events in that very instant
+		// may go on in the next page).
+		covered := Window{Since: w.Since, Until: w.Until}
+		if !last {
+			covered.Since = oldest.Add(time.Nanosecond)
+			if oldest.IsZero() {
+				covered = Window{Since: w.Until, Until: w.Since} // nothing to record
+			}
+		}
+		if err := r.keep(rr, key, added, covered); err != nil {
+			return false, err
 		}
 		r.mu.Lock()
 		rr.status.Pages++
-		rr.status.Events += added
+		rr.status.Events += len(added)
 		r.mu.Unlock()
 		r.emit(rr)
 		for _, l := range fresh {
@@ -268,10 +354,84 @@ func (r *sweepRun) lookup(rr *regionRun, key string) error {
 				r.addKey(l.AccessKeyID)
 			}
 		}
-		if aws.ToString(out.NextToken) == "" {
-			return nil
+		if last {
+			return true, nil
 		}
 		in.NextToken = out.NextToken
+	}
+}
+
+// keep hands a page's new events to the sink, then records the window the
+// page covered (never the last DeliveryLag before the run began, which may
+// still receive events) and tells the checkpoint.
+func (r *sweepRun) keep(rr *regionRun, key string, added []Event, covered Window) error {
+	r.keepMu.Lock()
+	defer r.keepMu.Unlock()
+	if r.cfg.sink != nil && len(added) > 0 {
+		if err := r.cfg.sink(added); err != nil {
+			return fmt.Errorf("keep events: %w", err)
+		}
+	}
+	if limit := r.started.Add(-DeliveryLag); covered.Until.After(limit) {
+		covered.Until = limit
+	}
+	r.mu.Lock()
+	r.progress.add(rr.status.Name, key, covered)
+	var snap Progress
+	if r.cfg.checkpoint != nil {
+		snap = r.progress.clone()
+	}
+	r.mu.Unlock()
+	if r.cfg.checkpoint != nil {
+		r.cfg.checkpoint(snap)
+	}
+	return nil
+}
+
+// settle ends a run over regions (those of one account) that know of the
+// given keys: a region still queued or running was interrupted; every
+// region lists the keys it was searched for in full; and a region read to
+// its end is partial when it was not searched for every key, or when
+// another region could not be read. A key is derived where its issuing
+// call is logged (IAM and STS's global endpoint in us-east-1, STS's
+// regional endpoints in their region), so a region that could not be read
+// may hide keys that were then looked up nowhere. Called with mu held.
+func (r *sweepRun) settle(regions []*regionRun, keys []string) {
+	var failed []string
+	for _, rr := range regions {
+		if rr.status.State == StateQueued || rr.status.State == StateRunning {
+			// Only an interrupted run leaves a region unfinished.
+			rr.status.State = StateError
+			rr.status.Err = "interrupted"
+		}
+		rr.status.Keys = nil
+		for _, k := range keys {
+			if rr.searched[k] {
+				rr.status.Keys = append(rr.status.Keys, k)
+			}
+		}
+		if rr.status.State == StateError || rr.status.State == StateDenied {
+			failed = append(failed, rr.status.Name)
+		}
+	}
+	for _, rr := range regions {
+		if rr.status.State != StateOK {
+			continue
+		}
+		var missing []string
+		for _, k := range keys {
+			if !rr.searched[k] {
+				missing = append(missing, k)
+			}
+		}
+		switch {
+		case len(missing) > 0:
+			rr.status.State = StatePartial
+			rr.status.Err = "not searched for " + strings.Join(missing, ", ")
+		case len(failed) > 0:
+			rr.status.State = StatePartial
+			rr.status.Err = fmt.Sprintf("keys derived in %s, which could not be read, were not searched for here", strings.Join(failed, ", "))
+		}
 	}
 }
 
@@ -351,6 +511,9 @@ func (r *sweepRun) fail(rr *regionRun, err error) {
 			rr.status.State = StateDenied
 		}
 		rr.status.Err = errorReason(err)
+		if rr.listedOff {
+			rr.status.Err = "listed as not opted in, although this region cannot be disabled: " + rr.status.Err
+		}
 	}
 	r.mu.Unlock()
 	r.emit(rr)

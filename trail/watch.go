@@ -46,6 +46,18 @@ type WatchSpec struct {
 	// OnCall receives each call not seen before, as soon as a poll finds
 	// it, from the watch's goroutine.
 	OnCall func(Event)
+	// OnPoll receives the watch's state before the first poll (Polls 0)
+	// and after each poll, from the watch's goroutine: how many polls, the
+	// keys and regions watched, the lookups that failed so far.
+	OnPoll func(WatchPoll)
+}
+
+// WatchPoll is the state of a watch after a poll.
+type WatchPoll struct {
+	Polls    int
+	Keys     []string
+	Regions  []string
+	Failures []string
 }
 
 // WatchResult is what a watch saw.
@@ -62,13 +74,20 @@ type WatchResult struct {
 	Failures []string `json:"failures,omitempty"`
 }
 
+// WorkedAfter tells whether a call proves its credential still works: it
+// succeeded, at or after since, and is not sts:GetCallerIdentity, which
+// answers whatever a policy says.
+func WorkedAfter(e Event, since time.Time) bool {
+	return e.ErrorCode == "" && e.EventName != "GetCallerIdentity" && !e.EventTime.Before(since)
+}
+
 // Worked returns the calls that worked at or after since: proof that a
 // watched credential still works. sts:GetCallerIdentity is left out: it
 // answers whatever a policy says.
 func (r *WatchResult) Worked(since time.Time) []Event {
 	var out []Event
 	for _, e := range r.Calls {
-		if e.ErrorCode == "" && e.EventName != "GetCallerIdentity" && !e.EventTime.Before(since) {
+		if WorkedAfter(e, since) {
 			out = append(out, e)
 		}
 	}
@@ -114,6 +133,9 @@ func Watch(ctx context.Context, spec WatchSpec, client func(region string) cloud
 	failed := map[string]bool{}
 	end := res.Start.Add(spec.For)
 	var mu sync.Mutex
+	if spec.OnPoll != nil {
+		spec.OnPoll(WatchPoll{Keys: slices.Clone(keys), Regions: regions})
+	}
 	for {
 		res.Polls++
 		since := cfg.clock.Now().Add(-DeliveryDelay)
@@ -157,6 +179,12 @@ func Watch(ctx context.Context, spec WatchSpec, client func(region string) cloud
 			}
 		}
 		res.Calls = append(res.Calls, fresh...)
+		if spec.OnPoll != nil && ctx.Err() == nil {
+			mu.Lock()
+			p := WatchPoll{Polls: res.Polls, Keys: slices.Clone(keys), Regions: regions, Failures: slices.Clone(res.Failures)}
+			mu.Unlock()
+			spec.OnPoll(p)
+		}
 		if ctx.Err() != nil || !cfg.clock.Now().Before(end) {
 			break
 		}

@@ -195,7 +195,7 @@ func (s *Sim) do(c *Call) (*Result, error) {
 // errInvalidAction is the answer to an action the service does not have.
 func errInvalidAction(service, action string) *APIError {
 	switch service {
-	case "cloudtrail", "guardduty", "secretsmanager", "organizations", "pricing", "ce":
+	case "cloudtrail", "guardduty", "secretsmanager", "organizations", "pricing", "ce", "support":
 		return errf(400, "UnknownOperationException", "Unknown operation %s", action)
 	case "lambda":
 		return errf(404, "UnknownOperationException", "Unknown operation %s", action)
@@ -208,7 +208,7 @@ func errAuth(service, msg string) *APIError {
 	switch service {
 	case "ec2":
 		return errf(401, "AuthFailure", "AWS was not able to validate the provided access credentials")
-	case "cloudtrail", "lambda", "guardduty", "secretsmanager", "organizations", "pricing", "ce":
+	case "cloudtrail", "lambda", "guardduty", "secretsmanager", "organizations", "pricing", "ce", "support":
 		return errf(403, "UnrecognizedClientException", "%s", msg)
 	}
 	return errf(403, "InvalidClientTokenId", "%s", msg)
@@ -237,7 +237,7 @@ func errAccessDenied(c *Call, arn string) *APIError {
 	switch c.Service {
 	case "ec2":
 		return errf(403, "UnauthorizedOperation", "You are not authorized to perform this operation. %s", msg)
-	case "cloudtrail", "lambda", "guardduty", "secretsmanager", "organizations", "pricing", "ce":
+	case "cloudtrail", "lambda", "guardduty", "secretsmanager", "organizations", "pricing", "ce", "support":
 		return errf(403, "AccessDeniedException", "%s", msg)
 	}
 	return errf(403, "AccessDenied", "%s", msg)

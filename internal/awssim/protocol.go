@@ -122,7 +122,7 @@ func protocolOf(service string) string {
 		return "query"
 	case "ec2":
 		return "ec2"
-	case "cloudtrail", "secretsmanager", "organizations", "pricing", "ce":
+	case "cloudtrail", "secretsmanager", "organizations", "pricing", "ce", "support":
 		return "json"
 	case "lambda", "guardduty":
 		return "rest"

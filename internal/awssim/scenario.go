@@ -31,9 +31,12 @@ type Scenario struct {
 	RootKeys    []KeySpec      `yaml:"rootKeys"`
 	Roles       []RoleSpec     `yaml:"roles"`
 	GuardDuty   []DetectorSpec `yaml:"guardduty"`
-	Faults      Faults         `yaml:"faults"`
-	Volume      *VolumeSpec    `yaml:"volume"`
-	Timeline    []ActionSpec   `yaml:"timeline"`
+	// Detection is when AWS finds the leaked key in public and raises its
+	// Health event (HealthEvent, OnDetected).
+	Detection *DetectionSpec `yaml:"detection"`
+	Faults    Faults         `yaml:"faults"`
+	Volume    *VolumeSpec    `yaml:"volume"`
+	Timeline  []ActionSpec   `yaml:"timeline"`
 	// Accounts are further accounts besides the home one (Account), e.g.
 	// member accounts of an organization; their keys are declared and
 	// referred to like the home account's.
@@ -574,6 +577,11 @@ func (sc *Scenario) check() error {
 	if sc.Account.ID != "" && !accountPattern.MatchString(sc.Account.ID) {
 		return fmt.Errorf("account id %q: want 12 digits", sc.Account.ID)
 	}
+	if sc.Detection != nil {
+		if err := sc.Detection.check(); err != nil {
+			return err
+		}
+	}
 	regions := map[string]bool{}
 	for _, r := range defaultRegions() {
 		regions[r.Name] = true
@@ -770,6 +778,9 @@ func (sc *Scenario) check() error {
 	if v := sc.Volume; v != nil {
 		if v.Events <= 0 {
 			return fmt.Errorf("volume: events must be positive")
+		}
+		if v.Events > MaxVolume {
+			return fmt.Errorf("volume: %d events is more than the simulator holds (at most %d)", v.Events, MaxVolume)
 		}
 		if !keys[v.Key] {
 			return fmt.Errorf("volume: no declared key %q", v.Key)

@@ -41,6 +41,8 @@ type Sim struct {
 	scen    *scenarioRun // the scenario replayed into this account, if any
 	// lakeState holds the CloudTrail Lake queries started (lake.go).
 	lakeState *lakeState
+	// supportState holds the support plan and cases (support.go).
+	supportState *supportState
 	// creators maps "Type|Name" of every resource a call created to the
 	// actor of that call, so truth can tell the attacker's resources even
 	// when the key that made them is shared with the workload.
@@ -100,6 +102,7 @@ func New(opts ...Option) *Sim {
 		"organizations":  organizationsOps(),
 		"pricing":        pricingOps(),
 		"ce":             ceOps(),
+		"support":        supportOps(),
 	}
 	return s
 }

@@ -67,7 +67,12 @@ var (
 // calls elsewhere would.
 const volumeSkew = 1.2
 
-// AddVolume records n CloudTrail events made by keyID: a workload's
+// MaxVolume bounds AddVolume: every event is kept in memory (about 1.3 KB
+// each, so a million take about 1.3 GB). Without a bound, a mistyped count
+// (2e9) is not an error but a machine brought down by the OOM killer.
+const MaxVolume = 1_000_000
+
+// AddVolume records n CloudTrail events made by keyID (at most MaxVolume): a workload's
 // read-mostly calls spread over every enabled region with a seeded, skewed
 // distribution, at times spread over window before now. The events carry the
 // workload's source IP and user agent (those of the key's latest "workload"
@@ -76,6 +81,9 @@ const volumeSkew = 1.2
 func (s *Sim) AddVolume(n int, keyID string, seed uint64, window time.Duration) error {
 	if n < 0 {
 		return fmt.Errorf("add volume: event count %d is negative", n)
+	}
+	if n > MaxVolume {
+		return fmt.Errorf("add volume: %d events is more than the simulator holds (at most %d, about 1.3 GB of memory)", n, MaxVolume)
 	}
 	if window <= 0 {
 		return fmt.Errorf("add volume: window %v must be positive", window)

@@ -123,6 +123,7 @@ func TestAddVolumeRejectsBadInput(t *testing.T) {
 	}{
 		{10, "AKIAUNKNOWNUNKNOWN00", time.Hour, "no access key"},
 		{-1, f.app.AccessKeyID, time.Hour, "negative"},
+		{2_000_000_000, f.app.AccessKeyID, time.Hour, "at most 1000000"},
 		{10, f.app.AccessKeyID, 0, "window"},
 	} {
 		err := f.sim.AddVolume(tc.n, tc.key, 1, tc.window)

@@ -25,6 +25,7 @@ import (
 	"github.com/keyleak/keyleak/bill"
 	"github.com/keyleak/keyleak/playbook"
 	"github.com/keyleak/keyleak/trail"
+	"github.com/keyleak/keyleak/trigger"
 )
 
 // The case's files beside the playbook's own (case.json, journal.jsonl,
@@ -42,11 +43,18 @@ const (
 	// AuditFile is the account's key audit (audit.Report), when one was run
 	// for the case (keyleak audit --case DIR).
 	AuditFile = "audit.json"
-	// FindingsFile and EventsFile are the playbook's names, repeated here
-	// so that callers need one package.
+	// ProgressFile is how far the sweeps of the key got (trail.Progress):
+	// the windows read in full per region and key, so that a run cut short
+	// resumes and a later run reads only what is new.
+	ProgressFile = "sweep.json"
+	// TriggerFile is the event that started an unattended response
+	// (trigger.Trigger: the keys, the account, where the leak was found),
+	// never the event itself, which may carry a secret.
+	TriggerFile = "trigger.json"
 	// BillFile is what the leak costs, as last priced (package bill).
 	BillFile = "bill.json"
-
+	// FindingsFile and EventsFile are the playbook's names, repeated here
+	// so that callers need one package.
 	FindingsFile = playbook.FindingsFile
 	EventsFile   = playbook.EventsFile
 )
@@ -78,11 +86,14 @@ func Open(ref Ref, now time.Time) (*playbook.Case, error) {
 		if parent == "" {
 			parent = "."
 		}
+		if st, err := os.Stat(parent); err == nil && !st.IsDir() {
+			return nil, &playbook.UsageError{Reason: fmt.Sprintf("%s is a file, not a directory for cases", parent)}
+		}
 		c, _, err := playbook.OpenOrCreateCase(parent, ref.Key, now)
 		if err != nil {
 			return nil, fmt.Errorf("open case: %w", err)
 		}
-		return c, nil
+		return checked(c)
 	}
 	st, err := os.Stat(ref.Dir)
 	switch {
@@ -102,7 +113,7 @@ func Open(ref Ref, now time.Time) (*playbook.Case, error) {
 			c.Close()
 			return nil, &playbook.UsageError{Reason: fmt.Sprintf("case %s is for key %s, not %s", ref.Dir, c.Meta().KeyID, ref.Key)}
 		}
-		return c, nil
+		return checked(c)
 	}
 	ents, err := os.ReadDir(ref.Dir)
 	if err != nil {
@@ -122,7 +133,60 @@ func OpenExisting(dir string) (*playbook.Case, error) {
 	if _, err := os.Stat(filepath.Join(dir, playbook.CaseFile)); err != nil {
 		return nil, &playbook.UsageError{Reason: fmt.Sprintf("%s is not a keyleak case directory (no %s)", dir, playbook.CaseFile)}
 	}
-	return playbook.OpenCase(dir)
+	c, err := playbook.OpenCase(dir)
+	if err != nil {
+		return nil, err
+	}
+	return checked(c)
+}
+
+// Verify checks the journal of the case in dir against its hash chain and
+// against every anchor the case keeps: case.json's and contain.json's.
+func Verify(dir string) (playbook.VerifyResult, error) {
+	anchors, err := fileAnchors(dir)
+	if err != nil {
+		return playbook.VerifyResult{}, err
+	}
+	return playbook.VerifyCase(dir, anchors...)
+}
+
+// checked returns the opened case once its journal agrees with the anchors
+// of the case's other files (playbook.OpenCase checks case.json's); it
+// closes the case when it does not.
+func checked(c *playbook.Case) (*playbook.Case, error) {
+	anchors, err := fileAnchors(c.Dir())
+	if err == nil {
+		for _, a := range anchors {
+			if err = c.Journal().CheckAnchor(a); err != nil {
+				break
+			}
+		}
+	}
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// fileAnchors are the journal anchors kept beside case.json's: the head
+// the last contain run left in contain.json.
+func fileAnchors(dir string) ([]playbook.NamedAnchor, error) {
+	b, err := os.ReadFile(filepath.Join(dir, ContainFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", ContainFile, err)
+	}
+	var sum playbook.Summary
+	if err := json.Unmarshal(b, &sum); err != nil {
+		return nil, fmt.Errorf("read %s: %w", ContainFile, err)
+	}
+	if sum.JournalEntries <= 0 || sum.JournalHead == "" {
+		return nil, nil
+	}
+	return []playbook.NamedAnchor{{Where: ContainFile, JournalAnchor: playbook.JournalAnchor{Entries: sum.JournalEntries, Head: sum.JournalHead}}}, nil
 }
 
 // readJSON decodes one of the case's JSON files; a missing file reports
@@ -169,9 +233,12 @@ func LoadContain(c *playbook.Case) (*playbook.Summary, error) {
 
 // SaveInvestigation appends the events found (de-duplicated, redacted),
 // keeps the result without its events, records the account, and notes the
-// run in the journal. It returns how many events were new.
-func SaveInvestigation(c *playbook.Case, inv *trail.Investigation) (int, error) {
+// run in the journal. kept is how many new events the run already appended
+// as they arrived (a sweep's event sink). It returns how many events were
+// new in all.
+func SaveInvestigation(c *playbook.Case, inv *trail.Investigation, kept int) (int, error) {
 	added, err := trail.AppendEventsFile(c.Path(EventsFile), inv.Events)
+	added += kept
 	if err != nil {
 		return added, fmt.Errorf("save events: %w", err)
 	}
@@ -193,6 +260,21 @@ func SaveInvestigation(c *playbook.Case, inv *trail.Investigation) (int, error) 
 		return added, fmt.Errorf("journal investigation: %w", err)
 	}
 	return added, nil
+}
+
+// SaveProgress keeps how far the sweeps of the key got.
+func SaveProgress(c *playbook.Case, p trail.Progress) error {
+	return writeJSON(c, ProgressFile, p)
+}
+
+// LoadProgress reads it; nil when there is none (or it is another key's).
+func LoadProgress(c *playbook.Case) (*trail.Progress, error) {
+	var p trail.Progress
+	ok, err := readJSON(c, ProgressFile, &p)
+	if err != nil || !ok || p.Key != c.Meta().KeyID {
+		return nil, err
+	}
+	return &p, nil
 }
 
 // LoadResult reads the last investigation's result (no events); nil when
@@ -225,7 +307,7 @@ func LoadInvestigation(c *playbook.Case) (*trail.Investigation, error) {
 	slices.Sort(inv.RoleARNs)
 	for _, r := range res.Regions {
 		inv.Coverage.Sources = append(inv.Coverage.Sources, trail.SourceStatus{
-			Name: r.Region, State: r.Status, Err: r.Error, Pages: r.Pages, Events: r.Events,
+			Name: r.Region, State: r.Status, Err: r.Error, Pages: r.Pages, Events: r.Events, Keys: r.Keys,
 			Throttles: r.Throttled, Retries: r.Retries, Files: r.Files, BadFiles: r.BadFiles, Skipped: r.Skipped,
 		})
 	}
@@ -240,6 +322,32 @@ func LoadInvestigation(c *playbook.Case) (*trail.Investigation, error) {
 		return strings.Compare(a.EventID, b.EventID)
 	})
 	inv.Events = events
+	return inv, nil
+}
+
+// RebuildInvestigation rebuilds the investigation of a case whose events
+// were kept by a run that stopped before it saved its result: the events,
+// the key chain they show, and a coverage that says it is not known. It
+// saves that result as investigation.json and notes the rebuild in the
+// journal. nil when the case holds no event.
+func RebuildInvestigation(c *playbook.Case, now time.Time) (*trail.Investigation, error) {
+	events, _, err := trail.ReadEventsFile(c.Path(EventsFile))
+	if errors.Is(err, fs.ErrNotExist) || (err == nil && len(events) == 0) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read events: %w", err)
+	}
+	inv := trail.Rebuild(c.Meta().KeyID, events, now)
+	res := inv.Result()
+	res.Events = nil
+	if err := writeJSON(c, InvestigationFile, res); err != nil {
+		return nil, err
+	}
+	msg := fmt.Sprintf("investigation rebuilt from %d events kept by an interrupted run; its coverage is not known", len(events))
+	if _, err := c.Journal().Append(playbook.Entry{Kind: playbook.KindNote, Step: "investigate", Message: msg}); err != nil {
+		return nil, fmt.Errorf("journal rebuild: %w", err)
+	}
 	return inv, nil
 }
 
@@ -306,6 +414,22 @@ func LoadBill(c *playbook.Case) (*bill.Bill, error) {
 		return nil, err
 	}
 	return &b, nil
+}
+
+// SaveTrigger keeps what the event that started the response said.
+func SaveTrigger(c *playbook.Case, t *trigger.Trigger) error {
+	return writeJSON(c, TriggerFile, t)
+}
+
+// LoadTrigger reads the event that started the response; nil when the
+// case was not started by one.
+func LoadTrigger(c *playbook.Case) (*trigger.Trigger, error) {
+	var t trigger.Trigger
+	ok, err := readJSON(c, TriggerFile, &t)
+	if err != nil || !ok {
+		return nil, err
+	}
+	return &t, nil
 }
 
 // HasFile reports whether the case holds the named file.

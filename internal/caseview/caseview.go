@@ -25,6 +25,7 @@ import (
 	"github.com/keyleak/keyleak/report"
 	"github.com/keyleak/keyleak/resource"
 	"github.com/keyleak/keyleak/trail"
+	"github.com/keyleak/keyleak/trigger"
 )
 
 // Options are what the case cannot tell: when the report is made and by
@@ -65,41 +66,78 @@ func Load(c *playbook.Case, o Options) (*report.Model, error) {
 		return nil, fmt.Errorf("read journal: %w", err)
 	}
 	m.Actions = actions(entries, &m.Case)
+	findings, err := casefile.LoadFindings(c)
+	if err != nil {
+		return nil, err
+	}
+	var judged map[string]assess.EventResult
+	var judgedSet *trail.EventSet
+	if findings != nil {
+		judged = applyFindings(m, findings, entries)
+		judgedSet = findings.Judged
+		m.Secrets = reportSecrets(findings.Secrets)
+	}
 	rep, err := casefile.LoadAudit(c)
 	if err != nil {
 		return nil, err
 	}
 	if rep != nil {
-		m.HygieneAt = rep.Generated
-		for _, r := range audit.Recommendations(rep) {
-			if standingAdvice[r.ID] {
-				continue // the report's own recommendations say it already
-			}
-			m.Hygiene = append(m.Hygiene, report.HygieneItem{Check: r.ID, Severity: r.Severity, Title: r.Title, Subjects: r.Subjects})
-		}
+		applyAudit(m, rep)
 	}
-	findings, err := casefile.LoadFindings(c)
+	trig, err := casefile.LoadTrigger(c)
 	if err != nil {
 		return nil, err
 	}
-	haveFindings := findings != nil
-	var judged map[string]assess.EventResult
-	if haveFindings {
-		judged = applyFindings(m, findings, entries)
-		m.Secrets = reportSecrets(findings.Secrets)
+	if trig != nil {
+		applyTrigger(&m.Case, trig)
 	}
 	b, err := casefile.LoadBill(c)
 	if err != nil {
 		return nil, err
 	}
 	m.Bill = reportBill(b)
-	events, err := loadEvents(c.Path(playbook.EventsFile), judged, haveFindings)
+	events, err := loadEvents(c.Path(playbook.EventsFile), judged, judgedSet)
 	if err != nil {
 		return nil, err
 	}
 	m.Events = events
 	m.Stats = report.ComputeStats(m.Events)
+	if len(m.Credentials) == 0 {
+		m.Credentials = credentials(m, sum, inv, entries, o.Now)
+	}
+	m.Chart = report.IncidentChart(m, m.Stats)
 	return m, nil
+}
+
+// applyAudit adds the account's key audit, without the attacker's own
+// users and keys (they are to be removed, not advised on; the report lists
+// them with their state) and without the leaked key (the report's subject).
+func applyAudit(m *report.Model, rep *audit.Report) {
+	m.HygieneAt = rep.Generated
+	skip := map[string]bool{}
+	if m.Case.KeyID != "" {
+		skip[m.Case.KeyID] = true
+	}
+	for _, r := range report.AttackerPrincipals(m) {
+		skip[r.ID] = true
+	}
+	for _, r := range audit.Recommendations(rep) {
+		if standingAdvice[r.ID] {
+			continue // the report's own recommendations say it already
+		}
+		var subjects []string
+		for _, sub := range r.Subjects {
+			user, key, _ := strings.Cut(sub, "/")
+			if skip[user] || (key != "" && skip[key]) {
+				continue
+			}
+			subjects = append(subjects, sub)
+		}
+		if len(r.Subjects) > 0 && len(subjects) == 0 {
+			continue
+		}
+		m.Hygiene = append(m.Hygiene, report.HygieneItem{Check: r.ID, Severity: r.Severity, Title: r.Title, Subjects: subjects})
+	}
 }
 
 func applySummary(c *report.Case, s *playbook.Summary) {
@@ -112,6 +150,9 @@ func applySummary(c *report.Case, s *playbook.Summary) {
 	}
 	c.RootKey = s.RootKey
 	c.KeyStatus = s.KeyStatus
+	c.KeyStatusAt = s.ReadAt.UTC()
+	c.RevokedBefore = s.RevokedBefore.UTC()
+	c.FoundActiveAgain = s.FoundActiveAgain.UTC()
 	c.ResponderARN = s.Responder
 	for _, k := range s.OwnerKeys {
 		if k.ID == s.KeyID {
@@ -120,6 +161,29 @@ func applySummary(c *report.Case, s *playbook.Summary) {
 	}
 	if len(s.Quarantine) > 0 {
 		c.DetectedBy = "AWS (" + strings.Join(s.Quarantine, ", ") + " attached)"
+		c.QuarantinePolicy, c.QuarantinedUser = strings.Join(s.Quarantine, ", "), s.Owner
+	}
+}
+
+// applyTrigger says where the key was found and who found it, from the
+// event that started the response. AWS's quarantine, when the summary saw
+// it, stays the detection's account; the event adds the URL and the time.
+func applyTrigger(c *report.Case, t *trigger.Trigger) {
+	c.ExposedURL = t.ExposedURL
+	if c.LeakChannel == "" {
+		c.LeakChannel = t.Channel
+	}
+	if c.DetectedAt.IsZero() {
+		c.DetectedAt = t.DetectedAt
+	}
+	by := t.DetectedBy()
+	if c.DetectedBy == "" {
+		c.DetectedBy = by
+	} else if !strings.Contains(c.DetectedBy, by) {
+		c.DetectedBy = by + "; " + c.DetectedBy
+	}
+	if c.AccountID == "" {
+		c.AccountID = t.Account
 	}
 }
 
@@ -155,10 +219,11 @@ func applyInvestigation(m *report.Model, inv *trail.Result) {
 	for _, r := range inv.Regions {
 		cov := report.Coverage{
 			Region: r.Region, Source: report.SourceLookupEvents, Events: r.Events, Pages: r.Pages,
-			Throttles: r.Throttled, From: inv.Window.Since, To: inv.Window.Until, Error: r.Error,
+			Throttles: r.Throttled, From: inv.Window.Since, To: inv.Window.Until, Error: r.Error, Keys: r.Keys,
 		}
 		if r.Files > 0 || len(r.BadFiles) > 0 {
-			cov.Source = "log files"
+			cov.Source = report.SourceLogFiles
+			cov.Files, cov.BadFiles = r.Files, len(r.BadFiles)
 			if len(r.BadFiles) > 0 {
 				cov.Note = fmt.Sprintf("%d of %d files unreadable", len(r.BadFiles), r.Files)
 			}
@@ -169,13 +234,31 @@ func applyInvestigation(m *report.Model, inv *trail.Result) {
 			if len(r.BadFiles) > 0 {
 				cov.Status = report.CoveragePartial
 			}
+		case trail.StatePartial:
+			cov.Status = report.CoveragePartial
 		case trail.StateNotEnabled:
 			cov.Status = report.CoverageNotEnabled
 		default:
 			cov.Status = report.CoverageFailed
 		}
+		if cov.Source == report.SourceLookupEvents && r.Status != trail.StateNotEnabled && r.Region != trail.Interrupted {
+			// Which keys each region was searched for, in the note every
+			// writer shows.
+			keys := "searched for no key"
+			if len(r.Keys) > 0 {
+				keys = fmt.Sprintf("searched for %d of %d keys: %s", len(r.Keys), len(inv.Keys), strings.Join(r.Keys, ", "))
+			}
+			cov.Note = joinNote(cov.Note, keys)
+		}
 		m.Coverage = append(m.Coverage, cov)
 	}
+}
+
+func joinNote(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "; " + b
 }
 
 // stepNames maps playbook step IDs to the report's step vocabulary.
@@ -184,6 +267,9 @@ var stepNames = map[string]string{
 	playbook.StepRevokeRoleSessions:  "revoke",
 	playbook.StepDeactivateOtherKeys: "contain",
 	playbook.StepRemovePassword:      "contain",
+	playbook.StepContainMinted:       "contain",
+	playbook.StepRemoveMintedLogins:  "contain",
+	playbook.StepRevertMinted:        "contain",
 	playbook.StepDeleteKey:           "eradicate",
 	playbook.StepScope:               "identify",
 	playbook.StepPreflight:           "identify",
@@ -218,19 +304,25 @@ func actions(entries []playbook.Entry, c *report.Case) []report.Action {
 			a.Target, a.Result, a.Detail = target(e.ActionID), report.ResultOK, e.Message
 			noteMilestone(e, c)
 		case playbook.KindPlan:
-			a.Result, a.Detail = "dry-run", e.Message
+			a.Result, a.Detail = report.ResultDryRun, e.Message
 		case playbook.KindDecision:
 			if !strings.HasPrefix(e.Message, "declined") && !strings.Contains(e.Message, "declined") {
 				continue
 			}
-			a.Result, a.Detail = "skipped", e.Message
+			a.Result, a.Detail = report.ResultSkipped, e.Message
 		case playbook.KindUndone:
-			a.Target, a.Result, a.Detail = target(e.ActionID), "undone", e.Message
+			a.Target, a.Result, a.Detail = target(e.ActionID), report.ResultUndone, e.Message
 		case playbook.KindNote:
 			if e.Step == "" || strings.HasPrefix(e.Message, "run ") {
 				continue
 			}
 			a.Action, a.Result, a.Detail = e.Step, report.ResultOK, e.Message
+			if e.Step == "investigate" {
+				var keys int
+				if n, _ := fmt.Sscanf(e.Message, "investigation: %d events (%d new) of %d keys", &a.Count, &a.New, &keys); n < 2 {
+					a.Count, a.New = 0, 0
+				}
+			}
 		default:
 			continue
 		}
@@ -263,6 +355,10 @@ func noteMilestone(e playbook.Entry, c *report.Case) {
 		if c.RevokedAt.IsZero() {
 			c.RevokedAt = e.Time.UTC()
 		}
+	case e.Step == playbook.StepDeleteKey && e.Action == "iam:DeleteAccessKey" && strings.HasSuffix(e.ActionID, "/"+c.KeyID):
+		if c.DeletedAt.IsZero() {
+			c.DeletedAt = e.Time.UTC()
+		}
 	}
 }
 
@@ -287,9 +383,15 @@ func applyFindings(m *report.Model, f *assess.Findings, entries []playbook.Entry
 	if !f.Leak.Time.IsZero() {
 		c.LeakedAt, c.LeakedAtInferred, c.LeakedAtReason = f.Leak.Time, f.Leak.Inferred, f.Leak.Reason
 	}
+	for _, cl := range f.Leak.Clues {
+		c.LeakClues = append(c.LeakClues, report.LeakClue{Kind: cl.Kind, Time: cl.Time.UTC(), EventName: cl.EventName,
+			SourceIP: cl.SourceIP, UserAgent: cl.UserAgent, Rule: cl.Rule, Policy: cl.Policy, User: cl.User})
+	}
 	if !f.Leak.DetectedAt.IsZero() {
 		c.DetectedAt, c.DetectedBy = f.Leak.DetectedAt, f.Leak.DetectedBy
+		c.QuarantinePolicy, c.QuarantinedUser = f.Leak.QuarantinePolicy, f.Leak.QuarantinedUser
 	}
+	m.ResourcesReadAt = f.ResourcesCheckedAt.UTC()
 	// A resource the journal shows removed by eradicate is "removed", not
 	// merely gone.
 	removedAt := map[string]time.Time{}
@@ -300,12 +402,13 @@ func applyFindings(m *report.Model, f *assess.Findings, entries []playbook.Entry
 	}
 	for _, r := range f.Resources {
 		rr := report.Resource{Type: r.Type, ID: r.ID, Region: r.Region, CreatedAt: r.CreatedAt, CreatedBy: r.CreatedBy,
-			CreatedByEvent: r.EventID, Removal: removalOf(r.Type), Note: r.StateReason}
+			CreatedByEvent: r.EventID, Removal: removalOf(r.Type), Verdict: report.Verdict(r.Verdict)}
 		switch r.State {
 		case "present":
-			rr.State = report.StatePresent
+			rr.State, rr.Status = report.StatePresent, r.StateReason
 		case "gone":
 			rr.State = report.StateGone
+			rr.Status, rr.GoneWith = goneDetail(r)
 			// An ingress rule goes with its group when keyleak deletes that.
 			ids := []string{r.ID}
 			if g := r.Details["groupId"]; g != "" && r.Type == resource.TypeIngressRule {
@@ -320,7 +423,10 @@ func applyFindings(m *report.Model, f *assess.Findings, entries []playbook.Entry
 				}
 			}
 		default:
-			rr.State = report.StateUnknown
+			rr.State, rr.Note = report.StateUnknown, r.StateReason
+		}
+		if rr.State == report.StateRemoved {
+			rr.Status, rr.GoneWith = "", ""
 		}
 		m.Resources = append(m.Resources, rr)
 	}
@@ -353,6 +459,23 @@ func applyFindings(m *report.Model, f *assess.Findings, entries []playbook.Entry
 	return judged
 }
 
+// goneDetail reads why a resource is gone from the kind's check: an
+// instance's own status (terminated), or the resource it went with (an
+// access key with its user, a rule with its group). A not-found error
+// code says only that it is gone, which the state says already.
+func goneDetail(r assess.Resource) (status, with string) {
+	reason := r.StateReason
+	switch {
+	case strings.HasPrefix(reason, "its user ") && strings.HasSuffix(reason, " is gone"):
+		return "", resource.TypeUser + " " + strings.TrimSuffix(strings.TrimPrefix(reason, "its user "), " is gone")
+	case strings.HasPrefix(reason, "its security group ") && strings.HasSuffix(reason, " is gone"):
+		return "", "AWS::EC2::SecurityGroup " + strings.TrimSuffix(strings.TrimPrefix(reason, "its security group "), " is gone")
+	case reason == "terminated" || reason == "shutting-down":
+		return reason, ""
+	}
+	return "", ""
+}
+
 // indexEntry locates one record of events.jsonl: when it happened and
 // where its line is. 24 bytes an event, so a million-event case indexes in
 // about 24 MB while the records stay on disk.
@@ -362,12 +485,18 @@ type indexEntry struct {
 	n        int64
 }
 
-// loadEvents returns the case's events oldest first, with their verdicts
-// when the case was assessed. It reads events.jsonl once to index it by
-// time, then every iteration reads the records back from the file in that
-// order, so memory does not grow with the number of events. Lines that do
-// not parse (a torn last line after a crash) are left out.
-func loadEvents(path string, judged map[string]assess.EventResult, assessed bool) (iter.Seq[report.Event], error) {
+// loadEvents returns the case's events oldest first, with their verdicts.
+// It reads events.jsonl once to index it by time, then every iteration
+// reads the records back from the file in that order, so memory does not
+// grow with the number of events. Lines that do not parse (a torn last line
+// after a crash) are left out.
+//
+// judged holds the events the findings list (attacker and unclear ones);
+// judgedSet names every event the assessment judged. Only when it is
+// exactly the file's events is an event outside judged legitimate; else
+// such an event is unjudged: a run fetched it and stopped before judging
+// it, and an event no one judged is never called legitimate.
+func loadEvents(path string, judged map[string]assess.EventResult, judgedSet *trail.EventSet) (iter.Seq[report.Event], error) {
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return func(func(report.Event) bool) {}, nil
@@ -377,6 +506,7 @@ func loadEvents(path string, judged map[string]assess.EventResult, assessed bool
 	}
 	defer f.Close()
 	var index []indexEntry
+	var inFile trail.EventSetBuilder
 	br := bufio.NewReaderSize(f, 256<<10)
 	var off int64
 	for {
@@ -384,6 +514,7 @@ func loadEvents(path string, judged map[string]assess.EventResult, assessed bool
 		if len(line) > 0 {
 			if e, perr := trail.ParseRecord(bytes.TrimSpace(line)); perr == nil && line[len(line)-1] == '\n' {
 				index = append(index, indexEntry{unixNano: e.EventTime.UnixNano(), off: off, n: int64(len(line))})
+				inFile.Add(&e)
 			}
 			off += int64(len(line))
 		}
@@ -395,6 +526,7 @@ func loadEvents(path string, judged map[string]assess.EventResult, assessed bool
 		}
 	}
 	slices.SortStableFunc(index, func(a, b indexEntry) int { return cmp.Compare(a.unixNano, b.unixNano) })
+	complete := judgedSet != nil && *judgedSet == inFile.Set()
 	return func(yield func(report.Event) bool) {
 		f, err := os.Open(path)
 		if err != nil {
@@ -414,7 +546,7 @@ func loadEvents(path string, judged map[string]assess.EventResult, assessed bool
 			if err != nil {
 				continue
 			}
-			if !yield(judgedRow(&e, judged, assessed)) {
+			if !yield(judgedRow(&e, judged, complete)) {
 				return
 			}
 		}
@@ -422,9 +554,9 @@ func loadEvents(path string, judged map[string]assess.EventResult, assessed bool
 }
 
 // judgedRow is an event's row with its verdict: from the findings when it
-// is there, legitimate when the case was assessed and it is not (findings
-// keep only attacker and unclear events), unclear when not assessed.
-func judgedRow(e *trail.Event, judged map[string]assess.EventResult, assessed bool) report.Event {
+// is there; legitimate when the findings judged every event of the case
+// (they keep only attacker and unclear events); else unjudged.
+func judgedRow(e *trail.Event, judged map[string]assess.EventResult, complete bool) report.Event {
 	row := eventRow(e)
 	if j, ok := judged[e.EventID]; ok {
 		row.Verdict, row.Severity = report.Verdict(j.Verdict), report.Severity(j.Severity)
@@ -433,8 +565,11 @@ func judgedRow(e *trail.Event, judged map[string]assess.EventResult, assessed bo
 		if len(j.Flags) > 0 {
 			row.RuleID = j.Flags[0]
 		}
-	} else if assessed {
+	} else if complete {
 		row.Verdict = report.VerdictLegitimate
+	} else {
+		row.Verdict = report.VerdictUnjudged
+		row.Reason = "not judged: fetched by a run that stopped before the assessment"
 	}
 	return row
 }

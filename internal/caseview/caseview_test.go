@@ -153,7 +153,7 @@ func TestLoadEventsTornLine(t *testing.T) {
 	if err := os.WriteFile(path, []byte(lines), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	seq, err := loadEvents(path, nil, false)
+	seq, err := loadEvents(path, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

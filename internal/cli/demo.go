@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -24,8 +25,11 @@ type demoOptions struct {
 	Scenario string
 	Dir      string
 	Plain    bool
-	Tick     time.Duration
-	Watch    time.Duration
+	// Unattended replays the moment AWS detects the leak: the scenario's
+	// Health event starts keyleak respond, which nobody confirms.
+	Unattended bool
+	Tick       time.Duration
+	Watch      time.Duration
 }
 
 func newCmdDemo(f *Factory, _ *globalFlags) *cobra.Command {
@@ -48,6 +52,7 @@ simulator on 127.0.0.1. The case directory is left behind for you to read.`,
 	fl.StringVar(&o.Scenario, "scenario", "github-push", "scenario name or YAML file: "+strings.Join(awssim.AllScenarioNames(), ", "))
 	fl.StringVar(&o.Dir, "dir", "", "where to leave the case directory (default: a new temporary directory)")
 	fl.BoolVar(&o.Plain, "plain", false, "narrate the demo as text instead of the terminal UI")
+	fl.BoolVar(&o.Unattended, "unattended", false, "the unattended response: AWS's Health event starts keyleak respond, as the Lambda function would (narrated as text)")
 	fl.DurationVar(&o.Tick, "tick", 400*time.Millisecond, "pace of the simulated attacker")
 	fl.DurationVar(&o.Watch, "watch", 3*time.Second, "how long the narrated demo watches the attacker between steps")
 	return cmd
@@ -83,6 +88,9 @@ func demoRun(ctx context.Context, f *Factory, o *demoOptions) error {
 		cfg := srv.Config(responder, "us-east-1")
 		cfg.RetryMaxAttempts = 3
 		return cfg, nil
+	}
+	if o.Unattended {
+		return narrateUnattended(ctx, f, o, srv)
 	}
 	if !o.Plain && f.IO.StdinTTY && f.IO.StderrTTY {
 		return demoRunbook(ctx, f, o, srv)
@@ -163,6 +171,56 @@ func narrate(ctx context.Context, f *Factory, o *demoOptions, srv *awssim.Server
 		return err
 	}
 	fmt.Fprintf(w, "\nDone. The case, its journal and the reports are in %s\n", caseDir)
+	return nil
+}
+
+// narrateUnattended shows the unattended path: the simulator emits the
+// scenario's AWS Health event when the leak is detected, and keyleak
+// respond takes it from there, as the Lambda function does, without a
+// question; then the attacker's calls are refused.
+func narrateUnattended(ctx context.Context, f *Factory, o *demoOptions, srv *awssim.Server) error {
+	w := f.IO.Out
+	sim := srv.Sim
+	events := make(chan []byte, 1)
+	if !sim.OnDetected(func(ev []byte) { events <- ev }) {
+		return usageErrorf("scenario %s declares no detection: --unattended needs one (see examples/scenarios/README.md)", sim.Scenario().Name)
+	}
+	var ev []byte
+	select {
+	case ev = <-events:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	path := filepath.Join(o.Dir, "health-event.json")
+	if err := os.WriteFile(path, ev, 0o600); err != nil {
+		return fmt.Errorf("write the Health event: %w", err)
+	}
+	fmt.Fprintf(w, "keyleak demo — unattended response, scenario %s, simulated account %s at %s\n\n", sim.Scenario().Name, sim.AccountID(), srv.URL)
+	fmt.Fprintf(w, "AWS found the key %s in public and raised its Health event (%s).\nThe attacker is calling AWS right now:\n", sim.LeakedKey(), path)
+	seen := map[string]bool{}
+	for _, e := range sim.Truth().Events {
+		seen[e.EventID] = true
+	}
+	if err := watch(ctx, w, sim, seen, o.Watch); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\nThe EventBridge rule starts keyleak (keyleak respond --event %s); nobody is asked:\n\n", path)
+	orig := f.IO
+	streams := *f.IO
+	streams.Out = indent{w: w}
+	streams.ErrOut = io.Discard
+	f.IO = &streams
+	err := respondRun(ctx, f, &respondOptions{Event: path, Budget: respond.DefaultBudget, Parent: o.Dir, Output: outputText, LookupRate: 40})
+	f.IO = orig
+	if err != nil {
+		return err
+	}
+	markSeen(sim, seen)
+	fmt.Fprint(w, "\nEvery credential of the attacker is refused now, so its calls have stopped:\n")
+	if err := watch(ctx, w, sim, seen, o.Watch); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\nDone. The case, its journal and the reports are under %s\n", o.Dir)
 	return nil
 }
 

@@ -83,3 +83,35 @@ func section(s, from, to string) string {
 	}
 	return s[i:j]
 }
+
+// The unattended demo: the scenario's Health event starts respond, which
+// contains every credential of the attacker without a question.
+func TestDemoUnattended(t *testing.T) {
+	dir := t.TempDir()
+	code, out, errOut := run(t, "demo", "--unattended", "--tick", "50ms", "--watch", "1s", "--dir", dir)
+	if code != ExitOK {
+		t.Fatalf("demo: exit %d\n%s\n%s", code, out, errOut)
+	}
+	for _, want := range []string{"AWS_RISK_CREDENTIALS_EXPOSED", "Left for a person", "keyleak eradicate", "Done."} {
+		if !strings.Contains(out, want) {
+			t.Errorf("demo output lacks %q:\n%s", want, out)
+		}
+	}
+	before := tally(section(out, "calling AWS right now", "The EventBridge rule"))
+	after := tally(section(out, "is refused now", "Done."))
+	if before["leaked key"] == 0 {
+		t.Errorf("before the response the attacker should call with the key: %v\n%s", before, out)
+	}
+	for who, n := range after {
+		if n > 0 {
+			t.Errorf("after the response the %s still works (%d calls):\n%s", who, n, out)
+		}
+	}
+	cases, _ := filepath.Glob(filepath.Join(dir, "keyleak-case-*"))
+	if len(cases) != 1 {
+		t.Fatalf("cases: %v", cases)
+	}
+	if _, err := os.Stat(filepath.Join(cases[0], "trigger.json")); err != nil {
+		t.Errorf("the case does not keep the event: %v", err)
+	}
+}

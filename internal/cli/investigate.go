@@ -57,7 +57,7 @@ func (o *sourceFlags) add(fl *pflag.FlagSet) {
 	fl.StringVar(&o.Regions, "regions", "all", "regions to search: all, or a comma-separated list")
 	fl.StringVar(&o.Logs, "logs", "", "read CloudTrail log files instead of LookupEvents: a directory or s3://bucket/prefix")
 	fl.StringVar(&o.LeakedAt, "leaked-at", "", "when the key leaked (RFC 3339 or duration ago); calls from sources first seen after it weigh toward the attacker (default: inferred)")
-	fl.StringSliceVar(&o.Rules, "rules", nil, "extra rule directories (*.yaml) added to the built-in catalog")
+	fl.StringSliceVar(&o.Rules, "rules", nil, "extra rule directories (*.yaml) added to the built-in catalog; a rule replaces one of the same ID only with override: true")
 	o.SQL.addFlags(fl)
 	fl.BoolVar(&o.Org, "org", false, "follow the key across its AWS organization: investigate in the key's account and in every account a role session of it reaches")
 	fl.StringVar(&o.RoleName, "role-name", respond.DefaultOrgRole, "with --org: the role assumed in accounts other than yours")

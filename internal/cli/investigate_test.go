@@ -344,3 +344,149 @@ func writeDatasetAsLog(t *testing.T, dataset, logFile string) {
 		t.Fatal(err)
 	}
 }
+
+// TestPathErrorsExit2: a path that is missing or of the wrong kind is the
+// user's to fix, whichever flag names it: exit 2, one sentence, and no case
+// directory made for a run that cannot start.
+func TestPathErrorsExit2(t *testing.T) {
+	logs := t.TempDir()
+	writeDatasetAsLog(t, "../../trail/testdata/otrf_security_datasets.jsonl.gz", filepath.Join(logs, "otrf.json.gz"))
+	awsEnv(t, "http://127.0.0.1:9", "AKIAIOSFODNN7EXAMPLE", "unused")
+	dir := t.TempDir()
+	file := filepath.Join(dir, "not-a-dir")
+	if err := os.WriteFile(file, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	const key = "ASIA5FLZVX4OPVKKVBMX"
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--logs", filepath.Join(dir, "nonexistent"), "--dir", dir}, "does not exist"},
+		{[]string{"--logs", file, "--dir", dir}, "no CloudTrail log files"},
+		{[]string{"--logs", logs, "--dir", file}, "is a file, not a directory"},
+		{[]string{"--logs", logs, "--case", file}, "is a file, not a case directory"},
+	} {
+		args := append([]string{"investigate", "--key", key, "--offline"}, tc.args...)
+		code, out, errOut := run(t, args...)
+		if code != ExitUsage || out != "" || !strings.Contains(errOut, tc.want) {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q; want exit %d and %q", tc.args, code, out, errOut, ExitUsage, tc.want)
+		}
+	}
+	if cases, _ := filepath.Glob(filepath.Join(dir, "keyleak-case-*")); len(cases) != 0 {
+		t.Errorf("refused runs left case directories: %v", cases)
+	}
+}
+
+// investigateJSON runs investigate -o json on the scenario under faults and
+// returns the exit code and the result.
+func investigateJSON(t *testing.T, faults string) (int, trail.Result, awssim.Truth, string) {
+	t.Helper()
+	srv := serveScenario(t, "github-push", awssim.WithLookupRate(50, 50))
+	sim := srv.Sim
+	f, err := awssim.ParseFaults(faults)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sim.SetFaults(f)
+	r := sim.Responder()
+	awsEnv(t, srv.URL, r.AccessKeyID, r.Secret)
+	code, out, errOut := run(t, "investigate", "--key", sim.LeakedKey(), "--dir", t.TempDir(), "--lookup-rate", "40", "-o", "json")
+	var res trail.Result
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("exit %d, output %q: %v (%s)", code, out, err, errOut)
+	}
+	return code, res, sim.Truth(), errOut
+}
+
+// TestFailedUSEast1MakesEveryRegionPartial: with us-east-1 denied, the
+// session key made by GetSessionToken (logged there) is never found, so no
+// region was searched for it. No region may then say ok: each is partial,
+// says which keys it was searched for, and the run exits partial.
+func TestFailedUSEast1MakesEveryRegionPartial(t *testing.T) {
+	code, res, truth, errOut := investigateJSON(t, "deny=us-east-1")
+	if code != ExitPartial {
+		t.Fatalf("exit %d, want %d: %s", code, ExitPartial, errOut)
+	}
+	missed := map[string]int{} // region -> events of derived keys not found
+	found := map[string]bool{}
+	for _, e := range res.Events {
+		found[e.EventID] = true
+	}
+	derived := map[string]bool{}
+	for _, k := range truth.DerivedKeys {
+		derived[k.AccessKeyID] = true
+	}
+	for _, e := range truth.Events {
+		if derived[e.AccessKeyID] && !found[e.EventID] && e.Region != "us-east-1" {
+			missed[e.Region]++
+		}
+	}
+	if len(missed) == 0 {
+		t.Fatalf("the scenario has no derived-key event outside us-east-1 to miss")
+	}
+	for _, r := range res.Regions {
+		switch {
+		case r.Region == "us-east-1":
+			if r.Status != trail.StateDenied {
+				t.Errorf("us-east-1: %s", r.Status)
+			}
+		case r.Status == trail.StateNotEnabled:
+		case r.Status != trail.StatePartial || !strings.Contains(r.Error, "us-east-1"):
+			t.Errorf("%s (%d derived-key events missed): %s %q, want partial naming us-east-1", r.Region, missed[r.Region], r.Status, r.Error)
+		case len(r.Keys) != 1 || r.Keys[0] != res.Key:
+			t.Errorf("%s searched for %v, want the leaked key alone", r.Region, r.Keys)
+		}
+	}
+	if !strings.Contains(errOut, "partial") {
+		t.Errorf("the error line does not say regions are partial: %s", errOut)
+	}
+}
+
+// TestDisabledDefaultRegionIsSearched: a region enabled by default cannot
+// be disabled, so a listing that calls it not opted in is not believed: it
+// is searched, and when it cannot be read the run is partial rather than
+// "not enabled" with its events missing.
+func TestDisabledDefaultRegionIsSearched(t *testing.T) {
+	code, res, truth, errOut := investigateJSON(t, "disable=eu-west-1")
+	inRegion := 0
+	for _, e := range truth.Events {
+		if e.Region == "eu-west-1" && e.AccessKeyID == res.Key {
+			inRegion++
+		}
+	}
+	if inRegion == 0 {
+		t.Fatal("the scenario has no event of the key in eu-west-1")
+	}
+	if code != ExitPartial {
+		t.Errorf("exit %d, want %d: %s", code, ExitPartial, errOut)
+	}
+	for _, r := range res.Regions {
+		if r.Region == "eu-west-1" && (r.Status == trail.StateNotEnabled || r.Status == trail.StateOK || !strings.Contains(r.Error, "cannot be disabled")) {
+			t.Errorf("eu-west-1 (%d events of the key): %s %q", inRegion, r.Status, r.Error)
+		}
+	}
+}
+
+// TestCoverageListsKeysSearched: a clean run names, for each region, every
+// key of the chain it was searched for.
+func TestCoverageListsKeysSearched(t *testing.T) {
+	code, res, _, errOut := investigateJSON(t, "")
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if len(res.Keys) < 2 {
+		t.Fatalf("keys %v: want the leaked key and the keys derived from it", res.Keys)
+	}
+	for _, r := range res.Regions {
+		if r.Status == trail.StateNotEnabled {
+			if len(r.Keys) != 0 {
+				t.Errorf("%s is not enabled but lists keys %v", r.Region, r.Keys)
+			}
+			continue
+		}
+		if r.Status != trail.StateOK || len(r.Keys) != len(res.Keys) {
+			t.Errorf("%s: %s, searched for %v of %d keys", r.Region, r.Status, r.Keys, len(res.Keys))
+		}
+	}
+}

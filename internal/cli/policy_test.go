@@ -16,6 +16,7 @@ import (
 	"github.com/keyleak/keyleak/bill"
 	"github.com/keyleak/keyleak/playbook"
 	"github.com/keyleak/keyleak/resource"
+	"github.com/keyleak/keyleak/respond"
 	"github.com/keyleak/keyleak/rotate"
 	"github.com/keyleak/keyleak/trail"
 )
@@ -44,6 +45,7 @@ func requiredActions() []string {
 		{"cloudtrail", reflect.TypeFor[trail.LakeAPI]()},
 		{"pricing", reflect.TypeFor[bill.PricingAPI]()},
 		{"ce", reflect.TypeFor[bill.CostAPI]()},
+		{"support", reflect.TypeFor[respond.SupportAPI]()},
 	}
 	// The resource kinds' clients: each field of resource.Clients is one
 	// service's interface (or a per-region factory of it).

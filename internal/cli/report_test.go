@@ -4,14 +4,17 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/xuri/excelize/v2"
 
 	"github.com/keyleak/keyleak/internal/awssim"
 	"github.com/keyleak/keyleak/playbook"
+	"github.com/keyleak/keyleak/report"
 	"github.com/keyleak/keyleak/trail"
 )
 
@@ -69,7 +72,7 @@ func TestReportOfGitHubPushCase(t *testing.T) {
 	for _, s := range x.GetSheetList() {
 		sheets[s] = true
 	}
-	for _, s := range []string{"Summary", "Timeline", "Attacker", "Resources", "Actions", "Keys", "Coverage"} {
+	for _, s := range []string{"Summary", "Timeline", "Attacker", "Resources", "Actions", "Credentials", "Coverage"} {
 		if !sheets[s] {
 			t.Errorf("workbook has no %s sheet (has %v)", s, x.GetSheetList())
 		}
@@ -106,6 +109,34 @@ func TestReportOfGitHubPushCase(t *testing.T) {
 	if !sort.StringsAreSorted(times) {
 		t.Error("timeline is not oldest first")
 	}
+	// What a reader scans comes first, in --tz's zone; an attacker's row
+	// is filled from end to end, a legitimate one is not.
+	if want := []string{"Time (JST)", "Verdict", "Severity", "Event name", "Region"}; !slices.Equal(header[:5], want) {
+		t.Errorf("timeline starts with %q, want %q", header[:5], want)
+	}
+	attackerRows, legitRows := 0, 0
+	for i, r := range body {
+		for c := range header {
+			if c == 1 || c == 2 {
+				continue // verdict and severity have their own colours
+			}
+			cell, _ := excelize.CoordinatesToCellName(c+1, i+2)
+			id, _ := x.GetCellStyle("Timeline", cell)
+			st, _ := x.GetStyle(id)
+			filled := st != nil && len(st.Fill.Color) > 0 && st.Fill.Color[0] == report.AttackerRowFill
+			if filled != (r[1] == "attacker") {
+				t.Fatalf("row %d (%s) cell %s filled=%v", i+2, r[1], cell, filled)
+			}
+		}
+		if r[1] == "attacker" {
+			attackerRows++
+		} else {
+			legitRows++
+		}
+	}
+	if attackerRows == 0 || legitRows == 0 {
+		t.Errorf("timeline has %d attacker and %d other rows", attackerRows, legitRows)
+	}
 	summary, _ := x.GetRows("Summary")
 	if !rowHas(summary, "Events", len(events)) {
 		t.Errorf("summary does not count %d events: %v", len(events), summary)
@@ -121,12 +152,14 @@ func TestReportOfGitHubPushCase(t *testing.T) {
 		t.Fatal(err)
 	}
 	actions := 0
+	tokyo, _ := time.LoadLocation("Asia/Tokyo")
 	for _, e := range entries {
 		if e.Kind != playbook.KindOutcome || e.ActionID == "" {
 			continue
 		}
 		actions++
-		line := e.Time.UTC().Format("2006-01-02 15:04:05") + " | "
+		// Every time carries its zone, the one --tz named.
+		line := e.Time.In(tokyo).Format("2006-01-02 15:04:05") + " JST | "
 		if !strings.Contains(string(md), line) || !strings.Contains(string(md), e.Action) {
 			t.Errorf("report.md does not name %s at %s", e.Action, line)
 		}
@@ -216,11 +249,16 @@ func TestReportCarriesTheAudit(t *testing.T) {
 	if i < 0 {
 		t.Fatalf("report.md has no audit section:\n%s", md)
 	}
-	// The responder is an administrator with a long-term key. The leaked
-	// key and the attacker's backdoor key are inactive by now (contain
-	// stops what the key minted), so neither is listed.
+	// The responder is an administrator with a long-term key: the advice
+	// names it. The attacker's backdoor user is an administrator too but
+	// gets no advice (it is to be removed, not kept with a role), and the
+	// leaked key is the report's subject.
 	section := string(md)[i:]
-	if !strings.Contains(section, "`responder/") || strings.Contains(section, "ci-deploy") || strings.Contains(section, "backup-admin/") {
-		t.Errorf("the audit section should name the responder and neither contained key:\n%s", section)
+	advice, attackers, _ := strings.Cut(section, "Left out of this advice")
+	if !strings.Contains(advice, "`responder/") || strings.Contains(advice, "backup-admin") || strings.Contains(advice, "ci-deploy") {
+		t.Errorf("the audit should advise on the responder alone:\n%s", section)
+	}
+	if !strings.Contains(attackers, "`AWS::IAM::User` `backup-admin` — ") {
+		t.Errorf("the attacker's user is not listed with its state:\n%s", section)
 	}
 }

@@ -33,7 +33,7 @@ func Run(ctx context.Context, args []string, io *IOStreams) int {
 	root.SetIn(io.In)
 	root.SetOut(io.Out)
 	root.SetErr(io.ErrOut)
-	err := root.ExecuteContext(ctx)
+	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return ExitOK
 	}
@@ -41,12 +41,17 @@ func Run(ctx context.Context, args []string, io *IOStreams) int {
 		err = fmt.Errorf("%w: %w", context.Canceled, err)
 	}
 	code := exitCode(err)
-	fmt.Fprintln(io.ErrOut, "keyleak: "+message(err, code))
+	path := root.Name()
+	if cmd != nil {
+		path = cmd.CommandPath()
+	}
+	fmt.Fprintln(io.ErrOut, "keyleak: "+message(err, code, path))
 	return code
 }
 
-// message is the one sentence the user sees for an error.
-func message(err error, code int) string {
+// message is the one sentence the user sees for an error; a usage error
+// points at the help of the command that refused the command line.
+func message(err error, code int, cmdPath string) string {
 	msg := err.Error()
 	// However deep a command wrapped it (inside an SDK operation error, say),
 	// "no credentials" needs no more than its own sentence.
@@ -58,10 +63,10 @@ func message(err error, code int) string {
 	case ExitCancelled:
 		return "interrupted; what was done so far is kept in the case journal, and re-running the same command resumes."
 	case ExitUsage:
-		if !strings.HasSuffix(msg, ".") {
+		if !strings.HasSuffix(msg, ".") && !strings.HasSuffix(msg, "?") {
 			msg += "."
 		}
-		return msg + " See 'keyleak --help'."
+		return msg + " See '" + cmdPath + " --help'."
 	}
 	return msg
 }
@@ -116,6 +121,7 @@ Start with 'keyleak demo' to see it against a simulated account.`,
 	pf.VarP(&g.output, "output", "o", "output format: text or json")
 	pf.DurationVar(&f.AWSOptions.MaxRetryWait, "retry-wait", 0, "wait before retrying a failed AWS call: the SDK waits at most this, the CloudTrail sweep starts at it and doubles up to 16 times it (default: up to 20 s; 500 ms doubling)")
 	_ = pf.MarkHidden("retry-wait") // for simulators: they fail on purpose and answer at once
+	root.PersistentPreRunE = refuseJSON(g)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return &UsageError{Err: err}
 	})
@@ -123,6 +129,7 @@ Start with 'keyleak demo' to see it against a simulated account.`,
 		newCmdVersion(f, g),
 		newCmdContain(f, g),
 		newCmdInvestigate(f, g),
+		newCmdRespond(f, g),
 		newCmdReport(f, g),
 		newCmdDemo(f, g),
 		newCmdSim(f, g),
@@ -136,9 +143,9 @@ Start with 'keyleak demo' to see it against a simulated account.`,
 		newCmdAthena(f, g),
 	)
 	// Unknown commands and bad arguments are usage errors.
-	root.Args = func(_ *cobra.Command, args []string) error {
+	root.Args = func(cmd *cobra.Command, args []string) error {
 		if len(args) > 0 {
-			return usageErrorf("unknown command %q", args[0])
+			return unknownCommand(cmd, args[0])
 		}
 		return nil
 	}
@@ -151,10 +158,62 @@ Start with 'keyleak demo' to see it against a simulated account.`,
 	root.RunE = func(cmd *cobra.Command, _ []string) error {
 		return runbookRun(cmd, f, rb)
 	}
+	// cobra adds its completion command when it runs; added now, it gets
+	// the same usage errors and -o json check as the others.
+	root.InitDefaultCompletionCmd()
 	for _, c := range root.Commands() {
 		usageErrors(c)
 	}
+	addExamples(root)
+	addCompletions(root)
 	return root
+}
+
+// unknownCommand is the usage error for a word that names no command of
+// cmd, with cobra's suggestions of the nearest names.
+func unknownCommand(cmd *cobra.Command, word string) error {
+	msg := fmt.Sprintf("unknown command %q for %q", word, cmd.CommandPath())
+	if cmd.SuggestionsMinimumDistance <= 0 {
+		cmd.SuggestionsMinimumDistance = 2 // cobra's own default, set only when it looks itself
+	}
+	if s := cmd.SuggestionsFor(word); len(s) > 0 {
+		msg += fmt.Sprintf("; did you mean %s?", quotedOr(s))
+	}
+	return usageErrorf("%s", msg)
+}
+
+// quotedOr joins names as "a", "b" or "c".
+func quotedOr(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = fmt.Sprintf("%q", n)
+	}
+	if len(q) == 1 {
+		return q[0]
+	}
+	return strings.Join(q[:len(q)-1], ", ") + " or " + q[len(q)-1]
+}
+
+// jsonCommands are the commands that print their result as one JSON
+// document with -o json, by command path without "keyleak ". Every other
+// command (the runbook, the demo, sim serve, the groups, help, completion)
+// refuses -o json with a usage error before doing anything, so a script
+// never gets text where it asked for JSON.
+var jsonCommands = map[string]bool{
+	"contain": true, "investigate": true, "report": true, "eradicate": true, "verify": true,
+	"rotate": true, "scan": true, "audit": true, "athena ddl": true, "case verify": true,
+	"eval": true, "version": true, "respond": true,
+}
+
+// refuseJSON is the root's pre-run check of -o json.
+func refuseJSON(g *globalFlags) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, _ []string) error {
+		path := strings.TrimPrefix(strings.TrimPrefix(cmd.CommandPath(), cmd.Root().Name()), " ")
+		if g.output != outputJSON || jsonCommands[path] || strings.HasPrefix(cmd.Name(), "__") {
+			return nil // __complete: the shell asking for completions
+		}
+		return usageErrorf("%s has no JSON output; drop -o json", cmd.CommandPath())
+	}
 }
 
 // usageErrors makes cobra's complaints about a command line usage errors:
@@ -167,7 +226,7 @@ func usageErrors(c *cobra.Command) {
 		// ("keyleak sim nosuch"); only the group alone should.
 		c.Args = func(cmd *cobra.Command, a []string) error {
 			if len(a) > 0 {
-				return fmt.Errorf("unknown command %q for %q", a[0], cmd.CommandPath())
+				return unknownCommand(cmd, a[0])
 			}
 			return nil
 		}

@@ -138,7 +138,13 @@ func rotateRun(ctx context.Context, f *Factory, o *rotateOptions) error {
 	if r := clients.Config().Region; r != "" && r != "us-east-1" {
 		regions = append(regions, r)
 	}
+	// The key this process signs with is never deactivated under it.
+	creds, err := clients.Config().Credentials.Retrieve(ctx)
+	if err != nil {
+		return &AuthError{Err: fmt.Errorf("load AWS credentials: %w", err)}
+	}
 	opts := []rotate.Option{
+		rotate.WithResponderKeyID(creds.AccessKeyID),
 		rotate.WithClock(f.Now), rotate.WithDryRun(o.DryRun), rotate.WithForceDelete(o.ForceDelete), rotate.WithWatch(o.Watch),
 		rotate.WithTrail(func(region string) cloudtrail.LookupEventsAPIClient { return clients.CloudTrail(region) }, regions...),
 	}

@@ -36,10 +36,10 @@ func runRecovery(t *testing.T, f *Factory, args ...string) (int, string, string)
 	root.SetArgs(args)
 	root.SetOut(&out)
 	root.SetErr(&errOut)
-	err := root.ExecuteContext(context.Background())
+	cmd, err := root.ExecuteContextC(context.Background())
 	code := exitCode(err)
 	if err != nil {
-		errOut.WriteString("keyleak: " + message(err, code) + "\n")
+		errOut.WriteString("keyleak: " + message(err, code, cmd.CommandPath()) + "\n")
 	}
 	return code, out.String(), errOut.String()
 }

@@ -1,9 +1,13 @@
 package cli
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -24,7 +28,10 @@ type simServeOptions struct {
 	Faults     string
 	LookupRate float64
 	EnvFile    string
-	Tick       time.Duration
+	// HealthEvent is where the scenario's AWS Health event goes when the
+	// leak is detected: a file, or an http:// URL on loopback to POST to.
+	HealthEvent string
+	Tick        time.Duration
 	// Replay serves real CloudTrail log files (a directory or
 	// s3://bucket/prefix) instead of a scenario; Key is the leaked key
 	// /_sim/truth follows through them.
@@ -71,11 +78,12 @@ around the records. A way to rehearse on your own exported logs.`,
 	fl := cmd.Flags()
 	fl.StringVar(&o.Scenario, "scenario", "github-push", "scenario name or YAML file")
 	fl.StringVar(&o.Addr, "addr", "127.0.0.1:0", "loopback address to listen on (port 0 picks a free one)")
-	fl.IntVar(&o.Volume, "volume", 0, "add N extra events by the leaked key over the enabled regions (for benchmarks)")
+	fl.IntVar(&o.Volume, "volume", 0, "add N extra events by the leaked key over the enabled regions (for benchmarks; at most 1000000)")
 	fl.Uint64Var(&o.Seed, "seed", 1, "seed of generated IDs and volume events")
 	fl.StringVar(&o.Faults, "faults", "", `faults to inject, e.g. "latency=100ms,throttle-storm=30,5xx-every=20,5xx-burst=3,deny=eu-west-1,disable=ap-south-1,deny-service=pricing"`)
 	fl.Float64Var(&o.LookupRate, "lookup-rate", 2, "CloudTrail LookupEvents requests per second per region before ThrottlingException")
 	fl.StringVar(&o.EnvFile, "env-file", "", "also write the export lines to this file (mode 0600)")
+	fl.StringVar(&o.HealthEvent, "health-event", "", "when the scenario's leak is detected, write its AWS Health event to this file, or POST it to this http://127.0.0.1 URL (for keyleak respond --event)")
 	fl.DurationVar(&o.Tick, "tick", 2*time.Second, "pace of the scenario's ongoing attacker actions")
 	fl.StringVar(&o.Replay, "replay", "", "serve the CloudTrail log files of a directory or s3://bucket/prefix instead of a scenario")
 	fl.StringVar(&o.Key, "key", "", "with --replay: the leaked key /_sim/truth follows")
@@ -143,14 +151,20 @@ func replaySim(cmd *cobra.Command, f *Factory, o *simServeOptions, opts []awssim
 }
 
 func simServeRun(cmd *cobra.Command, f *Factory, o *simServeOptions) error {
-	if o.Volume < 0 {
-		return usageErrorf("--volume must be 0 or more, not %d", o.Volume)
+	if o.Volume < 0 || o.Volume > awssim.MaxVolume {
+		return usageErrorf("--volume must be between 0 and %d (each event is kept in memory), not %d", awssim.MaxVolume, o.Volume)
 	}
 	if o.LookupRate <= 0 {
 		return usageErrorf("--lookup-rate must be more than 0")
 	}
 	if o.Key != "" && o.Replay == "" {
 		return usageErrorf("--key needs --replay: a scenario names its own leaked key")
+	}
+	if o.HealthEvent != "" && o.Replay != "" {
+		return usageErrorf("--health-event needs a scenario: a replay has no detection")
+	}
+	if err := checkHealthTarget(o.HealthEvent); err != nil {
+		return err
 	}
 	opts := []awssim.Option{awssim.WithSeed(o.Seed), awssim.WithLookupRate(o.LookupRate, max(1, int(o.LookupRate)))}
 	if o.Faults != "" {
@@ -184,6 +198,11 @@ func simServeRun(cmd *cobra.Command, f *Factory, o *simServeOptions) error {
 	}
 	defer srv.Close()
 	sim.StartActors(o.Tick)
+	if o.HealthEvent != "" {
+		if !sim.OnDetected(func(ev []byte) { emitHealthEvent(cmd.Context(), f.IO.ErrOut, o.HealthEvent, ev) }) {
+			fmt.Fprintf(f.IO.ErrOut, "keyleak sim: scenario %s declares no detection: no Health event will be emitted\n", o.Scenario)
+		}
+	}
 
 	env := simEnv(srv.URL, sim.Responder(), sim.LeakedKey())
 	if _, err := io.WriteString(f.IO.Out, env); err != nil {
@@ -240,4 +259,43 @@ func simEnv(url string, responder awssim.Credential, leaked string) string {
 		fmt.Fprintf(&b, "export %s=%s\n", kv[0], kv[1])
 	}
 	return b.String()
+}
+
+// checkHealthTarget accepts a file path or a loopback http:// URL: the
+// simulator never sends anything off this machine.
+func checkHealthTarget(target string) error {
+	if !strings.Contains(target, "://") {
+		return nil
+	}
+	u, err := url.Parse(target)
+	if err != nil || u.Scheme != "http" || (u.Hostname() != "127.0.0.1" && u.Hostname() != "localhost" && u.Hostname() != "::1") {
+		return usageErrorf("--health-event %q: give a file, or an http:// URL on 127.0.0.1", target)
+	}
+	return nil
+}
+
+// emitHealthEvent writes the Health event to a file (0600) or POSTs it to a
+// loopback URL, as EventBridge would hand it to a target, and says so on w.
+func emitHealthEvent(ctx context.Context, w io.Writer, target string, ev []byte) {
+	if !strings.Contains(target, "://") {
+		if err := os.WriteFile(target, append(ev, '\n'), 0o600); err != nil {
+			fmt.Fprintf(w, "keyleak sim: write the Health event: %v\n", err)
+			return
+		}
+		fmt.Fprintf(w, "keyleak sim: AWS detected the leak; its Health event is in %s (keyleak respond --event %s)\n", target, target)
+		return
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(ev))
+	if err != nil {
+		fmt.Fprintf(w, "keyleak sim: post the Health event: %v\n", err)
+		return
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		fmt.Fprintf(w, "keyleak sim: post the Health event: %v\n", err)
+		return
+	}
+	_ = resp.Body.Close()
+	fmt.Fprintf(w, "keyleak sim: AWS detected the leak; its Health event was posted to %s (%s)\n", target, resp.Status)
 }

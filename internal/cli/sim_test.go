@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -202,10 +204,46 @@ func TestSimServeBadInput(t *testing.T) {
 		{"sim", "serve", "--addr", "0.0.0.0:0"},
 		{"sim", "serve", "--faults", "latency=banana"},
 		{"sim", "serve", "--volume", "-1"},
+		{"sim", "serve", "--volume", "2000000000"}, // refused before a byte is allocated, not OOM-killed
 	} {
 		code, out, errOut := run(t, args...)
 		if code != ExitUsage || out != "" || !strings.HasPrefix(errOut, "keyleak: ") {
 			t.Errorf("%v: exit %d, stdout %q, stderr %q", args, code, out, errOut)
 		}
+	}
+}
+
+// sim serve --health-event writes the scenario's Health event to a file or
+// posts it to a loopback URL, and refuses any other place.
+func TestEmitHealthEvent(t *testing.T) {
+	srv := serveScenario(t, "github-push")
+	ev, ok := srv.Sim.HealthEvent()
+	if !ok {
+		t.Fatal("github-push declares no detection")
+	}
+	file := filepath.Join(t.TempDir(), "health.json")
+	var log strings.Builder
+	emitHealthEvent(t.Context(), &log, file, ev)
+	b, err := os.ReadFile(file)
+	if err != nil || !strings.Contains(string(b), srv.Sim.LeakedKey()) || !strings.Contains(string(b), `"source": "aws.health"`) {
+		t.Errorf("file: %v\n%s", err, b)
+	}
+	got := make(chan string, 1)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		got <- string(body)
+	}))
+	defer hook.Close()
+	emitHealthEvent(t.Context(), &log, hook.URL, ev)
+	if body := <-got; body != string(ev) {
+		t.Errorf("posted %q", body)
+	}
+	for _, bad := range []string{"https://example.com/hook", "http://10.0.0.1/hook", "ftp://127.0.0.1/x"} {
+		if err := checkHealthTarget(bad); err == nil {
+			t.Errorf("%s accepted", bad)
+		}
+	}
+	if err := checkHealthTarget(file); err != nil {
+		t.Errorf("a file refused: %v", err)
 	}
 }

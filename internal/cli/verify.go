@@ -2,19 +2,15 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/spf13/cobra"
-	"golang.org/x/time/rate"
 
 	"github.com/keyleak/keyleak/internal/casefile"
-	"github.com/keyleak/keyleak/internal/caseview"
 	"github.com/keyleak/keyleak/playbook"
+	"github.com/keyleak/keyleak/respond"
 	"github.com/keyleak/keyleak/trail"
 )
 
@@ -66,87 +62,36 @@ complete: the command then exits 3.`,
 	return cmd
 }
 
-// verifyResult is the JSON of `keyleak verify`.
-type verifyResult struct {
-	*trail.WatchResult
-	// Since is the time after which a call that worked means containment
-	// is not complete: the contain run's read-back, or the watch's start.
-	Since time.Time            `json:"since"`
-	Calls []trail.EventSummary `json:"calls"`
-	// Worked are the calls, among Calls, that worked after Since.
-	Worked []trail.EventSummary `json:"worked"`
-	Delay  string               `json:"delay"`
-}
-
 func verifyRun(ctx context.Context, f *Factory, o *verifyOptions) error {
-	clients, err := f.Clients(ctx)
-	if err != nil {
-		return err
-	}
-	c, err := f.Engine().OpenCase(casefile.Ref{Dir: o.CaseDir, Parent: o.Parent, Key: o.Key})
+	eng := f.Engine()
+	c, err := eng.OpenCase(casefile.Ref{Dir: o.CaseDir, Parent: o.Parent, Key: o.Key})
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	w, err := caseview.WatchedOf(c)
+	since, err := eng.VerifySince(c)
 	if err != nil {
 		return err
 	}
-	since := w.ContainedAt
-	if since.IsZero() {
-		since = f.Now()
-	}
 	text := o.Output == outputText
+	req := respond.VerifyRequest{For: o.For, Every: o.Every, LookupRate: o.LookupRate}
 	if text {
-		fmt.Fprintf(f.IO.ErrOut, "» Watching %s in %s for %s; CloudTrail delivers calls about 5 minutes late, sometimes 15, so each poll looks 15 minutes back\n",
-			strings.Join(w.Keys, ", "), strings.Join(withUSEast1(w.Regions), ", "), o.For)
-	}
-	spec := trail.WatchSpec{Keys: w.Keys, Regions: w.Regions, For: o.For, Every: o.Every, Known: w.Known,
-		OnCall: func(e trail.Event) {
-			if text {
-				fmt.Fprintln(f.IO.ErrOut, renderWatchedCall(e, since))
+		req.OnPoll = func(p trail.WatchPoll) {
+			if p.Polls == 0 {
+				fmt.Fprintf(f.IO.ErrOut, "» Watching %s in %s for %s; CloudTrail delivers calls about 5 minutes late, sometimes 15, so each poll looks 15 minutes back\n",
+					strings.Join(p.Keys, ", "), strings.Join(p.Regions, ", "), o.For)
 			}
-		}}
-	res, werr := trail.Watch(ctx, spec, func(region string) cloudtrail.LookupEventsAPIClient { return clients.CloudTrail(region) },
-		trail.WithLimiterRate(rate.Limit(o.LookupRate), 1))
-	if res == nil {
-		return werr
-	}
-	if len(res.Calls) > 0 {
-		if _, err := trail.AppendEventsFile(c.Path(playbook.EventsFile), res.Calls); err != nil {
-			return fmt.Errorf("keep the calls found: %w", err)
 		}
+		req.OnCall = func(e trail.Event, _ bool) { fmt.Fprintln(f.IO.ErrOut, renderWatchedCall(e, since)) }
 	}
-	out := verifyResult{WatchResult: res, Since: since.UTC(), Calls: []trail.EventSummary{}, Worked: []trail.EventSummary{},
-		Delay: playbook.DeliveryDelayNote}
-	for _, e := range res.Calls {
-		out.Calls = append(out.Calls, e.Summary())
-	}
-	worked := res.Worked(since)
-	for _, e := range worked {
-		out.Worked = append(out.Worked, e.Summary())
+	out, werr := eng.Verify(ctx, c, req)
+	if out == nil {
+		return werr
 	}
 	if err := printResult(f.IO.Out, o.Output, out, func() string { return renderVerify(out) }); err != nil {
 		return err
 	}
-	switch {
-	case werr != nil:
-		return werr
-	case len(worked) > 0:
-		return &PartialError{Err: fmt.Errorf("%d call(s) of attacker credentials worked after %s: containment is not complete; run keyleak contain --key %s again",
-			len(worked), since.UTC().Format(time.RFC3339), o.Key)}
-	case len(res.Failures) > 0:
-		return &PartialError{Err: errors.New("CloudTrail could not be read in " + strings.Join(res.Failures, "; ") + ": calls there were not watched")}
-	}
-	return nil
-}
-
-// withUSEast1 is the regions a watch polls: the given ones and us-east-1.
-func withUSEast1(regions []string) []string {
-	if slices.Contains(regions, "us-east-1") {
-		return regions
-	}
-	return append(slices.Clone(regions), "us-east-1")
+	return werr
 }
 
 // renderWatchedCall is one line of the live watch.
@@ -165,7 +110,7 @@ func renderWatchedCall(e trail.Event, since time.Time) string {
 }
 
 // renderVerify is the text result of a watch.
-func renderVerify(r verifyResult) string {
+func renderVerify(r *respond.VerifyResult) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Watched %d key(s) in %s from %s to %s (%d polls).\n", len(r.Keys), strings.Join(r.Regions, ", "),
 		r.Start.Format(time.RFC3339), r.End.Format(time.RFC3339), r.Polls)

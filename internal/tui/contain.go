@@ -9,6 +9,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/keyleak/keyleak/playbook"
+	"github.com/keyleak/keyleak/respond"
 )
 
 // actionLine is one planned call of a run and what became of it.
@@ -367,4 +368,29 @@ func (v *containView) Esc() (bool, tea.Cmd) {
 	v.pending.reply <- false
 	v.pending = nil
 	return true, nil
+}
+
+// openAccess is what of the attacker's access is still open before work
+// that should follow containment (investigation, removal): nil when the
+// contain run stopped everything, or when the runbook only analyses logs
+// offline and there is nothing it could contain.
+func (s *session) openAccess() []string {
+	if s.cfg.Investigate.Offline {
+		return nil
+	}
+	return respond.StillOpen(s.sum)
+}
+
+// openWarning is the screen that asks before such work starts while the
+// attacker's access is open: what is open, what it means, how to go on.
+func openWarning(st styles, open []string, doing, title string, w, h int) string {
+	lines := []string{st.title.Render(title), ""}
+	for _, l := range wrapText("Not contained yet: "+strings.Join(open, "; ")+".", w) {
+		lines = append(lines, st.bad.Render(l))
+	}
+	lines = append(lines, "")
+	lines = append(lines, wrapText("The attacker can go on using it while you are "+doing+
+		", and what you find or remove may be out of date at once. Go back to Contain (⇧tab) to stop it first.", w)...)
+	lines = append(lines, "", st.bold.Render("Y (shift+y) goes on anyway"))
+	return block(lines, w, h)
 }

@@ -325,3 +325,31 @@ func readJSON(t *testing.T, path string, v any) {
 		t.Fatalf("%s: %v", path, err)
 	}
 }
+
+// Investigation and removal wait for a deliberate Y while the key is not
+// contained, saying what is still open; Y goes on.
+func TestWarnsBeforeWorkWhileUncontained(t *testing.T) {
+	srv := demoSim(t)
+	tm := startRunbook(t, srv, t.TempDir(), flowOptions{})
+	waitFor(t, tm, "a valid access key ID")
+	send(tm, "enter")
+	waitFor(t, tm, "enter: go on to containment")
+	send(tm, "enter", "enter")
+	waitFor(t, tm, "Y (shift+y): make these calls")
+	send(tm, "n")
+	send(tm, "tab")
+	waitFor(t, tm, "Not contained yet: the key is Active")
+	if k, _ := srv.Sim.Key(srv.Sim.LeakedKey()); k.Status != "Active" {
+		t.Fatalf("declined, the key is %s", k.Status)
+	}
+	send(tm, "Y")
+	waitFor(t, tm, "sweep complete")
+	send(tm, "enter")
+	waitFor(t, tm, "shown · enter: details")
+	send(tm, "tab")
+	waitFor(t, tm, "still present")
+	send(tm, "D")
+	waitFor(t, tm, "while you are removing what the attacker made")
+	send(tm, "n")
+	finish(t, tm)
+}

@@ -153,7 +153,10 @@ func goldenScreens() map[string]func(t *testing.T, m *Model) {
 			late[0].EventTime = fixedNow.Add(-time.Minute)
 			late[1].EventTime, late[1].ErrorCode = fixedNow.Add(time.Second), "InvalidClientTokenId"
 			late[2].EventTime, late[2].UserIdentity.AccessKeyID = fixedNow.Add(2*time.Second), backdoorKey
-			m.Update(verifyCallMsg{events: late})
+			late[2].EventSource, late[2].EventName = "iam.amazonaws.com", "CreateUser"
+			for i, e := range late {
+				m.Update(verifyCallMsg{event: e, worked: i == 2})
+			}
 		},
 		"report": func(t *testing.T, m *Model) {
 			c := withCase(t, m)

@@ -121,6 +121,9 @@ type investigateView struct {
 	err     error
 	started bool
 	scroll  int
+	// open is what of the attacker's access was still open when the
+	// investigation was about to start: it waits for Y.
+	open []string
 }
 
 func newInvestigateView(s *session) *investigateView {
@@ -192,6 +195,9 @@ func (v *investigateView) Enter() tea.Cmd {
 	if v.started || v.s.busy("investigate") || v.s.steps[stepInvestigate] == stateDone {
 		return nil
 	}
+	if v.open = v.s.openAccess(); len(v.open) > 0 {
+		return nil // asks first: see View
+	}
 	return v.start()
 }
 
@@ -243,6 +249,13 @@ func (v *investigateView) Update(msg tea.Msg) tea.Cmd {
 			v.s.steps[stepInvestigate] = stateDone
 		}
 	case tea.KeyMsg:
+		if len(v.open) > 0 && !v.started {
+			if key.Matches(msg, km.Confirm) {
+				v.open = nil
+				return v.start()
+			}
+			return nil
+		}
 		switch {
 		case v.pending != nil && key.Matches(msg, km.Confirm):
 			v.pending.reply <- true
@@ -291,7 +304,7 @@ func regionRank(s trail.SourceStatus) int {
 	switch {
 	case s.State == trail.StateRunning:
 		return 0
-	case s.State == trail.StateError || s.State == trail.StateDenied:
+	case s.State == trail.StateError || s.State == trail.StateDenied || s.State == trail.StatePartial:
 		return 1
 	case s.Events > 0:
 		return 2
@@ -326,6 +339,9 @@ func (v *investigateView) View() string {
 	if v.pending != nil {
 		lines := append(callLines(st, v.pending, v.w), "", st.bold.Render("Y (shift+y) confirms, n declines"))
 		return block(lines, v.w, v.h)
+	}
+	if len(v.open) > 0 && !v.started {
+		return openWarning(st, v.open, "investigating", "Investigate", v.w, v.h)
 	}
 	src := v.s.cfg.Investigate.Source
 	title := "Investigate every region"
@@ -410,7 +426,7 @@ func (v *investigateView) View() string {
 			state = st.ok.Render(fmt.Sprintf("%-11s", "done"))
 		case trail.StateError, trail.StateDenied:
 			state = st.bad.Render(fmt.Sprintf("%-11s", state))
-		case trail.StateRunning:
+		case trail.StateRunning, trail.StatePartial:
 			state = st.warn.Render(fmt.Sprintf("%-11s", state))
 		default:
 			state = st.dim.Render(fmt.Sprintf("%-11s", state))

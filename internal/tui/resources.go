@@ -79,6 +79,10 @@ type resourcesView struct {
 	checked   bool
 	// note says why the last removal run ended early (Esc).
 	note string
+	// open is what of the attacker's access was still open when removal
+	// was asked for: it waits for Y (removal of what an attacker can
+	// recreate at once).
+	open []string
 }
 
 func newResourcesView(s *session) *resourcesView {
@@ -171,6 +175,18 @@ func (v *resourcesView) Update(msg tea.Msg) tea.Cmd {
 		}
 		return v.check()
 	case tea.KeyMsg:
+		if len(v.open) > 0 {
+			switch {
+			case key.Matches(msg, km.Confirm):
+				v.open = nil
+				if t := v.targets(); len(t) > 0 && !v.s.busy("eradicate") {
+					return v.remove(t)
+				}
+			case key.Matches(msg, km.Decline), key.Matches(msg, km.Back):
+				v.open = nil
+			}
+			return nil
+		}
 		if v.pending != nil {
 			switch {
 			case key.Matches(msg, km.Confirm):
@@ -196,9 +212,10 @@ func (v *resourcesView) Update(msg tea.Msg) tea.Cmd {
 			}
 		case key.Matches(msg, km.Eradicate):
 			if t := v.targets(); len(t) > 0 && !v.s.busy("eradicate") && !v.s.busy("inventory") {
-				v.log, v.note = nil, ""
-				v.s.steps[stepResources] = stateRunning
-				return v.s.eradicate(t)
+				if v.open = v.s.openAccess(); len(v.open) > 0 {
+					return nil // asks first: see View
+				}
+				return v.remove(t)
 			}
 		case key.Matches(msg, km.Refresh):
 			if v.s.found != nil && !v.s.busy("inventory") {
@@ -209,6 +226,13 @@ func (v *resourcesView) Update(msg tea.Msg) tea.Cmd {
 		}
 	}
 	return nil
+}
+
+// remove starts the removal of the targets.
+func (v *resourcesView) remove(t []playbook.Target) tea.Cmd {
+	v.log, v.note = nil, ""
+	v.s.steps[stepResources] = stateRunning
+	return v.s.eradicate(t)
 }
 
 // state is done when nothing the attacker made is left, pending while
@@ -235,6 +259,9 @@ func (v *resourcesView) targets() []playbook.Target {
 
 func (v *resourcesView) View() string {
 	st := v.s.st
+	if len(v.open) > 0 {
+		return openWarning(st, v.open, "removing what the attacker made", "Resources the keys created", v.w, v.h)
+	}
 	lines := []string{st.title.Render("Resources the keys created"), ""}
 	if v.pending != nil {
 		p := v.pending

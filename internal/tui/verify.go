@@ -2,26 +2,24 @@ package tui
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"slices"
-	"sort"
-	"sync"
+	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
-	"github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
-	"golang.org/x/sync/errgroup"
-	"golang.org/x/time/rate"
 
-	"github.com/keyleak/keyleak/playbook"
+	"github.com/keyleak/keyleak/respond"
 	"github.com/keyleak/keyleak/trail"
 )
 
-// verifyCallMsg carries calls of the watched keys not seen before.
-type verifyCallMsg struct{ events []trail.Event }
+// verifyCallMsg carries a call of a watched key not seen before, and
+// whether it worked after containment.
+type verifyCallMsg struct {
+	event  trail.Event
+	worked bool
+}
 
 // verifyTickMsg is one finished poll.
 type verifyTickMsg struct {
@@ -34,140 +32,24 @@ type verifyTickMsg struct {
 // verifyDoneMsg ends the watch.
 type verifyDoneMsg struct{ err error }
 
-// lateDelivery is how far back each poll looks: CloudTrail delivers
-// events minutes after the call, with the call's time.
-const lateDelivery = 15 * time.Minute
-
-// maxVerifyPages bounds the pages read per key, region and poll.
-const maxVerifyPages = 5
-
-// watchKeys polls LookupEvents for the leaked key and the keys derived
-// from it until d has passed, reporting every call not seen before (and
-// keeping it in the case, for the report).
+// watchKeys runs the engine's watch for further use of the leaked key and
+// every credential made from it, for d, showing each call as a poll finds
+// it. The engine keeps each call in the case as it is found.
 func (s *session) watchKeys(d time.Duration) tea.Cmd {
 	c, cfg := s.c, s.cfg
-	keys := []string{s.key}
-	regions := map[string]bool{"us-east-1": true}
-	seen := map[string]bool{}
-	if s.inv != nil {
-		for _, k := range s.inv.Derived() {
-			keys = append(keys, k.AccessKeyID)
-			if k.Region != "" {
-				regions[k.Region] = true
-			}
-		}
-		for i := range s.inv.Events {
-			e := &s.inv.Events[i]
-			seen[e.Key()] = true
-			if e.Region != "" {
-				regions[e.Region] = true
-			}
-		}
-	}
-	names := make([]string, 0, len(regions))
-	for r := range regions {
-		names = append(names, r)
-	}
-	sort.Strings(names)
 	return s.start("verify", func(ctx context.Context, send func(tea.Msg)) {
-		ctx, cancel := context.WithTimeout(ctx, d)
-		defer cancel()
-		clients, err := cfg.Engine.Clients(ctx)
-		if err != nil {
-			send(verifyTickMsg{err: err.Error()})
-			send(verifyDoneMsg{})
-			return
+		req := respond.VerifyRequest{For: d, Every: cfg.VerifyEvery, LookupRate: float64(cfg.LookupRate), LookupBurst: cfg.LookupBurst,
+			OnCall: func(e trail.Event, worked bool) { send(verifyCallMsg{event: e, worked: worked}) },
+			OnPoll: func(p trail.WatchPoll) {
+				send(verifyTickMsg{polls: p.Polls, keys: len(p.Keys), regions: len(p.Regions), err: strings.Join(p.Failures, "; ")})
+			}}
+		_, err := cfg.Engine.Verify(ctx, c, req)
+		var partial *respond.PartialError
+		if errors.As(err, &partial) || ctx.Err() != nil {
+			err = nil // the calls that worked and the failed regions are on screen already
 		}
-		limiters := map[string]*rate.Limiter{}
-		for _, r := range names {
-			limiters[r] = rate.NewLimiter(cfg.LookupRate, cfg.LookupBurst)
-		}
-		var mu sync.Mutex
-		for poll := 1; ; poll++ {
-			since := cfg.Now().Add(-lateDelivery)
-			var fresh []trail.Event
-			g, gctx := errgroup.WithContext(ctx)
-			mu.Lock()
-			watched := slices.Clone(keys)
-			mu.Unlock()
-			for _, region := range names {
-				g.Go(func() error {
-					for _, k := range watched {
-						evs, err := lookupSince(gctx, clients.CloudTrail(region), limiters[region], k, since)
-						if err != nil {
-							return fmt.Errorf("look up %s in %s: %w", k, region, err)
-						}
-						mu.Lock()
-						for _, e := range evs {
-							if e.Region == "" {
-								e.Region = region
-							}
-							if !seen[e.Key()] {
-								seen[e.Key()] = true
-								fresh = append(fresh, e)
-								if l, ok := e.Derivation(); ok && !slices.Contains(keys, l.AccessKeyID) {
-									keys = append(keys, l.AccessKeyID)
-								}
-							}
-						}
-						mu.Unlock()
-					}
-					return nil
-				})
-			}
-			err := g.Wait()
-			if ctx.Err() != nil {
-				send(verifyDoneMsg{})
-				return
-			}
-			tick := verifyTickMsg{polls: poll, keys: len(watched), regions: len(names)}
-			if err != nil {
-				tick.err = err.Error()
-			}
-			if len(fresh) > 0 {
-				sort.Slice(fresh, func(i, j int) bool { return fresh[i].EventTime.Before(fresh[j].EventTime) })
-				if _, serr := trail.AppendEventsFile(c.Path(playbook.EventsFile), fresh); serr != nil {
-					tick.err = serr.Error()
-				}
-				send(verifyCallMsg{events: fresh})
-			}
-			send(tick)
-			select {
-			case <-ctx.Done():
-				send(verifyDoneMsg{})
-				return
-			case <-time.After(cfg.VerifyEvery):
-			}
-		}
+		send(verifyDoneMsg{err: err})
 	})
-}
-
-// lookupSince reads the key's events in a region since a time, newest
-// first, a few pages at most.
-func lookupSince(ctx context.Context, api cloudtrail.LookupEventsAPIClient, lim *rate.Limiter, keyID string, since time.Time) ([]trail.Event, error) {
-	in := &cloudtrail.LookupEventsInput{
-		LookupAttributes: []types.LookupAttribute{{AttributeKey: types.LookupAttributeKeyAccessKeyId, AttributeValue: aws.String(keyID)}},
-		StartTime:        aws.Time(since),
-		MaxResults:       aws.Int32(50),
-	}
-	var out []trail.Event
-	for range maxVerifyPages {
-		if err := lim.Wait(ctx); err != nil {
-			return out, err
-		}
-		page, err := api.LookupEvents(ctx, in)
-		if err != nil {
-			return out, err
-		}
-		for _, ev := range page.Events {
-			out = append(out, trail.ParseLookupEvent(ev))
-		}
-		if aws.ToString(page.NextToken) == "" {
-			break
-		}
-		in.NextToken = page.NextToken
-	}
-	return out, nil
 }
 
 // verifyView watches for further use of the key and the keys derived from
@@ -178,6 +60,7 @@ type verifyView struct {
 	w, h    int
 	choice  int
 	calls   []trail.Event
+	worked  map[string]bool // Event.Key of the calls that worked after containment
 	polls   int
 	keys    int
 	regions int
@@ -198,29 +81,28 @@ func (v *verifyView) Keys() helpKeys {
 	return helpKeys{short: []key.Binding{km.Enter, km.Longer}, full: [][]key.Binding{{km.Enter, km.Longer, km.Shorter}}}
 }
 
-// used tells whether a watched key made a call that worked since the
-// watch began. Calls found from before it (CloudTrail delivers late, and
-// the investigation may have ended earlier) are shown but do not count.
-func (v *verifyView) used() bool {
-	for _, e := range v.calls {
-		if e.ErrorCode == "" && !e.EventTime.Before(v.started) {
-			return true
-		}
-	}
-	return false
-}
+// used tells whether a watched key made a call that worked after
+// containment. Calls from before it (CloudTrail delivers late, and the
+// investigation may have ended earlier) are shown but do not count.
+func (v *verifyView) used() bool { return len(v.worked) > 0 }
 
 func (v *verifyView) Update(msg tea.Msg) tea.Cmd {
 	km := v.s.km
 	switch msg := msg.(type) {
 	case verifyCallMsg:
-		v.calls = append(v.calls, msg.events...)
+		v.calls = append(v.calls, msg.event)
+		if msg.worked {
+			v.worked[msg.event.Key()] = true
+		}
 		if v.used() {
 			v.s.steps[stepVerify] = stateFailed
 		}
 	case verifyTickMsg:
 		v.polls, v.keys, v.regions, v.pollErr = msg.polls, msg.keys, msg.regions, msg.err
 	case verifyDoneMsg:
+		if msg.err != nil {
+			v.pollErr = msg.err.Error()
+		}
 		switch {
 		case v.used():
 			v.s.steps[stepVerify] = stateFailed
@@ -241,7 +123,7 @@ func (v *verifyView) Update(msg tea.Msg) tea.Cmd {
 				return v.s.goNext()
 			case v.s.c != nil:
 				d := v.s.cfg.VerifyFor[v.choice]
-				v.ran, v.calls, v.polls = true, nil, 0
+				v.ran, v.calls, v.worked, v.polls = true, nil, map[string]bool{}, 0
 				v.started = v.s.cfg.Now()
 				v.until = v.started.Add(d)
 				v.s.steps[stepVerify] = stateRunning
@@ -283,7 +165,7 @@ func (v *verifyView) View() string {
 				lines = append(lines, st.bad.Render(l))
 			}
 		case len(v.calls) > 0:
-			lines = append(lines, st.ok.Render("No call has worked since the watch began."))
+			lines = append(lines, st.ok.Render("No call has worked since containment."))
 		default:
 			lines = append(lines, st.ok.Render("No call so far."))
 		}
@@ -303,8 +185,10 @@ func (v *verifyView) View() string {
 		switch {
 		case e.ErrorCode != "":
 			result = st.ok.Render("refused: " + e.ErrorCode)
-		case e.EventTime.Before(v.started):
-			result = st.dim.Render("worked, before the watch")
+		case e.EventName == "GetCallerIdentity":
+			result = st.dim.Render("answered (no policy denies it)")
+		case !v.worked[e.Key()]:
+			result = st.dim.Render("worked, before containment")
 		}
 		line := fmt.Sprintf("%-8s %-20s ", e.EventTime.UTC().Format("15:04:05"), e.UserIdentity.AccessKeyID)
 		if v.wide() {

@@ -21,21 +21,22 @@ import (
 
 // LogTreeSpec says what WriteLogTree writes: about MB megabytes (10^6
 // bytes) of uncompressed CloudTrail records in the S3 layout, six regions
-// over thirty days, files in time slots as CloudTrail delivers them.
+// over at most thirty days, a file a region an hour at most, in time slots
+// as CloudTrail delivers them.
 //
 // Every record is one of the templates (real records, e.g. of the public
 // data sets) with its key, time, region and IDs rewritten. LeakedShare of
 // them are made by Leaked. Leaked assumes a role Roles times and creates
-// Keys access keys, spread over the month; each role session is used for
-// its hour and each new key from its creation on, DerivedShare of the
-// records in their time.
+// Keys access keys, spread over the tree's time; each role session is used
+// for its hour and each new key from its creation on: DerivedShare of the
+// records are made by one of the derived keys working at their time.
 type LogTreeSpec struct {
 	MB           int
 	Leaked       string
 	LeakedShare  float64 // default 0.015
 	Roles        int     // AssumeRole calls of Leaked (default 20)
 	Keys         int     // CreateAccessKey calls of Leaked (default 2)
-	DerivedShare float64 // default 0.05 while a session lasts, a tenth of it for a new key
+	DerivedShare float64 // records by a derived key working at their time (default 0.005)
 	PerFile      int     // records a file (default 1000)
 	Seed         uint64
 }
@@ -229,18 +230,19 @@ func (p *logTreePlan) file(i int, buf []byte) ([]byte, int) {
 		}
 		at := from.Add(time.Duration(r.Int64N(int64(p.slotLen)))).Truncate(time.Second)
 		key, hit := pool[r.IntN(len(pool))], false
-		if r.Float64() < p.spec.LeakedShare {
+		switch x := r.Float64(); {
+		case x < p.spec.LeakedShare:
 			key, hit = p.spec.Leaked, true
-		} else {
+		case x < p.spec.LeakedShare+p.spec.DerivedShare:
+			// One of the derived keys that work at this time, if any.
+			var live []string
 			for _, d := range p.derived {
-				share := p.spec.DerivedShare
-				if d.created {
-					share /= 10
+				if at.After(d.at) && (d.until.IsZero() || at.Before(d.until)) {
+					live = append(live, d.key)
 				}
-				if at.After(d.at) && (d.until.IsZero() || at.Before(d.until)) && r.Float64() < share {
-					key, hit = d.key, true
-					break
-				}
+			}
+			if len(live) > 0 {
+				key, hit = live[r.IntN(len(live))], true
 			}
 		}
 		if hit {
@@ -282,7 +284,7 @@ func WriteLogTree(ctx context.Context, dir string, templates []json.RawMessage, 
 		spec.Keys = 2
 	}
 	if spec.DerivedShare == 0 {
-		spec.DerivedShare = 0.05
+		spec.DerivedShare = 0.005
 	}
 	if spec.PerFile == 0 {
 		spec.PerFile = 1000
@@ -313,7 +315,10 @@ func WriteLogTree(ctx context.Context, dir string, templates []json.RawMessage, 
 	sample, _ := p.file(0, nil)
 	p.files = max(len(logTreeRegions), int((int64(spec.MB)*1e6+int64(len(sample))-1)/int64(len(sample))))
 	p.files = (p.files + len(logTreeRegions) - 1) / len(logTreeRegions) * len(logTreeRegions)
-	p.slotLen = 30 * 24 * time.Hour / time.Duration(p.files/len(logTreeRegions))
+	// A file an hour a region at most, so that a file holds events of the
+	// day it is dated, as CloudTrail's do (it delivers every few minutes):
+	// the scanner rules files out by their date.
+	p.slotLen = min(30*24*time.Hour/time.Duration(p.files/len(logTreeRegions)), time.Hour)
 
 	// The calls that issue keys, spread over the month after its first
 	// day: CreateAccessKey in us-east-1, where IAM logs, AssumeRole half
