@@ -255,11 +255,11 @@ type CredentialChainError struct {
 }
 
 func (e *CredentialChainError) Error() string {
-	who := "the environment's credentials"
+	who := "credentials from the environment"
 	if e.Profile != "" {
-		who = fmt.Sprintf("profile %q", e.Profile)
+		who = fmt.Sprintf("credentials of profile %q", e.Profile)
 	}
-	return fmt.Sprintf("credentials of %s failed at %s: %s; fix that link of the chain (or log in again) and retry", who, e.Step, reason(e.Err))
+	return fmt.Sprintf("%s failed at %s: %s; fix that link of the chain (or log in again) and retry", who, e.Step, reason(e.Err))
 }
 
 func (e *CredentialChainError) Unwrap() error { return e.Err }

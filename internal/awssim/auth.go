@@ -71,6 +71,13 @@ func (s *Sim) authorize(c *Call) *APIError {
 	if cred.Kind == KindRootKey || (cred.Temporary() && cred.Kind != KindRole && cred.UserName == "") {
 		return nil // no identity policy can restrict the root user
 	}
+	// STS checks an MFA code before any policy: a wrong one is refused
+	// as such, not as a missing permission.
+	if c.Service == "sts" {
+		if _, _, err := s.verifyMFA(c); err != nil {
+			return err
+		}
+	}
 	ctx := s.callContext(c)
 	req := request{action: action, resource: requestResource(c)}
 	allowed := false
@@ -116,15 +123,11 @@ func (s *Sim) callContext(c *Call) condContext {
 }
 
 // mfaCodeValid reports whether the call's SerialNumber and TokenCode are
-// the caller's device and its current code, without using the code up
+// the caller's device and its current code, without spending the code
 // (the handler's checkMFA does that).
 func (s *Sim) mfaCodeValid(c *Call) bool {
-	d, ok := s.mfaDevices()[c.Params["SerialNumber"]]
-	if !ok || d.User == "" || d.User != c.cred.UserName {
-		return false
-	}
-	step, ok := totpMatch(d.key, c.Params["TokenCode"], c.Time)
-	return ok && step > d.lastStep
+	d, _, err := s.verifyMFA(c)
+	return d != nil && err == nil
 }
 
 // requestResource is the ARN a call acts on, where a policy's Resource can

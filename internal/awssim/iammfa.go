@@ -35,29 +35,39 @@ func errMFADevice() *APIError {
 }
 
 // checkMFA validates SerialNumber and TokenCode of an STS call against the
-// caller's MFA devices. It returns whether MFA was given; an error when it
-// was given wrong. Called in the caller's account.
+// caller's MFA devices and spends the code. It returns whether MFA was
+// given; an error when it was given wrong. Called in the caller's account.
 func (s *Sim) checkMFA(c *Call) (bool, *APIError) {
-	serial, code := c.Params["SerialNumber"], c.Params["TokenCode"]
-	if serial == "" && code == "" {
-		return false, nil
-	}
-	if serial == "" {
-		return false, errMissingParam("SerialNumber")
-	}
-	if len(code) != totpDigits || strings.Trim(code, "0123456789") != "" {
-		return false, errValidation("1 validation error detected: Value '%s' at 'tokenCode' failed to satisfy constraint: Member must have length 6 and satisfy regular expression pattern: [\\d]*", code)
-	}
-	d, ok := s.mfaDevices()[serial]
-	if !ok || d.User == "" || c.cred == nil || d.User != c.cred.UserName {
-		return false, errMFADevice()
-	}
-	step, ok := totpMatch(d.key, code, c.Time)
-	if !ok || step <= d.lastStep {
-		return false, errMFACode()
+	d, step, err := s.verifyMFA(c)
+	if d == nil || err != nil {
+		return false, err
 	}
 	d.lastStep = step
 	return true, nil
+}
+
+// verifyMFA checks the call's SerialNumber and TokenCode without spending
+// the code: the device and the code's step, nil without MFA parameters.
+func (s *Sim) verifyMFA(c *Call) (*MFADevice, int64, *APIError) {
+	serial, code := c.Params["SerialNumber"], c.Params["TokenCode"]
+	if serial == "" && code == "" {
+		return nil, 0, nil
+	}
+	if serial == "" {
+		return nil, 0, errMissingParam("SerialNumber")
+	}
+	if len(code) != totpDigits || strings.Trim(code, "0123456789") != "" {
+		return nil, 0, errValidation("1 validation error detected: Value '%s' at 'tokenCode' failed to satisfy constraint: Member must have length 6 and satisfy regular expression pattern: [\\d]*", code)
+	}
+	d, ok := s.mfaDevices()[serial]
+	if !ok || d.User == "" || c.cred == nil || d.User != c.cred.UserName {
+		return nil, 0, errMFADevice()
+	}
+	step, ok := totpMatch(d.key, code, c.Time)
+	if !ok || step <= d.lastStep {
+		return nil, 0, errMFACode()
+	}
+	return d, step, nil
 }
 
 // UserMFA returns the serial number of the user's MFA device in the
