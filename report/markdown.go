@@ -802,6 +802,11 @@ func (md *mdWriter) recommendation(r Recommendation) string {
 			return md.tr("rec.rolesOwn", subjects(code))
 		}
 		return md.tr("rec.roles")
+	case RecBastionMFA:
+		if len(r.Subjects) > 0 {
+			return md.tr("rec.bastionRoles", subjects(code))
+		}
+		return md.tr("rec.bastion")
 	case RecVault:
 		return md.tr("rec.vault")
 	case RecGitSecrets:

@@ -179,7 +179,7 @@ func oneSentence(t *testing.T, errOut string, wants ...string) {
 // the code, the provider's AssumeRole goes to the simulator, and
 // `contain --dry-run` exits 0; a wrong code is named and exits 4.
 func TestChainBastionMFARole(t *testing.T) {
-	srv := serveScenario(t, "bastion-mfa")
+	srv := serveScenario(t, "bastion-mfa", awssim.WithLookupRate(100, 100))
 	ra := srv.Sim.ResponderAccess()
 	leaked := srv.Sim.LeakedKey()
 	chainEnv(t, bastionProfiles(ra, srv.URL))
@@ -201,6 +201,13 @@ func TestChainBastionMFARole(t *testing.T) {
 	if k, _ := srv.Sim.Key(leaked); k.Status != "Active" {
 		t.Errorf("the dry run changed the key: %s", k.Status)
 	}
+	// deploy-bot, the leaked key's owner, is what seed 003 forbids: the
+	// run says so in plain words.
+	for _, want := range []string{"user deploy-bot has no MFA device", "assume roles (", "without aws:MultiFactorAuthPresent"} {
+		if !strings.Contains(out+errOut, want) {
+			t.Errorf("contain does not name the MFA gap (%q):\n%s\n%s", want, out, errOut)
+		}
+	}
 
 	wrong := &mfaPrompt{code: func(string) string { return "000000" }}
 	if deviceCode(t, srv.Sim)(ra.MFASerial) == "000000" {
@@ -217,7 +224,7 @@ func TestChainBastionMFARole(t *testing.T) {
 // one prompt, both hops to the simulator; a hop whose trust policy refuses
 // is named with its profile and its source.
 func TestChainTwoHops(t *testing.T) {
-	srv := serveScenario(t, "bastion-mfa")
+	srv := serveScenario(t, "bastion-mfa", awssim.WithLookupRate(100, 100))
 	ra := srv.Sim.ResponderAccess()
 	trust := func(principal string) string {
 		return `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"` + principal + `"},"Action":"sts:AssumeRole"}]}`
@@ -297,7 +304,7 @@ func roleSession(t *testing.T, srv *awssim.Server, ra awssim.ResponderAccess, at
 // hands keyleak the role session in the environment; an expired one is
 // named as aws-vault's and exits 4.
 func TestChainAWSVaultEnvironment(t *testing.T) {
-	srv := serveScenario(t, "bastion-mfa")
+	srv := serveScenario(t, "bastion-mfa", awssim.WithLookupRate(100, 100))
 	ra := srv.Sim.ResponderAccess()
 	s := roleSession(t, srv, ra, time.Now())
 	chainEnv(t, "")
@@ -325,7 +332,7 @@ func TestChainAWSVaultEnvironment(t *testing.T) {
 // TestChainCredentialProcess: a profile whose credential_process prints a
 // session; a process that fails is named with its profile.
 func TestChainCredentialProcess(t *testing.T) {
-	srv := serveScenario(t, "bastion-mfa")
+	srv := serveScenario(t, "bastion-mfa", awssim.WithLookupRate(100, 100))
 	ra := srv.Sim.ResponderAccess()
 	s := roleSession(t, srv, ra, time.Now())
 	dir := t.TempDir()
@@ -385,7 +392,7 @@ func ssoPortal(t *testing.T, token string, s *sts.AssumeRoleOutput) *httptest.Se
 // section, the simulator through its endpoint_url. An expired token is
 // named with the profile and exits 4.
 func TestChainSSOCachedToken(t *testing.T) {
-	srv := serveScenario(t, "bastion-mfa")
+	srv := serveScenario(t, "bastion-mfa", awssim.WithLookupRate(100, 100))
 	ra := srv.Sim.ResponderAccess()
 	portal := ssoPortal(t, "sso-access-token", roleSession(t, srv, ra, time.Now()))
 	const startURL = "https://heron.awsapps.com/start"

@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -75,6 +76,22 @@ func TestDemoBastionMFA(t *testing.T) {
 	for _, want := range []string{"iam UpdateAccessKey", "318457206934", "Done."} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out.String())
+		}
+	}
+	// The report's recommendations point to seed 003's setup, naming the
+	// roles the key could assume without MFA.
+	reports, _ := filepath.Glob(filepath.Join(dir, "keyleak-case-*", "*.md"))
+	var md strings.Builder
+	for _, r := range reports {
+		b, err := os.ReadFile(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		md.Write(b)
+	}
+	for _, want := range []string{"seed 003", "arn:aws:iam::318457206934:role/*"} {
+		if !strings.Contains(md.String(), want) {
+			t.Errorf("the reports (%v) lack %q", reports, want)
 		}
 	}
 }
