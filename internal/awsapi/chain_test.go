@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -164,5 +166,45 @@ func TestRoleProfileHonoursEndpoint(t *testing.T) {
 				t.Errorf("caller = %s, want a session of the role", arn)
 			}
 		})
+	}
+}
+
+// TestWebIdentityHonoursEndpoint: the web identity provider's
+// AssumeRoleWithWebIdentity goes to AWS_ENDPOINT_URL_STS. The simulator
+// serves no web identity, so a loopback handler answers as STS does.
+func TestWebIdentityHonoursEndpoint(t *testing.T) {
+	var hits atomic.Int32
+	stsSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := r.ParseForm(); err != nil || r.Form.Get("Action") != "AssumeRoleWithWebIdentity" || r.Form.Get("WebIdentityToken") != "oidc-token" {
+			http.Error(w, "unexpected request", http.StatusBadRequest)
+			return
+		}
+		hits.Add(1)
+		w.Header().Set("Content-Type", "text/xml")
+		fmt.Fprintf(w, `<AssumeRoleWithWebIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleWithWebIdentityResult>`+
+			`<Credentials><AccessKeyId>ASIAWEBIDENTITY00001</AccessKeyId><SecretAccessKey>s</SecretAccessKey><SessionToken>t</SessionToken>`+
+			`<Expiration>%s</Expiration></Credentials></AssumeRoleWithWebIdentityResult></AssumeRoleWithWebIdentityResponse>`,
+			time.Now().Add(time.Hour).UTC().Format(time.RFC3339))
+	}))
+	t.Cleanup(stsSrv.Close)
+	dir := awsFiles(t, "")
+	tokenFile := filepath.Join(dir, "token")
+	if err := os.WriteFile(tokenFile, []byte("oidc-token"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("AWS_WEB_IDENTITY_TOKEN_FILE", tokenFile)
+	t.Setenv("AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/ci")
+	t.Setenv("AWS_ENDPOINT_URL_STS", stsSrv.URL)
+	guard := newLoopbackGuard(t)
+	cfg, err := awsapi.Load(context.Background(), awsapi.Options{Transport: guard.Transport, MaxAttempts: 1})
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	creds, err := cfg.Credentials.Retrieve(context.Background())
+	if err != nil {
+		t.Fatalf("Retrieve: %v", err)
+	}
+	if creds.AccessKeyID != "ASIAWEBIDENTITY00001" || hits.Load() != 1 {
+		t.Errorf("credentials %s after %d calls to the configured STS", creds.AccessKeyID, hits.Load())
 	}
 }
