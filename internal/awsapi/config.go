@@ -54,9 +54,6 @@ type Options struct {
 	// the credential providers' own included. Tests use it to refuse and
 	// record any request that would leave loopback.
 	Transport func(*http.Transport)
-	// Now is the clock that judges an environment session's expiry
-	// (default time.Now).
-	Now func() time.Time
 }
 
 // DefaultRegion is used when neither flag, environment nor profile names one:
@@ -85,10 +82,6 @@ func Load(ctx context.Context, o Options) (aws.Config, error) {
 			o.Transport(t)
 		}
 	}).WithTimeout(2 * time.Minute)
-	now := o.Now
-	if now == nil {
-		now = time.Now
-	}
 	// Filled once the configuration is resolved, before any credential
 	// is retrieved (see credchain.go).
 	eps, chain := &providerEndpoints{}, &profileChain{}
@@ -156,7 +149,7 @@ func Load(ctx context.Context, o Options) (aws.Config, error) {
 	if aws.IsCredentialsProvider(cfg.Credentials, &ec2rolecreds.Provider{}) {
 		cfg.Credentials = lastResort{cfg.Credentials}
 	} else if cfg.Credentials != nil {
-		cfg.Credentials = namedChain{CredentialsProvider: cfg.Credentials, chain: chain, now: now}
+		cfg.Credentials = namedChain{CredentialsProvider: cfg.Credentials, chain: chain, now: time.Now}
 	}
 	// Wrapped after loading: the SDK has applied AWS_CA_BUNDLE to the
 	// buildable client by now.
