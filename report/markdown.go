@@ -1199,6 +1199,11 @@ func (t *text) recommendation(r Recommendation) string {
 			return t.tr("rec.rolesOwn", subjects(t.code))
 		}
 		return t.tr("rec.roles")
+	case RecBastionMFA:
+		if len(r.Subjects) > 0 {
+			return t.tr("rec.bastionRoles", subjects(t.code))
+		}
+		return t.tr("rec.bastion")
 	case RecVault:
 		return t.tr("rec.vault")
 	case RecGitSecrets:

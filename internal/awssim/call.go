@@ -239,6 +239,20 @@ func errAccessDenied(c *Call, arn string) *APIError {
 	return errf(403, "AccessDenied", "%s", msg)
 }
 
+// errImplicitDeny is the AccessDenied of a call no policy allows, in an
+// account that evaluates Allow statements.
+func errImplicitDeny(c *Call, arn string) *APIError {
+	action := c.Service + ":" + c.Action
+	msg := fmt.Sprintf("User: %s is not authorized to perform: %s because no identity-based policy allows the %s action", arn, action, action)
+	switch c.Service {
+	case "ec2":
+		return errf(403, "UnauthorizedOperation", "You are not authorized to perform this operation. %s", msg)
+	case "cloudtrail", "lambda", "guardduty", "secretsmanager", "organizations":
+		return errf(403, "AccessDeniedException", "%s", msg)
+	}
+	return errf(403, "AccessDenied", "%s", msg)
+}
+
 // apiVersion is the API version string of a query-protocol service.
 func apiVersion(service string) string {
 	switch service {
@@ -279,6 +293,9 @@ func requestParameters(c *Call) map[string]any {
 	for k, v := range c.Params {
 		if strings.Contains(k, ".") {
 			continue // list members; their shape depends on the action
+		}
+		if k == "TokenCode" {
+			continue // an MFA code is proof, not a parameter worth keeping
 		}
 		out[lowerInitial(k)] = v
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"maps"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -198,7 +199,7 @@ func (s *Sim) userIdentity(c *Call) (map[string]any, string, string) {
 	id := s.acct.ID
 	attrs := map[string]any{
 		"creationDate":     cred.Created.UTC().Format(time.RFC3339),
-		"mfaAuthenticated": "false",
+		"mfaAuthenticated": strconv.FormatBool(!cred.MFAAt.IsZero()),
 	}
 	rootSession := cred.Temporary() && cred.Kind != KindRole && cred.UserName == ""
 	switch {

@@ -45,6 +45,9 @@ type Credential struct {
 	// InlinePolicy is the session policy passed to GetFederationToken or
 	// AssumeRole; its explicit denies apply to the session too.
 	InlinePolicy string
+	// MFAAt is when the session's principal last proved MFA (SerialNumber
+	// and TokenCode of GetSessionToken or AssumeRole); zero without MFA.
+	MFAAt time.Time
 
 	LastUsed        time.Time
 	LastUsedService string
@@ -200,9 +203,14 @@ type account struct {
 	RootKeys []string
 	// MFADevices are the virtual MFA devices, by serial number.
 	MFADevices map[string]*MFADevice
-	regions    map[string]*regionState
-	Joined     time.Time      // when the account joined the organization
-	limits     *lookupLimiter // LookupEvents throttle of an account other than the home one
+	// ImplicitDeny makes the account evaluate Allow statements as AWS
+	// does: what no identity policy allows is denied, and a role may be
+	// assumed only by whom its trust policy allows. Accounts without it
+	// deny only explicitly, which is all the older scenarios declare.
+	ImplicitDeny bool
+	regions      map[string]*regionState
+	Joined       time.Time      // when the account joined the organization
+	limits       *lookupLimiter // LookupEvents throttle of an account other than the home one
 }
 
 func newAccount(id string) *account {
