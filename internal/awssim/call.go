@@ -190,10 +190,10 @@ func (s *Sim) do(c *Call) (*Result, error) {
 
 // errInvalidAction is the answer to an action the service does not have.
 func errInvalidAction(service, action string) *APIError {
-	switch service {
-	case "cloudtrail", "guardduty", "secretsmanager", "organizations":
+	switch {
+	case jsonServices[service]:
 		return errf(400, "UnknownOperationException", "Unknown operation %s", action)
-	case "lambda":
+	case restServices[service]:
 		return errf(404, "UnknownOperationException", "Unknown operation %s", action)
 	}
 	return errf(400, "InvalidAction", "Could not find operation %s for version %s", action, apiVersion(service))
@@ -204,7 +204,8 @@ func errAuth(service, msg string) *APIError {
 	switch service {
 	case "ec2":
 		return errf(401, "AuthFailure", "AWS was not able to validate the provided access credentials")
-	case "cloudtrail", "lambda", "guardduty", "secretsmanager", "organizations":
+	}
+	if jsonServices[service] || restServices[service] {
 		return errf(403, "UnrecognizedClientException", "%s", msg)
 	}
 	return errf(403, "InvalidClientTokenId", "%s", msg)
@@ -217,9 +218,11 @@ func errSignature(service string) *APIError {
 	switch service {
 	case "ec2":
 		return errf(401, "AuthFailure", "AWS was not able to validate the provided access credentials")
-	case "cloudtrail", "secretsmanager", "organizations":
+	}
+	switch {
+	case jsonServices[service]:
 		return errf(400, "InvalidSignatureException", "%s", msg)
-	case "lambda", "guardduty":
+	case restServices[service]:
 		return errf(403, "InvalidSignatureException", "%s", msg)
 	}
 	return errf(403, "SignatureDoesNotMatch", "%s", msg)
@@ -233,7 +236,8 @@ func errAccessDenied(c *Call, arn string) *APIError {
 	switch c.Service {
 	case "ec2":
 		return errf(403, "UnauthorizedOperation", "You are not authorized to perform this operation. %s", msg)
-	case "cloudtrail", "lambda", "guardduty", "secretsmanager", "organizations":
+	}
+	if jsonServices[c.Service] || restServices[c.Service] {
 		return errf(403, "AccessDeniedException", "%s", msg)
 	}
 	return errf(403, "AccessDenied", "%s", msg)
@@ -248,6 +252,10 @@ func apiVersion(service string) string {
 		return "2011-06-15"
 	case "ec2":
 		return "2016-11-15"
+	case "autoscaling":
+		return "2011-01-01"
+	case "ses":
+		return "2010-12-01"
 	}
 	return ""
 }

@@ -23,7 +23,7 @@ func errOrgNotInUse() *APIError {
 
 // orgMember returns the organization when the current account belongs to it.
 func (s *Sim) orgMember() (*organization, *APIError) {
-	if s.org == nil {
+	if s.org == nil || s.acct.LeftOrg {
 		return nil, errOrgNotInUse()
 	}
 	return s.org, nil
