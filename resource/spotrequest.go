@@ -62,7 +62,17 @@ func spotRequestKind() Kind {
 			out, err := c.EC2(call.Region()).CancelSpotInstanceRequests(ctx, &ec2.CancelSpotInstanceRequestsInput{SpotInstanceRequestIds: []string{id}})
 			return out, removed(err, "spot request "+id, spotRequestNotFound...)
 		},
-		// Cancelling again is harmless: not checked, redone.
-		Done: redo,
+		Done: func(ctx context.Context, c *Clients, call Call) (bool, error) {
+			out, err := c.EC2(call.Region()).DescribeSpotInstanceRequests(ctx, &ec2.DescribeSpotInstanceRequestsInput{SpotInstanceRequestIds: []string{call.Params["SpotInstanceRequestId"]}})
+			if err != nil {
+				return absent(call, err, spotRequestNotFound...)
+			}
+			for _, s := range out.SpotInstanceRequests {
+				if s.State != ec2types.SpotInstanceStateCancelled && s.State != ec2types.SpotInstanceStateClosed {
+					return false, nil
+				}
+			}
+			return true, nil
+		},
 	}
 }
