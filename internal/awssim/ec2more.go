@@ -50,9 +50,16 @@ func ec2MoreOps() map[string]handler {
 // ---- spot instance requests ----
 
 func spotRequestXML(o *object) *Node {
+	code := map[string]string{"open": "pending-evaluation", "active": "fulfilled", "cancelled": "canceled-before-fulfillment"}[o.Status]
+	var inst *Node
+	if id := str(o.Attrs, "instanceId"); id != "" {
+		inst = el("instanceId", id)
+		if o.Status == "cancelled" {
+			code = "request-canceled-and-instance-running"
+		}
+	}
 	return elem("item", el("spotInstanceRequestId", o.ID), el("spotPrice", str(o.Attrs, "spotPrice")), el("type", "one-time"),
-		el("state", o.Status), elem("status", el("code", map[string]string{"open": "pending-evaluation", "cancelled": "canceled-before-fulfillment"}[o.Status]),
-			el("updateTime", isoTime(o.Created))),
+		el("state", o.Status), elem("status", el("code", code), el("updateTime", isoTime(o.Created))), inst,
 		elem("launchSpecification", el("imageId", str(o.Attrs, "imageId")), el("instanceType", str(o.Attrs, "instanceType"))),
 		el("createTime", isoTime(o.Created)), el("productDescription", "Linux/UNIX"))
 }
@@ -69,11 +76,18 @@ func ec2RequestSpotInstances(s *Sim, c *Call) (*Result, error) {
 	res := &Result{}
 	var xml []*Node
 	var items []any
+	rs := s.acct.region(c.Region)
 	for range n {
 		o := s.put(c, typeSpotRequest, "sir-"+s.newHex(8))
 		o.Status = "open"
 		o.Attrs = map[string]any{"imageId": image, "instanceType": itype, "spotPrice": c.Param("SpotPrice")}
 		xml = append(xml, spotRequestXML(o))
+		// EC2 fulfils it at once: the instance is the request's, not a
+		// RunInstances of the caller's, and cancelling the request leaves
+		// it running, as in AWS.
+		inst := &Instance{ID: "i-0" + s.newHex(16), ImageID: image, InstanceType: itype, State: "running", LaunchTime: c.Time.UTC(), CreatedBy: c.Caller().AccessKeyID}
+		rs.Instances[inst.ID] = inst
+		o.Status, o.Attrs["instanceId"] = "active", inst.ID
 		items = append(items, map[string]any{"spotInstanceRequestId": o.ID, "state": "open", "type": "one-time",
 			"launchSpecification": map[string]any{"imageId": image, "instanceType": itype}, "createTime": c.Time.UnixMilli()})
 		res.Resources = append(res.Resources, made(o)...)

@@ -91,8 +91,8 @@ func stillThere(t *testing.T, env map[string]string, r awssim.TruthResource) str
 			return "fleet " + r.ID + " is active"
 		}
 	case resource.TypeSpotRequest:
-		if has(show("ec2", "describe-spot-instance-requests", "--spot-instance-request-ids", r.ID), `"open"`) {
-			return "spot request " + r.ID + " is open"
+		if out := show("ec2", "describe-spot-instance-requests", "--spot-instance-request-ids", r.ID); has(out, `"open"`) || has(out, `"active"`) {
+			return "spot request " + r.ID + " is open or active"
 		}
 	case resource.TypeBatchComputeEnvironment:
 		if has(show("batch", "describe-compute-environments", "--compute-environments", r.ID)["computeEnvironments"], r.ID) {
