@@ -159,6 +159,9 @@ type Lambda interface {
 // S3 is every S3 call of the kinds; *s3.Client satisfies it.
 type S3 interface {
 	HeadBucket(ctx context.Context, params *s3.HeadBucketInput, optFns ...func(*s3.Options)) (*s3.HeadBucketOutput, error)
+	GetPublicAccessBlock(ctx context.Context, params *s3.GetPublicAccessBlockInput, optFns ...func(*s3.Options)) (*s3.GetPublicAccessBlockOutput, error)
+	GetBucketPolicyStatus(ctx context.Context, params *s3.GetBucketPolicyStatusInput, optFns ...func(*s3.Options)) (*s3.GetBucketPolicyStatusOutput, error)
+	PutPublicAccessBlock(ctx context.Context, params *s3.PutPublicAccessBlockInput, optFns ...func(*s3.Options)) (*s3.PutPublicAccessBlockOutput, error)
 }
 
 // AutoScaling is every Auto Scaling call of the kinds in a region.
@@ -278,7 +281,8 @@ var (
 )
 
 // s3Actions are the IAM actions of the S3 calls, whose names differ.
-var s3Actions = map[string]string{"HeadBucket": "ListBucket"}
+var s3Actions = map[string]string{"HeadBucket": "ListBucket",
+	"GetPublicAccessBlock": "GetBucketPublicAccessBlock", "PutPublicAccessBlock": "PutBucketPublicAccessBlock"}
 
 // ActionOf returns the IAM action that allows the API call of a service:
 // "ec2:TerminateInstances", or "s3:ListBucket" for S3's HeadBucket.

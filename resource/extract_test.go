@@ -179,7 +179,13 @@ func TestExtract(t *testing.T) {
 			[]resource.Resource{{Type: resource.TypeDetectorDeleted, ID: "d1", Region: r}}},
 		{"organizations.amazonaws.com", "LeaveOrganization", `null`, `null`,
 			[]resource.Resource{{Type: resource.TypeLeftOrganization, ID: "account", Region: resource.GlobalRegion}}},
+		{"s3.amazonaws.com", "PutBucketPolicy", `{"bucketName":"b","bucketPolicy":{"Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"s3:GetObject"}]}}`, `null`,
+			[]resource.Resource{{Type: resource.TypeBucketPublic, ID: "b", Region: r}}},
+		{"s3.amazonaws.com", "DeletePublicAccessBlock", `{"bucketName":"b","publicAccessBlock":[""]}`, `null`,
+			[]resource.Resource{{Type: resource.TypeBucketPublic, ID: "b", Region: r}}},
 		// What undoes a change or turns a thing on is no attacker's change.
+		{"s3.amazonaws.com", "PutBucketPolicy", `{"bucketName":"b","bucketPolicy":{"Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::1:root"},"Action":"s3:GetObject"}]}}`, `null`, nil},
+		{"s3.amazonaws.com", "PutPublicAccessBlock", `{"bucketName":"b","PublicAccessBlockConfiguration":{"BlockPublicPolicy":true,"RestrictPublicBuckets":true}}`, `null`, nil},
 		{"ses.amazonaws.com", "UpdateAccountSendingEnabled", `{"enabled":false}`, `null`, nil},
 		{"guardduty.amazonaws.com", "UpdateDetector", `{"detectorId":"d1","enable":true}`, `null`, nil},
 		// Same names in other services create nothing keyleak knows.

@@ -106,6 +106,7 @@ func Kinds() []Kind {
 		keyPairKind(),
 		snapshotShareKind(),
 		imageShareKind(),
+		bucketPublicKind(),
 		bucketKind(),
 		leftOrganizationKind(),
 		accessKeyKind(),

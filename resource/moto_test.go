@@ -226,6 +226,15 @@ func TestKindsAgainstMoto(t *testing.T) {
 			_, err := ses.NewFromConfig(cfg).VerifyEmailIdentity(ctx, &ses.VerifyEmailIdentityInput{EmailAddress: aws.String("billing@example.net")})
 			return one(resource.TypeSESIdentity, "billing@example.net", nil), err
 		}},
+		{resource.TypeBucketPublic, false, func() (resource.Resource, error) {
+			api := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
+			if _, err := api.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("exports")}); err != nil {
+				return resource.Resource{}, err
+			}
+			_, err := api.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String("exports"),
+				Policy: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::exports/*"}]}`)})
+			return one(resource.TypeBucketPublic, "exports", nil), err
+		}},
 		{resource.TypeTrailStopped, false, func() (resource.Resource, error) {
 			ct := cloudtrail.NewFromConfig(cfg)
 			if _, err := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true }).CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("trail-bucket")}); err != nil {

@@ -52,6 +52,9 @@ type Result struct {
 	Request   map[string]any // CloudTrail requestParameters; nil records null
 	Response  map[string]any // CloudTrail responseElements; nil records null
 	Resources []EventResource
+	// Raw is a body written as it is (S3's GetBucketPolicy answers with
+	// the policy document).
+	Raw []byte
 	// NoRecord skips the CloudTrail record (calls AWS does not log).
 	NoRecord bool
 	// Derived are credentials the call created (GetSessionToken,
@@ -204,6 +207,8 @@ func errAuth(service, msg string) *APIError {
 	switch service {
 	case "ec2":
 		return errf(401, "AuthFailure", "AWS was not able to validate the provided access credentials")
+	case "s3":
+		return errf(403, "InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.")
 	}
 	if jsonServices[service] || restServices[service] {
 		return errf(403, "UnrecognizedClientException", "%s", msg)

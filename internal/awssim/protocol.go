@@ -161,6 +161,8 @@ func protocolOf(service string) string {
 		return "query"
 	case "ec2":
 		return "ec2"
+	case "s3":
+		return "s3"
 	}
 	if jsonServices[service] {
 		return "json"
@@ -233,6 +235,15 @@ func (s *Sim) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		c.Action = target[i+1:]
+		c.Body = body
+	case "s3":
+		action, bucket, ok := s3Route(r.Method, r.URL.Path, r.URL.Query())
+		if !ok {
+			writeError(w, proto, c.Service, errf(405, "MethodNotAllowed", "The simulator serves no S3 operation at %s %s", r.Method, r.URL.Path))
+			return
+		}
+		c.Action = action
+		c.Params["Bucket"] = bucket
 		c.Body = body
 	case "rest":
 		action, params, ok := route(c.Service, r.Method, r.URL.Path)
@@ -355,6 +366,23 @@ func writeResult(w http.ResponseWriter, proto string, c *Call, res *Result) {
 		w.Header().Set("Content-Type", "text/xml;charset=UTF-8")
 		w.WriteHeader(status)
 		_, _ = io.WriteString(w, b.String())
+	case "s3":
+		w.Header().Set("X-Amz-Request-Id", newRequestID())
+		switch {
+		case res.Raw != nil:
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(status)
+			_, _ = w.Write(res.Raw)
+		case len(res.XML) > 0:
+			var b strings.Builder
+			b.WriteString(xml.Header)
+			res.XML[0].write(&b)
+			w.Header().Set("Content-Type", "application/xml")
+			w.WriteHeader(status)
+			_, _ = io.WriteString(w, b.String())
+		default:
+			w.WriteHeader(status)
+		}
 	default:
 		body := res.JSON
 		if body == nil {
@@ -402,6 +430,14 @@ func writeError(w http.ResponseWriter, proto, service string, e *APIError) {
 		b.WriteString("</Response>")
 		w.Header().Set("Content-Type", "text/xml;charset=UTF-8")
 		w.WriteHeader(status)
+		_, _ = io.WriteString(w, b.String())
+	case "s3":
+		w.Header().Set("Content-Type", "application/xml")
+		w.Header().Set("X-Amz-Request-Id", newRequestID())
+		w.WriteHeader(status)
+		var b strings.Builder
+		b.WriteString(xml.Header)
+		elem("Error", el("Code", e.Code), el("Message", e.Message), el("RequestId", newRequestID())).write(&b)
 		_, _ = io.WriteString(w, b.String())
 	case "json":
 		w.Header().Set("Content-Type", "application/x-amz-json-1.1")

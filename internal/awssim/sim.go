@@ -204,6 +204,7 @@ func allOps() map[string]map[string]handler {
 		"glue":           glueOps(),
 		"ses":            sesOps(),
 		"bedrock":        bedrockOps(),
+		"s3":             s3Ops(),
 	}
 }
 
