@@ -12,6 +12,7 @@ import (
 	"encoding/hex"
 	"encoding/pem"
 	"fmt"
+	"maps"
 	"math/big"
 	"regexp"
 	"slices"
@@ -37,6 +38,7 @@ func ec2Ops() map[string]handler {
 		"AuthorizeSecurityGroupIngress": ec2AuthorizeIngress,
 		"RevokeSecurityGroupIngress":    ec2RevokeIngress,
 	}
+	maps.Copy(ops, ec2MoreOps())
 	for name, h := range ops {
 		ops[name] = ec2Prepare(h)
 	}

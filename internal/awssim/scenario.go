@@ -567,11 +567,10 @@ func lineErr(line int, format string, args ...any) error {
 	return fmt.Errorf("line %d: %s", line, fmt.Sprintf(format, args...))
 }
 
-// simulatedServices are the services the simulator serves as APIs.
-var simulatedServices = map[string]bool{"iam": true, "sts": true, "ec2": true, "lambda": true, "cloudtrail": true, "guardduty": true, "organizations": true}
-
-// jsonBodyServices take their parameters as a JSON body.
-var jsonBodyServices = map[string]bool{"lambda": true, "cloudtrail": true, "guardduty": true, "organizations": true}
+// jsonBodyServices take their parameters as a JSON body: the JSON and REST
+// protocols' services.
+var jsonBodyServices = map[string]bool{"lambda": true, "cloudtrail": true, "guardduty": true, "organizations": true,
+	"ecs": true, "eks": true, "batch": true, "lightsail": true, "sagemaker": true, "codebuild": true, "glue": true, "bedrock": true}
 
 var actorNames = map[string]bool{"attacker": true, "workload": true, "aws": true, "responder": true}
 
@@ -871,15 +870,15 @@ func (sc *Scenario) checkTimeline(keys, regions map[string]bool) error {
 			}
 		}
 		if a.RecordOnly {
-			if simulatedServices[a.Service] {
-				return lineErr(a.line, "%s: recordOnly is for services the simulator does not serve", what)
+			if Serves(a.Service, a.Action) {
+				return lineErr(a.line, "%s: recordOnly is for calls the simulator does not serve", what)
 			}
 			if a.Save != "" || len(a.Capture) > 0 {
 				return lineErr(a.line, "%s: a record-only call creates nothing to save or capture", what)
 			}
 		} else {
-			if !simulatedServices[a.Service] {
-				return lineErr(a.line, "%s: the simulator does not serve %s; add recordOnly: true to only record the call", what, a.Service)
+			if !Serves(a.Service, a.Action) {
+				return lineErr(a.line, "%s: the simulator does not serve %s:%s; add recordOnly: true to only record the call", what, a.Service, a.Action)
 			}
 			if a.Response != nil || a.Error != nil {
 				return lineErr(a.line, "%s: response and error are for recordOnly calls", what)

@@ -172,6 +172,14 @@ type regionState struct {
 	Functions      map[string]*Function // by name
 	Trail          *trailStore
 	GuardDuty      *guardDutyState
+	// SESPaused is the region's SES sending switch turned off;
+	// BedrockLogging the model invocation logging configuration, nil when
+	// off.
+	SESPaused      bool
+	BedrockLogging map[string]any
+	// Objects are the resources kept in one shape (objects.go), by type
+	// and ID.
+	Objects map[string]map[string]*object
 }
 
 func newRegionState() *regionState {
@@ -187,6 +195,7 @@ func newRegionState() *regionState {
 // guardDutyState is a region's GuardDuty detector and its findings.
 type guardDutyState struct {
 	DetectorID string
+	Disabled   bool             // UpdateDetector enable=false
 	Findings   []map[string]any // finding documents in the GuardDuty JSON shape
 }
 
@@ -210,6 +219,7 @@ type account struct {
 	ImplicitDeny bool
 	regions      map[string]*regionState
 	Joined       time.Time      // when the account joined the organization
+	LeftOrg      bool           // LeaveOrganization: no longer a member
 	limits       *lookupLimiter // LookupEvents throttle of an account other than the home one
 }
 
