@@ -3,6 +3,7 @@ package playbook
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"sort"
@@ -39,6 +40,74 @@ type Access struct {
 	// Escalation are the published privilege-escalation paths the
 	// policies grant: how the key could raise itself above Level.
 	Escalation []EscalationPath `json:"escalation,omitempty"`
+	// MFA is what stood between the key and the account's roles; nil when
+	// it was not read (a root key, or ListMFADevices denied).
+	MFA *MFAGap `json:"mfa,omitempty"`
+}
+
+// MFAGap is the part of seed 003's setup the owner lacked: an MFA device,
+// and MFA asked for before roles are assumed.
+type MFAGap struct {
+	// Devices is how many MFA devices the owner has.
+	Devices int `json:"devices"`
+	// AssumeWithoutMFA are the roles (Resource patterns) the policies let
+	// the key assume with no aws:MultiFactorAuthPresent or
+	// aws:MultiFactorAuthAge condition: whoever holds the key becomes them.
+	AssumeWithoutMFA []string `json:"assumeWithoutMfa,omitempty"`
+	// Summary says it in plain words; "" when nothing is missing.
+	Summary string `json:"summary,omitempty"`
+}
+
+// Gap reports whether anything of the setup is missing.
+func (g *MFAGap) Gap() bool { return g != nil && g.Summary != "" }
+
+// mfaConditionKeys are the condition keys that make a role assumption ask
+// for MFA.
+var mfaConditionKeys = []string{"aws:multifactorauthpresent", "aws:multifactorauthage"}
+
+// AssumeWithoutMFA lists the Resource patterns of the Allow statements that
+// grant sts:AssumeRole without an MFA condition. Like ClassifyAccess it reads
+// the policies as written and errs on the side of danger: a statement with
+// some other condition still counts, one with an MFA condition does not.
+func AssumeWithoutMFA(policies []PolicyRef) []string {
+	var out []string
+	for _, p := range policies {
+		for _, s := range parseStatements(p.Doc) {
+			if !strings.EqualFold(s.Effect, "Allow") || s.mfaConditioned {
+				continue
+			}
+			grants := matchAction(s.Action, "sts:AssumeRole")
+			if len(s.NotAction) > 0 {
+				grants = !matchAction(s.NotAction, "sts:AssumeRole")
+			}
+			if !grants {
+				continue
+			}
+			res := s.Resource
+			if len(res) == 0 {
+				res = []string{"*"}
+			}
+			out = append(out, res...)
+		}
+	}
+	return dedupe(out)
+}
+
+// mfaGap judges the owner's MFA against seed 003's setup.
+func mfaGap(owner string, devices int, policies []PolicyRef) *MFAGap {
+	g := &MFAGap{Devices: devices, AssumeWithoutMFA: AssumeWithoutMFA(policies)}
+	var gaps []string
+	if devices == 0 {
+		gaps = append(gaps, fmt.Sprintf("%s has no MFA device", ownerLabel(owner)))
+	}
+	if len(g.AssumeWithoutMFA) > 0 {
+		gaps = append(gaps, fmt.Sprintf("its policies let the key assume roles (%s) without aws:MultiFactorAuthPresent, so whoever holds the key can become them",
+			strings.Join(g.AssumeWithoutMFA, ", ")))
+	}
+	if len(gaps) > 0 {
+		g.Summary = strings.Join(gaps, ", and ") + ": the key alone was enough; the report's recommendations show the bastion-and-MFA setup that closes this"
+	}
+	return g
 }
 
 // PolicyRef is one policy that applies to the owner.
@@ -58,12 +127,15 @@ func scopeStep() Step {
 		Idempotent: true,
 		Calls: []string{"iam:ListAccessKeys", "iam:ListUserPolicies", "iam:GetUserPolicy", "iam:ListAttachedUserPolicies",
 			"iam:GetPolicy", "iam:GetPolicyVersion", "iam:ListGroupsForUser", "iam:ListGroupPolicies", "iam:GetGroupPolicy",
-			"iam:ListAttachedGroupPolicies"},
+			"iam:ListAttachedGroupPolicies", "iam:ListMFADevices"},
 		Prepare: prepareScope,
 		Plan: func(ctx context.Context, st *State) ([]Action, error) {
 			if len(st.Quarantine) > 0 {
 				st.Warn("AWS has attached %s to %s: AWS found the key exposed; keep the policy attached until the incident is closed",
 					strings.Join(st.Quarantine, ", "), ownerLabel(st.Owner))
+			}
+			if st.Access != nil && st.Access.MFA.Gap() {
+				st.Warn("%s", st.Access.MFA.Summary)
 			}
 			return nil, nil
 		},
@@ -83,6 +155,7 @@ func prepareScope(ctx context.Context, st *State) error {
 		inlineNames            []string
 		attached               []PolicyRef
 		groups                 []string
+		mfaDevices             = -1 // unknown until read
 		mu                     sync.Mutex
 		groupInline            = map[string][]string{}
 		docs                   []PolicyRef
@@ -127,6 +200,20 @@ func prepareScope(ctx context.Context, st *State) error {
 				groups = append(groups, aws.ToString(gr.GroupName))
 			}
 		}
+		return nil
+	})
+	g.Go(func() error {
+		// What seed 003 would have asked of the key's owner. Not being
+		// allowed to read it costs only this judgement.
+		out, err := st.IAM.ListMFADevices(gctx, &iam.ListMFADevicesInput{UserName: user})
+		var denied *AccessDeniedError
+		switch {
+		case errors.As(err, &denied) || isCode(err, "AccessDenied"):
+			return nil
+		case err != nil:
+			return fmt.Errorf("list MFA devices: %w", err)
+		}
+		mfaDevices = len(out.MFADevices)
 		return nil
 	})
 	if err := g.Wait(); err != nil {
@@ -237,6 +324,9 @@ func prepareScope(ctx context.Context, st *State) error {
 		return docs[i].Name < docs[j].Name
 	})
 	st.Access = ClassifyAccess(docs)
+	if mfaDevices >= 0 {
+		st.Access.MFA = mfaGap(st.Owner, mfaDevices, docs)
+	}
 	return nil
 }
 
@@ -389,6 +479,9 @@ type stmt struct {
 	Effect    string
 	Action    []string
 	NotAction []string
+	Resource  []string
+	// mfaConditioned: the statement's Condition names an MFA key.
+	mfaConditioned bool
 }
 
 // parseStatements reads the statements of a policy document; a document
@@ -404,6 +497,8 @@ func parseStatements(doc string) []stmt {
 		Effect    string
 		Action    json.RawMessage
 		NotAction json.RawMessage
+		Resource  json.RawMessage
+		Condition map[string]map[string]json.RawMessage
 	}
 	var list []raw
 	if json.Unmarshal(p.Statement, &list) != nil {
@@ -415,7 +510,13 @@ func parseStatements(doc string) []stmt {
 	}
 	var out []stmt
 	for _, r := range list {
-		out = append(out, stmt{Effect: r.Effect, Action: stringList(r.Action), NotAction: stringList(r.NotAction)})
+		st := stmt{Effect: r.Effect, Action: stringList(r.Action), NotAction: stringList(r.NotAction), Resource: stringList(r.Resource)}
+		for _, kv := range r.Condition {
+			for key := range kv {
+				st.mfaConditioned = st.mfaConditioned || contains(mfaConditionKeys, strings.ToLower(key))
+			}
+		}
+		out = append(out, st)
 	}
 	return out
 }

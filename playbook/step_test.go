@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -199,5 +200,44 @@ func TestIdentityNames(t *testing.T) {
 		if id.UserName() != c.user || id.RoleName() != c.role || id.IsRoot() != c.root {
 			t.Errorf("%s: user %q role %q root %v", c.arn, id.UserName(), id.RoleName(), id.IsRoot())
 		}
+	}
+}
+
+// TestMFAGap reads seed 003's two questions off the owner's policies: may
+// the key assume roles without MFA, and has the owner an MFA device.
+func TestMFAGap(t *testing.T) {
+	open := PolicyRef{Name: "deploy", Source: "inline", Doc: `{"Statement":[` +
+		`{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"arn:aws:iam::123456789012:role/*"},` +
+		`{"Effect":"Allow","Action":["s3:GetObject"],"Resource":"*"}]}`}
+	gated := PolicyRef{Name: "bastion", Source: "inline", Doc: `{"Statement":{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*",` +
+		`"Condition":{"Bool":{"aws:MultiFactorAuthPresent":"true"}}}}`}
+	power := PolicyRef{Name: "PowerUserAccess", Source: "attached", Doc: `{"Statement":[{"Effect":"Allow","NotAction":["iam:*","organizations:*"],"Resource":"*"}]}`}
+	denied := PolicyRef{Name: "deny", Source: "inline", Doc: `{"Statement":[{"Effect":"Deny","Action":"sts:*","Resource":"*"}]}`}
+	for _, tc := range []struct {
+		name     string
+		devices  int
+		policies []PolicyRef
+		roles    []string
+		gap      []string
+	}{
+		{"seed 003 bastion", 1, []PolicyRef{gated}, nil, nil},
+		{"any role without MFA", 1, []PolicyRef{open}, []string{"arn:aws:iam::123456789012:role/*"}, []string{"without aws:MultiFactorAuthPresent"}},
+		{"power user, no device", 0, []PolicyRef{power, denied}, []string{"*"}, []string{"ci-deploy has no MFA device", "assume roles (*)"}},
+		{"no device, no roles", 0, nil, nil, []string{"ci-deploy has no MFA device"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := mfaGap("ci-deploy", tc.devices, tc.policies)
+			if !slices.Equal(g.AssumeWithoutMFA, tc.roles) {
+				t.Errorf("roles without MFA = %v, want %v", g.AssumeWithoutMFA, tc.roles)
+			}
+			if g.Gap() != (len(tc.gap) > 0) {
+				t.Errorf("gap = %q", g.Summary)
+			}
+			for _, w := range tc.gap {
+				if !strings.Contains(g.Summary, w) {
+					t.Errorf("summary %q lacks %q", g.Summary, w)
+				}
+			}
+		})
 	}
 }

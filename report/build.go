@@ -406,6 +406,7 @@ type RecKind string
 const (
 	RecRootKey         RecKind = "remove-root-keys"
 	RecRoles           RecKind = "use-roles"
+	RecBastionMFA      RecKind = "bastion-mfa"
 	RecVault           RecKind = "aws-vault"
 	RecGitSecrets      RecKind = "git-secrets"
 	RecRotate          RecKind = "rotate-90-days"
@@ -439,7 +440,9 @@ var computeAPIs = map[string]bool{
 }
 
 // Recommendations returns advice grounded in the case: roles and STS rather
-// than long-term keys (or removing root keys), aws-vault for keys that must
+// than long-term keys (or removing root keys), the bastion account with
+// MFA-gated roles (seed 003) when the key needed no MFA to reach roles or its
+// owner had none, aws-vault for keys that must
 // stay, git-secrets, rotation every 90 days (citing the key's age),
 // GuardDuty where it was off, a trail kept in S3 when only LookupEvents
 // could be searched, restricting regions only the attacker used, and
@@ -451,6 +454,9 @@ func Recommendations(m *Model, s *Stats) []Recommendation {
 		out = append(out, Recommendation{Kind: RecRootKey})
 	} else {
 		out = append(out, Recommendation{Kind: RecRoles, Subjects: nonEmpty(c.OwnerUser)})
+	}
+	if c.OwnerWithoutMFA || len(c.AssumeWithoutMFA) > 0 {
+		out = append(out, Recommendation{Kind: RecBastionMFA, Subjects: slices.Clone(c.AssumeWithoutMFA)})
 	}
 	out = append(out, Recommendation{Kind: RecVault})
 	out = append(out, Recommendation{Kind: RecGitSecrets, Subjects: nonEmpty(c.LeakChannel)})

@@ -3,6 +3,7 @@ package report
 import (
 	"iter"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -337,5 +338,35 @@ func TestStatsGivenSavesAPass(t *testing.T) {
 	passes = 0
 	if m.stats(); passes != 0 {
 		t.Errorf("given stats still ranged over events %d times", passes)
+	}
+}
+
+// TestRecommendBastionMFA: a key that reached roles without MFA, or an
+// owner without MFA, gets seed 003's setup recommended, in both languages.
+func TestRecommendBastionMFA(t *testing.T) {
+	m := fixtureModel()
+	s := ComputeStats(m.Events)
+	for _, r := range Recommendations(m, s) {
+		if r.Kind == RecBastionMFA {
+			t.Fatalf("recommended %s without a gap", r.Kind)
+		}
+	}
+	m.Case.OwnerWithoutMFA = true
+	m.Case.AssumeWithoutMFA = []string{"arn:aws:iam::123456789012:role/*"}
+	recs := Recommendations(m, s)
+	if len(recs) < 2 || recs[1].Kind != RecBastionMFA || !slices.Equal(recs[1].Subjects, m.Case.AssumeWithoutMFA) {
+		t.Fatalf("recommendations = %+v, want the bastion setup after the roles", recs)
+	}
+	for _, lang := range []string{"en", "ja"} {
+		var b strings.Builder
+		if err := WriteMarkdown(&b, m, MarkdownOptions{Lang: lang}); err != nil {
+			t.Fatal(err)
+		}
+		out := b.String()
+		for _, want := range []string{"003", "aws:MultiFactorAuthPresent", "mfa_serial", "arn:aws:iam::123456789012:role/*"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("%s markdown lacks %q", lang, want)
+			}
+		}
 	}
 }

@@ -1212,6 +1212,13 @@ func (t *text) recommendation(r Recommendation) string {
 			return t.tr("rec.rolesOwn", subjects(t.code))
 		}
 		return t.tr("rec.roles")
+	case RecBastionMFA:
+		// The profile settings are code: the same words in every language.
+		settings := []any{t.code("source_profile"), t.code("role_arn"), t.code("mfa_serial")}
+		if len(r.Subjects) > 0 {
+			return t.tr("rec.bastionRoles", append(settings, subjects(t.code))...)
+		}
+		return t.tr("rec.bastion", settings...)
 	case RecVault:
 		return t.tr("rec.vault")
 	case RecGitSecrets:

@@ -171,6 +171,11 @@ type Case struct {
 	// RootKey is set when the leaked key belongs to the root user, whose
 	// sessions cannot be revoked by a policy.
 	RootKey bool `json:"rootKey,omitempty"`
+	// OwnerWithoutMFA is set when the owner had no MFA device, and
+	// AssumeWithoutMFA lists the roles its policies let the key assume
+	// without MFA: what seed 003's bastion-and-MFA setup closes.
+	OwnerWithoutMFA  bool     `json:"ownerWithoutMfa,omitempty"`
+	AssumeWithoutMFA []string `json:"assumeWithoutMfa,omitempty"`
 	// KeyCreatedAt is when the leaked key was created; it grounds the
 	// rotation recommendation.
 	KeyCreatedAt time.Time `json:"keyCreatedAt,omitzero"`

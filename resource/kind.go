@@ -66,34 +66,63 @@ type Kind struct {
 // Removable tells whether keyleak removes resources of the kind.
 func (k Kind) Removable() bool { return k.Plan != nil }
 
-// Kinds returns every resource kind, in removal order: what runs and costs
-// first (spot requests, which would start new instances; instances, which
-// hold security groups and key pairs in use), IAM last, so that a
-// responder who stops halfway has stopped the spending first. It is the one
-// list: extraction, the live checks, eradication, the report and the
-// responder policy all derive from it.
+// Kinds returns every resource kind, in removal order. Logging and
+// detection come back first (a trail started, a detector enabled), so that
+// everything after is recorded; then what runs and costs, the things that
+// start instances again before the instances (Auto Scaling groups, fleets,
+// spot requests; ECS services before their tasks, node groups before
+// their cluster; instances, which hold security groups and key pairs in
+// use); then ways in and out of the account; IAM last, so that a responder
+// who stops halfway has stopped the spending first. It is the one list:
+// extraction, the live checks, eradication, the report and the responder
+// policy all derive from it.
 func Kinds() []Kind {
 	return []Kind{
+		trailStoppedKind(),
+		trailDeletedKind(),
+		detectorDisabledKind(),
+		detectorDeletedKind(),
+		autoScalingGroupKind(),
+		spotFleetKind(),
+		ec2FleetKind(),
 		spotRequestKind(),
+		batchComputeEnvironmentKind(),
+		eksNodegroupKind(),
+		eksClusterKind(),
+		ecsServiceKind(),
+		ecsTaskKind(),
+		ecsClusterKind(),
 		instanceKind(),
+		launchTemplateKind(),
+		lightsailKind(),
+		notebookKind(),
+		sageMakerEndpointKind(),
+		trainingJobKind(),
+		codeBuildKind(),
+		glueDevEndpointKind(),
+		glueJobKind(),
+		modelAgreementKind(),
+		invocationLoggingKind(),
+		sesSendingKind(),
+		sesIdentityKind(),
+		functionURLKind(),
+		functionPermissionKind(),
 		functionKind(),
 		ingressRuleKind(),
 		securityGroupKind(),
 		keyPairKind(),
+		snapshotShareKind(),
+		imageShareKind(),
+		bucketPublicKind(),
+		bucketKind(),
+		leftOrganizationKind(),
 		accessKeyKind(),
 		loginProfileKind(),
 		userKind(),
 		roleKind(),
+		oidcProviderKind(),
+		samlProviderKind(),
 		policyKind(),
-		snapshotShareKind(),
-		imageShareKind(),
-		bucketKind(),
-		ecsClusterKind(),
-		ecsServiceKind(),
-		notebookKind(),
-		lightsailKind(),
-		codeBuildKind(),
-		glueDevEndpointKind(),
 	}
 }
 

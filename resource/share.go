@@ -2,6 +2,7 @@ package resource
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -11,72 +12,105 @@ import (
 )
 
 // Shares: an EBS snapshot or an AMI shared with another account (or made
-// public) is how data leaves the account. Both kinds are one shape, so this
-// one file declares the two.
+// public, group "all") is how data leaves the account. Both kinds are one
+// shape, so this one file declares the two. Removing one takes the
+// permission back; what was copied while it stood is gone all the same,
+// which the report says.
 const (
 	TypeSnapshotShare = "AWS::EC2::SnapshotPermission"
 	TypeImageShare    = "AWS::EC2::ImagePermission"
 )
 
-// shareNotRemovable is why keyleak leaves a share to the responder.
-const shareNotRemovable = "keyleak does not unshare snapshots or images: the data may already be copied; remove the permission by hand and treat the data as disclosed"
-
 func snapshotShareKind() Kind {
-	return Kind{
+	return simple{
 		Type:   TypeSnapshotShare,
 		Title:  "EBS snapshot share",
 		Events: []string{"ModifySnapshotAttribute"},
 		Extract: func(e *trail.Event) []Resource {
 			return shares(e, "snapshotId", "createVolumePermission")
 		},
-		Check: func(ctx context.Context, c *Clients, r *Resource) (string, string) {
-			if c.EC2 == nil {
-				return noClient("EC2")
-			}
-			out, err := c.EC2(r.Region).DescribeSnapshotAttribute(ctx, &ec2.DescribeSnapshotAttributeInput{
-				SnapshotId: aws.String(r.Details["snapshotId"]), Attribute: ec2types.SnapshotAttributeNameCreateVolumePermission})
+		Service:  "EC2",
+		Has:      hasEC2,
+		Calls:    []string{"ec2:DescribeSnapshotAttribute", "ec2:ModifySnapshotAttribute"},
+		NotFound: []string{"InvalidSnapshot.NotFound"},
+		Look: func(ctx context.Context, c *Clients, region string, p map[string]string) (bool, string, error) {
+			out, err := c.EC2(region).DescribeSnapshotAttribute(ctx, &ec2.DescribeSnapshotAttributeInput{
+				SnapshotId: aws.String(p["snapshotId"]), Attribute: ec2types.SnapshotAttributeNameCreateVolumePermission})
 			if err != nil {
-				return fromErr(err, "InvalidSnapshot.NotFound")
+				return false, "", err
 			}
-			for _, p := range out.CreateVolumePermissions {
-				if aws.ToString(p.UserId) == r.Details["sharedWith"] || string(p.Group) == r.Details["sharedWith"] {
-					return StatePresent, "still shared"
+			for _, perm := range out.CreateVolumePermissions {
+				if aws.ToString(perm.UserId) == p["sharedWith"] || string(perm.Group) == p["sharedWith"] {
+					return true, "still shared", nil
 				}
 			}
-			return StateGone, "no longer shared"
+			return false, "no longer shared", nil
 		},
-		Calls:        []string{"ec2:DescribeSnapshotAttribute"},
-		NotRemovable: shareNotRemovable,
-	}
+		API: "ModifySnapshotAttribute",
+		Remove: func(ctx context.Context, c *Clients, region string, p map[string]string) (any, error) {
+			perm := ec2types.CreateVolumePermission{UserId: aws.String(p["sharedWith"])}
+			if p["sharedWith"] == "all" {
+				perm = ec2types.CreateVolumePermission{Group: ec2types.PermissionGroupAll}
+			}
+			return c.EC2(region).ModifySnapshotAttribute(ctx, &ec2.ModifySnapshotAttributeInput{SnapshotId: aws.String(p["snapshotId"]),
+				CreateVolumePermission: &ec2types.CreateVolumePermissionModifications{Remove: []ec2types.CreateVolumePermission{perm}}})
+		},
+		CLI: func(region string, p map[string]string) string {
+			return fmt.Sprintf("ec2 modify-snapshot-attribute --region %s --snapshot-id %s --attribute createVolumePermission --operation-type remove %s",
+				region, p["snapshotId"], shareTarget(p["sharedWith"]))
+		},
+		RemovedBy: "ec2:ModifySnapshotAttribute (permission removed; copies already made stay with their taker)",
+	}.kind()
 }
 
 func imageShareKind() Kind {
-	return Kind{
+	return simple{
 		Type:   TypeImageShare,
 		Title:  "AMI share",
 		Events: []string{"ModifyImageAttribute"},
 		Extract: func(e *trail.Event) []Resource {
 			return shares(e, "imageId", "launchPermission")
 		},
-		Check: func(ctx context.Context, c *Clients, r *Resource) (string, string) {
-			if c.EC2 == nil {
-				return noClient("EC2")
-			}
-			out, err := c.EC2(r.Region).DescribeImageAttribute(ctx, &ec2.DescribeImageAttributeInput{
-				ImageId: aws.String(r.Details["imageId"]), Attribute: ec2types.ImageAttributeNameLaunchPermission})
+		Service:  "EC2",
+		Has:      hasEC2,
+		Calls:    []string{"ec2:DescribeImageAttribute", "ec2:ModifyImageAttribute"},
+		NotFound: []string{"InvalidAMIID.NotFound", "InvalidAMIID.Unavailable"},
+		Look: func(ctx context.Context, c *Clients, region string, p map[string]string) (bool, string, error) {
+			out, err := c.EC2(region).DescribeImageAttribute(ctx, &ec2.DescribeImageAttributeInput{
+				ImageId: aws.String(p["imageId"]), Attribute: ec2types.ImageAttributeNameLaunchPermission})
 			if err != nil {
-				return fromErr(err, "InvalidAMIID.NotFound", "InvalidAMIID.Unavailable")
+				return false, "", err
 			}
-			for _, p := range out.LaunchPermissions {
-				if aws.ToString(p.UserId) == r.Details["sharedWith"] || string(p.Group) == r.Details["sharedWith"] {
-					return StatePresent, "still shared"
+			for _, perm := range out.LaunchPermissions {
+				if aws.ToString(perm.UserId) == p["sharedWith"] || string(perm.Group) == p["sharedWith"] {
+					return true, "still shared", nil
 				}
 			}
-			return StateGone, "no longer shared"
+			return false, "no longer shared", nil
 		},
-		Calls:        []string{"ec2:DescribeImageAttribute"},
-		NotRemovable: shareNotRemovable,
+		API: "ModifyImageAttribute",
+		Remove: func(ctx context.Context, c *Clients, region string, p map[string]string) (any, error) {
+			perm := ec2types.LaunchPermission{UserId: aws.String(p["sharedWith"])}
+			if p["sharedWith"] == "all" {
+				perm = ec2types.LaunchPermission{Group: ec2types.PermissionGroupAll}
+			}
+			return c.EC2(region).ModifyImageAttribute(ctx, &ec2.ModifyImageAttributeInput{ImageId: aws.String(p["imageId"]),
+				LaunchPermission: &ec2types.LaunchPermissionModifications{Remove: []ec2types.LaunchPermission{perm}}})
+		},
+		CLI: func(region string, p map[string]string) string {
+			return fmt.Sprintf("ec2 modify-image-attribute --region %s --image-id %s --attribute launchPermission --operation-type remove %s",
+				region, p["imageId"], shareTarget(p["sharedWith"]))
+		},
+		RemovedBy: "ec2:ModifyImageAttribute (permission removed; copies already made stay with their taker)",
+	}.kind()
+}
+
+// shareTarget is the CLI's way to name who loses the permission.
+func shareTarget(who string) string {
+	if who == "all" {
+		return "--group-names all"
 	}
+	return "--user-ids " + who
 }
 
 // shares reads who a snapshot or image was shared with: one resource per

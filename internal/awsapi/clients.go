@@ -2,15 +2,26 @@ package awsapi
 
 import (
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	"github.com/aws/aws-sdk-go-v2/service/batch"
+	"github.com/aws/aws-sdk-go-v2/service/bedrock"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	"github.com/aws/aws-sdk-go-v2/service/codebuild"
 	"github.com/aws/aws-sdk-go-v2/service/costexplorer"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/eks"
+	"github.com/aws/aws-sdk-go-v2/service/glue"
 	"github.com/aws/aws-sdk-go-v2/service/guardduty"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/lightsail"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/pricing"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/ses"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
 
@@ -119,4 +130,69 @@ func (c *Clients) regionOr(region string) string {
 		return c.cfg.Region
 	}
 	return region
+}
+
+// Organizations returns the Organizations client; its endpoint is in
+// us-east-1.
+func (c *Clients) Organizations() *organizations.Client {
+	return get(c, "organizations", "", func() *organizations.Client {
+		return organizations.NewFromConfig(c.cfg, func(o *organizations.Options) { o.Region = "us-east-1" })
+	})
+}
+
+// regional returns the cached client of a service in a region, made by mk
+// with the region set: the resource kinds' services, one per region.
+func regional[T any, O any](c *Clients, service, region string, mk func(aws.Config, ...func(*O)) T, set func(*O, string)) T {
+	region = c.regionOr(region)
+	return get(c, service, region, func() T { return mk(c.cfg, func(o *O) { set(o, region) }) })
+}
+
+// AutoScaling returns the Auto Scaling client of a region.
+func (c *Clients) AutoScaling(region string) *autoscaling.Client {
+	return regional(c, "autoscaling", region, autoscaling.NewFromConfig, func(o *autoscaling.Options, r string) { o.Region = r })
+}
+
+// ECS returns the ECS client of a region.
+func (c *Clients) ECS(region string) *ecs.Client {
+	return regional(c, "ecs", region, ecs.NewFromConfig, func(o *ecs.Options, r string) { o.Region = r })
+}
+
+// EKS returns the EKS client of a region.
+func (c *Clients) EKS(region string) *eks.Client {
+	return regional(c, "eks", region, eks.NewFromConfig, func(o *eks.Options, r string) { o.Region = r })
+}
+
+// Batch returns the AWS Batch client of a region.
+func (c *Clients) Batch(region string) *batch.Client {
+	return regional(c, "batch", region, batch.NewFromConfig, func(o *batch.Options, r string) { o.Region = r })
+}
+
+// Lightsail returns the Lightsail client of a region.
+func (c *Clients) Lightsail(region string) *lightsail.Client {
+	return regional(c, "lightsail", region, lightsail.NewFromConfig, func(o *lightsail.Options, r string) { o.Region = r })
+}
+
+// SageMaker returns the SageMaker client of a region.
+func (c *Clients) SageMaker(region string) *sagemaker.Client {
+	return regional(c, "sagemaker", region, sagemaker.NewFromConfig, func(o *sagemaker.Options, r string) { o.Region = r })
+}
+
+// CodeBuild returns the CodeBuild client of a region.
+func (c *Clients) CodeBuild(region string) *codebuild.Client {
+	return regional(c, "codebuild", region, codebuild.NewFromConfig, func(o *codebuild.Options, r string) { o.Region = r })
+}
+
+// Glue returns the Glue client of a region.
+func (c *Clients) Glue(region string) *glue.Client {
+	return regional(c, "glue", region, glue.NewFromConfig, func(o *glue.Options, r string) { o.Region = r })
+}
+
+// SES returns the SES (v1 API) client of a region.
+func (c *Clients) SES(region string) *ses.Client {
+	return regional(c, "ses", region, ses.NewFromConfig, func(o *ses.Options, r string) { o.Region = r })
+}
+
+// Bedrock returns the Bedrock control-plane client of a region.
+func (c *Clients) Bedrock(region string) *bedrock.Client {
+	return regional(c, "bedrock", region, bedrock.NewFromConfig, func(o *bedrock.Options, r string) { o.Region = r })
 }

@@ -28,7 +28,6 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials/ec2rolecreds"
-	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 	"github.com/aws/smithy-go/logging"
 )
@@ -47,9 +46,14 @@ type Options struct {
 	// SDK's 20 s). Only a simulator warrants a short one: there injected
 	// server errors then cost milliseconds instead of seconds.
 	MaxRetryWait time.Duration
-	// TokenPrompt reads an MFA code for role profiles with mfa_serial. Nil
-	// prompts on the terminal (stderr and /dev/tty), never on stdout.
-	TokenPrompt func() (string, error)
+	// TokenPrompt reads an MFA code for role profiles with mfa_serial; it
+	// is given the device's serial number. Nil prompts on the terminal
+	// (/dev/tty), never on stdout.
+	TokenPrompt func(serial string) (string, error)
+	// Transport, when set, adjusts the HTTP transport every client uses,
+	// the credential providers' own included. Tests use it to refuse and
+	// record any request that would leave loopback.
+	Transport func(*http.Transport)
 }
 
 // DefaultRegion is used when neither flag, environment nor profile names one:
@@ -74,12 +78,21 @@ func Load(ctx context.Context, o Options) (aws.Config, error) {
 	httpClient := awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
 		t.MaxIdleConnsPerHost = 64
 		t.IdleConnTimeout = 90 * time.Second
+		if o.Transport != nil {
+			o.Transport(t)
+		}
 	}).WithTimeout(2 * time.Minute)
+	// Filled once the configuration is resolved, before any credential
+	// is retrieved (see credchain.go).
+	eps, chain := &providerEndpoints{}, &profileChain{}
 	// The instance-metadata client is made from the loaded configuration,
 	// as the SDK would make it, once that exists (below).
 	metadata := &instanceMetadata{}
 	opts := []func(*config.LoadOptions) error{
 		config.WithHTTPClient(httpClient),
+		// Set before the credential providers are made: their STS
+		// clients need a region too.
+		config.WithDefaultRegion(DefaultRegion),
 		// The SDK's own log lines ("SDK 2026/… WARN falling back to
 		// IMDSv1 …") would land on stderr beside keyleak's one sentence;
 		// every failure they announce also comes back as an error.
@@ -93,10 +106,8 @@ func Load(ctx context.Context, o Options) (aws.Config, error) {
 				}
 			})
 		}),
-		config.WithAssumeRoleCredentialOptions(func(ao *stscreds.AssumeRoleOptions) {
-			ao.TokenProvider = prompt
-		}),
 	}
+	opts = append(opts, providerOptions(eps, chain, prompt)...)
 	if o.Profile != "" {
 		opts = append(opts, config.WithSharedConfigProfile(o.Profile))
 	}
@@ -117,6 +128,13 @@ func Load(ctx context.Context, o Options) (aws.Config, error) {
 	if cfg.Region == "" {
 		cfg.Region = DefaultRegion
 	}
+	if o.EndpointURL != "" {
+		// The flag holds even under ignore_configured_endpoint_urls,
+		// which the SDK applies to it too; the AWS CLI's does not.
+		cfg.BaseEndpoint = aws.String(o.EndpointURL)
+	}
+	eps.resolve(cfg, o.EndpointURL)
+	*chain = *newProfileChain(cfg)
 	metadata.client = imds.NewFromConfig(cfg, func(o *imds.Options) {
 		// Off EC2 the metadata address answers nothing or refuses; the
 		// SDK's 250 ms dial and 500 ms header timeouts tell that at once,
@@ -130,6 +148,8 @@ func Load(ctx context.Context, o Options) (aws.Config, error) {
 	// credentials, and a failure means there are none at all.
 	if aws.IsCredentialsProvider(cfg.Credentials, &ec2rolecreds.Provider{}) {
 		cfg.Credentials = lastResort{cfg.Credentials}
+	} else if cfg.Credentials != nil {
+		cfg.Credentials = namedChain{CredentialsProvider: cfg.Credentials, chain: chain, now: time.Now}
 	}
 	// Wrapped after loading: the SDK has applied AWS_CA_BUNDLE to the
 	// buildable client by now.
@@ -176,17 +196,24 @@ func (p lastResort) IsCredentialsProvider(target aws.CredentialsProvider) bool {
 
 // terminalTokenPrompt asks for an MFA code on the controlling terminal, so
 // that stdout stays clean for data.
-func terminalTokenPrompt() (string, error) {
+func terminalTokenPrompt(serial string) (string, error) {
 	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
 	if err != nil {
 		return "", fmt.Errorf("read MFA code: no terminal to ask on; use aws-vault or a profile without MFA: %w", err)
 	}
 	defer tty.Close()
-	return readToken(tty, tty)
+	return ReadToken(tty, tty, serial)
 }
 
-func readToken(in io.Reader, out io.Writer) (string, error) {
-	if _, err := fmt.Fprint(out, "MFA code: "); err != nil {
+// ReadToken asks for the MFA code of the device serial on out and reads
+// one line of in. Front ends with their own terminal (the demo) prompt
+// through it.
+func ReadToken(in io.Reader, out io.Writer, serial string) (string, error) {
+	prompt := "MFA code: "
+	if serial != "" {
+		prompt = "MFA code for " + serial + ": "
+	}
+	if _, err := fmt.Fprint(out, prompt); err != nil {
 		return "", fmt.Errorf("prompt for MFA code: %w", err)
 	}
 	line, err := bufio.NewReader(in).ReadString('\n')

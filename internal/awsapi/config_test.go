@@ -106,7 +106,7 @@ func TestLoadWithCABundle(t *testing.T) {
 
 func TestReadToken(t *testing.T) {
 	var out bytes.Buffer
-	got, err := readToken(strings.NewReader(" 123456 \n"), &out)
+	got, err := ReadToken(strings.NewReader(" 123456 \n"), &out, "")
 	if err != nil || got != "123456" {
 		t.Fatalf("readToken = %q, %v", got, err)
 	}

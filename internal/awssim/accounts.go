@@ -187,3 +187,12 @@ func (s *Sim) sortedAccounts() []*account {
 	sort.Slice(all, func(i, j int) bool { return all[i].ID < all[j].ID })
 	return all
 }
+
+// SetImplicitDeny makes the current set-up account (see InAccount) evaluate
+// Allow statements and trust policies, as AWS does: what no policy allows
+// is denied.
+func (s *Sim) SetImplicitDeny(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.acct.ImplicitDeny = on
+}

@@ -18,6 +18,9 @@ type scenarioRun struct {
 	sc        *Scenario
 	start     time.Time // "now" of the scenario: every `at` is relative to it
 	responder string    // access key ID of the responder
+	// mfaSeeds are the seeds of the devices the scenario declared, by
+	// serial number: the simulated devices MFACode reads.
+	mfaSeeds map[string]string
 
 	mu      sync.Mutex
 	refs    map[string]string // key reference (declared or saved) -> access key ID
@@ -179,6 +182,48 @@ func (s *Sim) Responder() Credential {
 	return c
 }
 
+// ResponderAccess is how the scenario's responder reaches the account: the
+// key of the user "responder", and the role it assumes with the MFA device
+// of that user when the scenario declares them.
+type ResponderAccess struct {
+	Key       Credential
+	RoleARN   string // "" when the responder works with the key itself
+	MFASerial string // "" when the user has no MFA device
+}
+
+// ResponderAccess returns the scenario's way in for the responder.
+func (s *Sim) ResponderAccess() ResponderAccess {
+	run := runOf(s)
+	if run == nil {
+		return ResponderAccess{}
+	}
+	ra := ResponderAccess{Key: s.Responder()}
+	if r := run.sc.Responder; r != nil {
+		ra.RoleARN = r.Role
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if a := s.keyAccount(ra.Key.AccessKeyID); a != nil {
+		for _, d := range a.MFADevices {
+			if d.User == ra.Key.UserName && d.User != "" {
+				ra.MFASerial = d.Serial
+			}
+		}
+	}
+	return ra
+}
+
+// MFACode is what the scenario's simulated MFA device shows at time at:
+// the code, never the seed, so that a demo can display it as a phone
+// would. It fails for a device the scenario did not declare.
+func (s *Sim) MFACode(serial string, at time.Time) (string, error) {
+	run := runOf(s)
+	if run == nil || run.mfaSeeds[serial] == "" {
+		return "", fmt.Errorf("read MFA device %s: not a device of the scenario", serial)
+	}
+	return TOTP(run.mfaSeeds[serial], at)
+}
+
 // ScenarioKey returns the credential a scenario name refers to: a declared
 // key or one saved by the timeline (`save:`).
 func (s *Sim) ScenarioKey(name string) (Credential, bool) {
@@ -207,6 +252,7 @@ func (s *Sim) setUp(run *scenarioRun) error {
 	}
 	s.mu.Lock()
 	s.acct.Alias = sc.Account.Alias
+	s.acct.ImplicitDeny = sc.Account.ImplicitDeny
 	s.setRegions(sc.Account.Regions)
 	for _, g := range sc.Groups {
 		grp := &Group{Name: g.Name, ID: s.newUniqueID("AGPA"), Path: "/", Created: at(g.Created), Inline: map[string]string{}}
@@ -256,6 +302,7 @@ func (s *Sim) setUp(run *scenarioRun) error {
 		err := s.InAccount(m.ID, func() error {
 			s.mu.Lock()
 			s.acct.Joined = at(m.Joined)
+			s.acct.ImplicitDeny = m.ImplicitDeny
 			s.setRegions(m.Regions)
 			s.mu.Unlock()
 			return s.setUpIdentities(run, m.Users, m.Roles)
@@ -314,7 +361,12 @@ func (s *Sim) setUpIdentities(run *scenarioRun, users []UserSpec, roles []RoleSp
 		}
 		s.acct.Roles[r.Name] = role
 	}
-	home := s.acct == s.home
+	// The responder's user is in the home account unless the scenario
+	// puts it elsewhere.
+	responderHere := s.acct == s.home
+	if r := run.sc.Responder; r != nil && r.Account != "" {
+		responderHere = s.acct.ID == r.Account
+	}
 	s.mu.Unlock()
 
 	for _, u := range users {
@@ -331,6 +383,16 @@ func (s *Sim) setUpIdentities(run *scenarioRun, users []UserSpec, roles []RoleSp
 		if err != nil {
 			return fmt.Errorf("user %s: %w", u.Name, err)
 		}
+		if u.MFADevice != "" {
+			serial, seed, err := s.AddMFADevice(u.Name, u.MFADevice, created)
+			if err != nil {
+				return fmt.Errorf("user %s: %w", u.Name, err)
+			}
+			if run.mfaSeeds == nil {
+				run.mfaSeeds = map[string]string{}
+			}
+			run.mfaSeeds[serial] = seed
+		}
 		for _, k := range u.Keys {
 			kc := created
 			if k.Created != 0 {
@@ -341,7 +403,7 @@ func (s *Sim) setUpIdentities(run *scenarioRun, users []UserSpec, roles []RoleSp
 				return err
 			}
 			s.finishKey(run, k, cred.AccessKeyID)
-			if home && u.Name == ResponderUser && run.responder == "" && k.Status != "Inactive" {
+			if responderHere && u.Name == ResponderUser && run.responder == "" && k.Status != "Inactive" {
 				run.responder = cred.AccessKeyID
 			}
 		}

@@ -3,6 +3,7 @@ package awssim
 import (
 	"encoding/json"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -50,12 +51,14 @@ func (s *Sim) authenticate(c *Call) *APIError {
 	return nil
 }
 
-// authorize applies the explicit Deny statements of every policy that governs
-// the caller: the user's or role's inline and attached policies, the user's
-// groups' policies, and a session policy. Allow statements are not evaluated
-// (every principal may do everything not explicitly denied), which is enough
-// for what keyleak relies on: the AWS quarantine policies and the
-// aws:TokenIssueTime revocation policy.
+// authorize evaluates the policies that govern the caller: the user's or
+// role's inline and attached policies, the user's groups' policies, and a
+// session policy. An explicit Deny always refuses. Allow statements count
+// only in accounts with ImplicitDeny, where what nothing allows is refused
+// (and a session policy must allow too); elsewhere every principal may do
+// what is not explicitly denied, which is all the older scenarios and
+// keyleak's containment need (the AWS quarantine policies and the
+// aws:TokenIssueTime revocation).
 func (s *Sim) authorize(c *Call) *APIError {
 	cred := c.cred
 	action := c.Service + ":" + c.Action
@@ -68,33 +71,133 @@ func (s *Sim) authorize(c *Call) *APIError {
 	if cred.Kind == KindRootKey || (cred.Temporary() && cred.Kind != KindRole && cred.UserName == "") {
 		return nil // no identity policy can restrict the root user
 	}
-	ctx := condContext{now: c.Time}
-	if cred.Temporary() {
-		ctx.tokenIssueTime = cred.Created
-		ctx.hasToken = true
+	// STS checks an MFA code before any policy: a wrong one is refused
+	// as such, not as a missing permission.
+	if c.Service == "sts" {
+		if _, _, err := s.verifyMFA(c); err != nil {
+			return err
+		}
 	}
-	for _, doc := range s.policiesOf(cred) {
-		if policyDenies(doc, action, ctx) {
+	ctx := s.callContext(c)
+	req := request{action: action, resource: requestResource(c)}
+	allowed := false
+	for _, doc := range s.identityPoliciesOf(cred) {
+		allow, deny := policyEffect(doc, req, ctx)
+		if deny {
 			return errAccessDenied(c, s.arnOf(cred))
 		}
+		allowed = allowed || allow
+	}
+	sessionAllows := true
+	if cred.InlinePolicy != "" {
+		allow, deny := policyEffect(cred.InlinePolicy, req, ctx)
+		if deny {
+			return errAccessDenied(c, s.arnOf(cred))
+		}
+		sessionAllows = allow
+	}
+	// GetSessionToken needs no permission, as in AWS.
+	if s.acct.ImplicitDeny && (!allowed || !sessionAllows) && action != "sts:GetSessionToken" {
+		return errImplicitDeny(c, s.arnOf(cred))
 	}
 	return nil
 }
 
+// callContext is what the call's conditions can look at: the time, the
+// session's issue time, and its MFA (or the MFA the call itself carries:
+// a code given to GetSessionToken or AssumeRole counts for that call).
+func (s *Sim) callContext(c *Call) condContext {
+	cred := c.cred
+	ctx := condContext{now: c.Time}
+	if cred.Temporary() {
+		ctx.tokenIssueTime, ctx.hasToken = cred.Created, true
+		ctx.mfaKnown = true
+		if !cred.MFAAt.IsZero() {
+			ctx.mfaAt, ctx.mfa = cred.MFAAt, true
+		}
+	}
+	if c.Service == "sts" && c.Params["SerialNumber"] != "" && c.Params["TokenCode"] != "" && s.mfaCodeValid(c) {
+		ctx.mfaKnown, ctx.mfa, ctx.mfaAt = true, true, c.Time
+	}
+	return ctx
+}
+
+// mfaCodeValid reports whether the call's SerialNumber and TokenCode are
+// the caller's device and its current code, without spending the code
+// (the handler's checkMFA does that).
+func (s *Sim) mfaCodeValid(c *Call) bool {
+	d, _, err := s.verifyMFA(c)
+	return d != nil && err == nil
+}
+
+// requestResource is the ARN a call acts on, where a policy's Resource can
+// be told from it: the role of AssumeRole. "" matches every Resource.
+func requestResource(c *Call) string {
+	if c.Service == "sts" && c.Action == "AssumeRole" {
+		return c.Params["RoleArn"]
+	}
+	return ""
+}
+
+// trustCaller is who asks to assume a role, as a trust policy sees it.
+type trustCaller struct {
+	arn     string // the caller's principal ARN (user, root, assumed role)
+	account string
+	role    string // for a role session, the role's ARN
+	ctx     condContext
+}
+
+// trustCaller describes the call's caller. Called in the caller's account.
+func (s *Sim) trustCaller(c *Call, mfa bool) trustCaller {
+	tc := trustCaller{arn: s.arnOf(c.cred), account: s.acct.ID, ctx: s.callContext(c)}
+	if mfa {
+		tc.ctx.mfaKnown, tc.ctx.mfa, tc.ctx.mfaAt = true, true, c.Time
+	}
+	if c.cred.Kind == KindRole {
+		if r, ok := s.acct.Roles[c.cred.RoleName]; ok {
+			tc.role = roleARN(s.acct.ID, r)
+		}
+	}
+	return tc
+}
+
+// trusts reports whether the role's trust policy lets the caller assume it.
+// Only accounts with ImplicitDeny evaluate trust policies. Called in the
+// role's account.
+func (s *Sim) trusts(r *Role, tc trustCaller) bool {
+	if !s.acct.ImplicitDeny {
+		return true
+	}
+	var p policyDocument
+	if err := json.Unmarshal([]byte(r.AssumeRolePolicy), &p); err != nil {
+		return false
+	}
+	allowed := false
+	for _, st := range p.Statement {
+		if !st.matchesAction("sts:AssumeRole") || !st.Principal.matches(tc) || !conditionsHold(st.Condition, tc.ctx) {
+			continue
+		}
+		if strings.EqualFold(st.Effect, "Deny") {
+			return false
+		}
+		allowed = allowed || strings.EqualFold(st.Effect, "Allow")
+	}
+	return allowed
+}
+
 // sessionLimits applies what AWS forbids temporary credentials whatever the
-// policies: GetSessionToken credentials obtained without MFA (the simulator
-// has no MFA) may not call IAM, and of STS only AssumeRole; federation
-// credentials may call neither IAM nor STS. GetCallerIdentity is handled
-// before.
+// policies: GetSessionToken credentials obtained without MFA may not call
+// IAM, and of STS only AssumeRole; federation credentials may call neither
+// IAM nor STS. GetCallerIdentity is handled before.
 func sessionLimits(c *Call) *APIError {
 	kind := c.cred.Kind
 	if kind != KindSession && kind != KindFederation {
 		return nil
 	}
 	switch {
-	case c.Service == "iam" && kind == KindSession:
+	case c.Service == "iam" && kind == KindSession && c.cred.MFAAt.IsZero():
 		return errf(403, "AccessDenied", "Cannot call IAM APIs with session credentials that were obtained without MFA.")
-	case c.Service == "iam":
+	case c.Service == "iam" && kind == KindFederation:
 		return errf(403, "AccessDenied", "Cannot call IAM APIs with federated user credentials.")
 	case c.Service == "sts" && kind == KindSession && c.Action != "AssumeRole":
 		return errf(403, "AccessDenied", "Cannot call %s with session credentials", c.Action)
@@ -104,8 +207,19 @@ func sessionLimits(c *Call) *APIError {
 	return nil
 }
 
-// policiesOf lists the policy documents that govern a credential.
+// policiesOf lists the policy documents that govern a credential, its
+// session policy last.
 func (s *Sim) policiesOf(cred *Credential) []string {
+	docs := s.identityPoliciesOf(cred)
+	if cred.InlinePolicy != "" {
+		docs = append(docs, cred.InlinePolicy)
+	}
+	return docs
+}
+
+// identityPoliciesOf lists the identity policies of a credential's
+// principal: of the user (and its groups) or of the role.
+func (s *Sim) identityPoliciesOf(cred *Credential) []string {
 	var docs []string
 	addManaged := func(arns []string) {
 		for _, a := range arns {
@@ -142,9 +256,6 @@ func (s *Sim) policiesOf(cred *Credential) []string {
 		}
 		addManaged(r.Attached)
 	}
-	if cred.InlinePolicy != "" {
-		docs = append(docs, cred.InlinePolicy)
-	}
 	return docs
 }
 
@@ -177,6 +288,19 @@ type condContext struct {
 	now            time.Time
 	tokenIssueTime time.Time
 	hasToken       bool
+	// mfaKnown says aws:MultiFactorAuthPresent is in the context: it is
+	// for temporary credentials and calls carrying a code, and absent for
+	// long-term keys, as in AWS. mfa is its value, mfaAt when MFA was
+	// proved (aws:MultiFactorAuthAge counts from it).
+	mfaKnown bool
+	mfa      bool
+	mfaAt    time.Time
+}
+
+// request is what a statement's Action and Resource are matched against.
+type request struct {
+	action   string
+	resource string // "" when the simulator does not tell resources apart
 }
 
 // policyDocument is the part of an IAM policy the simulator evaluates.
@@ -185,10 +309,77 @@ type policyDocument struct {
 }
 
 type statement struct {
-	Effect    string                                `json:"Effect"`
-	Action    stringOrList                          `json:"Action"`
-	NotAction stringOrList                          `json:"NotAction"`
-	Condition map[string]map[string]json.RawMessage `json:"Condition"`
+	Effect      string                                `json:"Effect"`
+	Principal   principal                             `json:"Principal"`
+	Action      stringOrList                          `json:"Action"`
+	NotAction   stringOrList                          `json:"NotAction"`
+	Resource    stringOrList                          `json:"Resource"`
+	NotResource stringOrList                          `json:"NotResource"`
+	Condition   map[string]map[string]json.RawMessage `json:"Condition"`
+}
+
+func (st statement) matchesAction(action string) bool {
+	if len(st.Action) > 0 && !matchAny(st.Action, action) {
+		return false
+	}
+	return len(st.NotAction) == 0 || !matchAny(st.NotAction, action)
+}
+
+func (st statement) matchesResource(resource string) bool {
+	if resource == "" {
+		return true
+	}
+	if len(st.Resource) > 0 && !matchAny(st.Resource, resource) {
+		return false
+	}
+	return len(st.NotResource) == 0 || !matchAny(st.NotResource, resource)
+}
+
+// principal is a trust policy's Principal: "*" or {"AWS": ARN or list, ...}.
+type principal struct {
+	any bool
+	aws []string
+}
+
+func (p *principal) UnmarshalJSON(b []byte) error {
+	if len(b) > 0 && b[0] == '"' {
+		var one string
+		if err := json.Unmarshal(b, &one); err != nil {
+			return err
+		}
+		p.any = one == "*"
+		return nil
+	}
+	var m map[string]stringOrList
+	if err := json.Unmarshal(b, &m); err != nil {
+		return err
+	}
+	for _, v := range m["AWS"] {
+		if v == "*" {
+			p.any = true
+		}
+		p.aws = append(p.aws, v)
+	}
+	return nil
+}
+
+// matches reports whether the principal names the caller: everyone, the
+// caller's account (its ID or root ARN; the account's own policies decide
+// the rest), the caller's user, or the role whose session calls.
+func (p principal) matches(tc trustCaller) bool {
+	if p.any {
+		return true
+	}
+	for _, a := range p.aws {
+		switch a {
+		case tc.account, "arn:aws:iam::" + tc.account + ":root", tc.arn:
+			return true
+		}
+		if tc.role != "" && a == tc.role {
+			return true
+		}
+	}
+	return false
 }
 
 // statements accepts a single statement object or a list of them.
@@ -231,29 +422,33 @@ func (sl *stringOrList) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// policyDenies reports whether a policy document explicitly denies the action
-// in the given context. Unparseable documents deny nothing (IAM would have
-// refused them when they were put).
-func policyDenies(doc, action string, ctx condContext) bool {
+// policyEffect reports whether a policy document allows and whether it
+// explicitly denies the request in the given context. Unparseable documents
+// do neither (IAM would have refused them when they were put).
+func policyEffect(doc string, req request, ctx condContext) (allow, deny bool) {
 	var p policyDocument
 	if err := json.Unmarshal([]byte(doc), &p); err != nil {
-		return false
+		return false, false
 	}
 	for _, st := range p.Statement {
-		if !strings.EqualFold(st.Effect, "Deny") {
+		if !st.matchesAction(req.action) || !st.matchesResource(req.resource) || !conditionsHold(st.Condition, ctx) {
 			continue
 		}
-		if len(st.Action) > 0 && !matchAny(st.Action, action) {
-			continue
-		}
-		if len(st.NotAction) > 0 && matchAny(st.NotAction, action) {
-			continue
-		}
-		if conditionsHold(st.Condition, ctx) {
-			return true
+		switch {
+		case strings.EqualFold(st.Effect, "Deny"):
+			deny = true
+		case strings.EqualFold(st.Effect, "Allow"):
+			allow = true
 		}
 	}
-	return false
+	return allow, deny
+}
+
+// policyDenies reports whether a policy document explicitly denies the action
+// in the given context.
+func policyDenies(doc, action string, ctx condContext) bool {
+	_, deny := policyEffect(doc, request{action: action}, ctx)
+	return deny
 }
 
 // matchAny matches an action against IAM action patterns (case-insensitive,
@@ -272,9 +467,12 @@ func matchAny(patterns []string, action string) bool {
 }
 
 // conditionsHold evaluates a Condition block. Supported: the Date operators
-// on aws:TokenIssueTime and aws:CurrentTime, and Null on aws:TokenIssueTime.
-// An unsupported operator or key makes the statement not apply, so the
-// simulator never denies more than AWS would.
+// on aws:TokenIssueTime and aws:CurrentTime, Bool on
+// aws:MultiFactorAuthPresent, the Numeric operators on
+// aws:MultiFactorAuthAge, Null on those three, and the IfExists form of each
+// operator. An unsupported operator or key makes the statement not apply:
+// the simulator never denies more than AWS would, and in accounts with
+// ImplicitDeny never allows more.
 func conditionsHold(cond map[string]map[string]json.RawMessage, ctx condContext) bool {
 	for op, kv := range cond {
 		for key, raw := range kv {
@@ -294,50 +492,102 @@ func conditionsHold(cond map[string]map[string]json.RawMessage, ctx condContext)
 	return true
 }
 
+// contextValue returns a condition key's value in the context, and whether
+// the key is present at all.
+func contextValue(key string, ctx condContext) (string, bool) {
+	switch key {
+	case "aws:tokenissuetime":
+		return ctx.tokenIssueTime.UTC().Format(time.RFC3339), ctx.hasToken
+	case "aws:currenttime":
+		return ctx.now.UTC().Format(time.RFC3339), true
+	case "aws:multifactorauthpresent":
+		return strconv.FormatBool(ctx.mfa), ctx.mfaKnown
+	case "aws:multifactorauthage":
+		return strconv.FormatInt(int64(ctx.now.Sub(ctx.mfaAt)/time.Second), 10), ctx.mfa
+	}
+	return "", false
+}
+
 func conditionHolds(op, key string, vals []string, ctx condContext) bool {
-	if op == "Null" && key == "aws:tokenissuetime" {
-		for _, v := range vals {
-			if (v == "true") == !ctx.hasToken {
+	switch key {
+	case "aws:tokenissuetime", "aws:currenttime", "aws:multifactorauthpresent", "aws:multifactorauthage":
+	default:
+		return false
+	}
+	v, present := contextValue(key, ctx)
+	if op == "Null" {
+		for _, want := range vals {
+			if (want == "true") == !present {
 				return true
 			}
 		}
 		return false
 	}
-	var t time.Time
-	switch key {
-	case "aws:tokenissuetime":
-		if !ctx.hasToken {
-			return false // key absent: Date operators do not match
-		}
-		t = ctx.tokenIssueTime
-	case "aws:currenttime":
-		t = ctx.now
-	default:
-		return false
+	base, ifExists := strings.CutSuffix(op, "IfExists")
+	if !present {
+		// A missing key matches no operator, except in its IfExists form.
+		return ifExists
 	}
-	for _, v := range vals {
-		ref, err := time.Parse(time.RFC3339, v)
-		if err != nil {
-			continue
-		}
-		var ok bool
-		switch op {
-		case "DateLessThan":
-			ok = t.Before(ref)
-		case "DateLessThanEquals":
-			ok = !t.After(ref)
-		case "DateGreaterThan":
-			ok = t.After(ref)
-		case "DateGreaterThanEquals":
-			ok = !t.Before(ref)
-		case "DateEquals":
-			ok = t.Equal(ref)
-		default:
+	for _, want := range vals {
+		ok, known := compare(base, v, want)
+		if !known {
 			return false
 		}
 		if ok {
 			return true
 		}
+	}
+	return false
+}
+
+// compare applies a condition operator to the context's value and the
+// policy's; known is false for an operator the simulator does not have or
+// a value it cannot read.
+func compare(op, got, want string) (ok, known bool) {
+	switch op {
+	case "Bool":
+		return strings.EqualFold(got, want), true
+	case "DateLessThan", "DateLessThanEquals", "DateGreaterThan", "DateGreaterThanEquals", "DateEquals":
+		t, err1 := time.Parse(time.RFC3339, got)
+		ref, err2 := time.Parse(time.RFC3339, want)
+		if err1 != nil || err2 != nil {
+			return false, err1 == nil // an unreadable policy value matches nothing
+		}
+		return ordered(strings.TrimPrefix(op, "Date"), t.Compare(ref)), true
+	case "NumericLessThan", "NumericLessThanEquals", "NumericGreaterThan", "NumericGreaterThanEquals", "NumericEquals", "NumericNotEquals":
+		n, err1 := strconv.ParseFloat(got, 64)
+		ref, err2 := strconv.ParseFloat(want, 64)
+		if err1 != nil || err2 != nil {
+			return false, err1 == nil
+		}
+		cmp := 0
+		switch {
+		case n < ref:
+			cmp = -1
+		case n > ref:
+			cmp = 1
+		}
+		return ordered(strings.TrimPrefix(op, "Numeric"), cmp), true
+	}
+	return false, false
+}
+
+// ordered applies a comparison name (LessThan, Equals, ...) to a three-way
+// comparison's result.
+func ordered(name string, cmp int) bool {
+	switch name {
+	case "LessThan":
+		return cmp < 0
+	case "LessThanEquals":
+		return cmp <= 0
+	case "GreaterThan":
+		return cmp > 0
+	case "GreaterThanEquals":
+		return cmp >= 0
+	case "Equals":
+		return cmp == 0
+	case "NotEquals":
+		return cmp != 0
 	}
 	return false
 }

@@ -56,6 +56,9 @@ type Result struct {
 	Request   map[string]any // CloudTrail requestParameters; nil records null
 	Response  map[string]any // CloudTrail responseElements; nil records null
 	Resources []EventResource
+	// Raw is a body written as it is (S3's GetBucketPolicy answers with
+	// the policy document).
+	Raw []byte
 	// NoRecord skips the CloudTrail record (calls AWS does not log).
 	NoRecord bool
 	// Derived are credentials the call created (GetSessionToken,
@@ -194,10 +197,10 @@ func (s *Sim) do(c *Call) (*Result, error) {
 
 // errInvalidAction is the answer to an action the service does not have.
 func errInvalidAction(service, action string) *APIError {
-	switch service {
-	case "cloudtrail", "guardduty", "secretsmanager", "organizations", "pricing", "ce", "support":
+	switch {
+	case jsonServices[service]:
 		return errf(400, "UnknownOperationException", "Unknown operation %s", action)
-	case "lambda":
+	case restServices[service]:
 		return errf(404, "UnknownOperationException", "Unknown operation %s", action)
 	}
 	return errf(400, "InvalidAction", "Could not find operation %s for version %s", action, apiVersion(service))
@@ -208,7 +211,10 @@ func errAuth(service, msg string) *APIError {
 	switch service {
 	case "ec2":
 		return errf(401, "AuthFailure", "AWS was not able to validate the provided access credentials")
-	case "cloudtrail", "lambda", "guardduty", "secretsmanager", "organizations", "pricing", "ce", "support":
+	case "s3":
+		return errf(403, "InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.")
+	}
+	if jsonServices[service] || restServices[service] {
 		return errf(403, "UnrecognizedClientException", "%s", msg)
 	}
 	return errf(403, "InvalidClientTokenId", "%s", msg)
@@ -221,9 +227,11 @@ func errSignature(service string) *APIError {
 	switch service {
 	case "ec2":
 		return errf(401, "AuthFailure", "AWS was not able to validate the provided access credentials")
-	case "cloudtrail", "secretsmanager", "organizations", "pricing", "ce":
+	}
+	switch {
+	case jsonServices[service]:
 		return errf(400, "InvalidSignatureException", "%s", msg)
-	case "lambda", "guardduty":
+	case restServices[service]:
 		return errf(403, "InvalidSignatureException", "%s", msg)
 	}
 	return errf(403, "SignatureDoesNotMatch", "%s", msg)
@@ -237,7 +245,23 @@ func errAccessDenied(c *Call, arn string) *APIError {
 	switch c.Service {
 	case "ec2":
 		return errf(403, "UnauthorizedOperation", "You are not authorized to perform this operation. %s", msg)
-	case "cloudtrail", "lambda", "guardduty", "secretsmanager", "organizations", "pricing", "ce", "support":
+	}
+	if jsonServices[c.Service] || restServices[c.Service] {
+		return errf(403, "AccessDeniedException", "%s", msg)
+	}
+	return errf(403, "AccessDenied", "%s", msg)
+}
+
+// errImplicitDeny is the AccessDenied of a call no policy allows, in an
+// account that evaluates Allow statements.
+func errImplicitDeny(c *Call, arn string) *APIError {
+	action := c.Service + ":" + c.Action
+	msg := fmt.Sprintf("User: %s is not authorized to perform: %s because no identity-based policy allows the %s action", arn, action, action)
+	switch c.Service {
+	case "ec2":
+		return errf(403, "UnauthorizedOperation", "You are not authorized to perform this operation. %s", msg)
+	}
+	if jsonServices[c.Service] || restServices[c.Service] {
 		return errf(403, "AccessDeniedException", "%s", msg)
 	}
 	return errf(403, "AccessDenied", "%s", msg)
@@ -252,6 +276,10 @@ func apiVersion(service string) string {
 		return "2011-06-15"
 	case "ec2":
 		return "2016-11-15"
+	case "autoscaling":
+		return "2011-01-01"
+	case "ses":
+		return "2010-12-01"
 	}
 	return ""
 }
@@ -283,6 +311,9 @@ func requestParameters(c *Call) map[string]any {
 	for k, v := range c.Params {
 		if strings.Contains(k, ".") {
 			continue // list members; their shape depends on the action
+		}
+		if k == "TokenCode" {
+			continue // an MFA code is proof, not a parameter worth keeping
 		}
 		out[lowerInitial(k)] = v
 	}

@@ -12,6 +12,7 @@ import (
 	"encoding/hex"
 	"encoding/pem"
 	"fmt"
+	"maps"
 	"math/big"
 	"regexp"
 	"slices"
@@ -37,9 +38,8 @@ func ec2Ops() map[string]handler {
 		"AuthorizeSecurityGroupIngress": ec2AuthorizeIngress,
 		"RevokeSecurityGroupIngress":    ec2RevokeIngress,
 	}
-	for name, h := range ec2EvidenceOps() {
-		ops[name] = h
-	}
+	maps.Copy(ops, ec2MoreOps())
+	maps.Copy(ops, ec2EvidenceOps())
 	for name, h := range ops {
 		ops[name] = ec2Prepare(h)
 	}

@@ -61,7 +61,7 @@ type snapshotStore struct {
 func ec2EvidenceOps() map[string]handler {
 	st := &snapshotStore{byID: map[string]*snapshot{}}
 	return map[string]handler{
-		"CreateSnapshot":            st.create,
+		"CreateSnapshot":            st.createOrVolume,
 		"DescribeSnapshots":         st.describe,
 		"GetConsoleOutput":          ec2GetConsoleOutput,
 		"DescribeInstanceAttribute": ec2DescribeInstanceAttribute,
@@ -136,6 +136,17 @@ func (st *snapshotStore) create(s *Sim, c *Call) (*Result, error) {
 			"description": sn.Description, "encrypted": false, "tagSet": map[string]any{"items": tags}},
 		Resources: []EventResource{{Type: "AWS::EC2::Snapshot", Name: sn.ID}},
 	}, nil
+}
+
+// createOrVolume snapshots an instance's root volume as evidence (create),
+// or a volume made with CreateVolume as the account's own EBS objects do
+// (ec2CreateSnapshot).
+func (st *snapshotStore) createOrVolume(s *Sim, c *Call) (*Result, error) {
+	if vol := c.Param("VolumeId"); vol != "" && volumeOwner(s.acct.region(c.Region), vol) == nil &&
+		s.obj(c.Region, typeVolume, vol) != nil {
+		return ec2CreateSnapshot(s, c)
+	}
+	return st.create(s, c)
 }
 
 // describe lists the region's snapshots (a snapshot completes at once in

@@ -828,7 +828,7 @@ func (s *Sim) iamRoleNode(r *Role, withLastUsed bool) *Node {
 }
 
 func iamCreateRole(s *Sim, c *Call) (*Result, error) {
-	res := &Result{Request: iamRequest(c, "RoleName", "Path", "AssumeRolePolicyDocument", "Description", "MaxSessionDuration", "Tags")}
+	res := &Result{Request: iamRequest(c, "RoleName", "Path", "AssumeRolePolicyDocument", "Description", "MaxSessionDuration", "Tags", "PermissionsBoundary")}
 	name, err := iamCheckName(c, "RoleName", 64)
 	if err != nil {
 		return res, err
@@ -858,6 +858,10 @@ func iamCreateRole(s *Sim, c *Call) (*Result, error) {
 	if _, ok := iamFind(s.acct.Roles, name); ok {
 		return res, errf(409, "EntityAlreadyExists", "Role with name %s already exists.", name)
 	}
+	boundary := c.Param("PermissionsBoundary")
+	if _, ok := s.acct.Policies[boundary]; boundary != "" && !ok {
+		return res, errf(404, "NoSuchEntity", "Scope ARN: %s does not exist or is not attachable.", boundary)
+	}
 	r := &Role{Name: name, ID: s.newUniqueID("AROA"), Path: path, Created: c.Time.UTC(), AssumeRolePolicy: trust,
 		Inline: map[string]string{}, MaxSession: longest, CreatedBy: iamCreator(c)}
 	s.acct.Roles[name] = r
@@ -868,6 +872,9 @@ func iamCreateRole(s *Sim, c *Call) (*Result, error) {
 	res.Response = map[string]any{"role": map[string]any{
 		"arn": roleARN(s.acct.ID, r), "assumeRolePolicyDocument": iamEncodeDoc(trust), "createDate": iamCTDate(r.Created),
 		"path": r.Path, "roleId": r.ID, "roleName": r.Name}}
+	if boundary != "" {
+		res.Response["role"].(map[string]any)["permissionsBoundary"] = map[string]any{"permissionsBoundaryArn": boundary, "permissionsBoundaryType": "Policy"}
+	}
 	res.Resources = []EventResource{{Type: "AWS::IAM::Role", Name: name}}
 	return res, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/url"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -49,8 +50,21 @@ func TestIAMTrustPolicyAndMFA(t *testing.T) {
 	}
 	jsonEqual(t, "CreateVirtualMFADevice responseElements", f.last("us-east-1", "CreateVirtualMFADevice")["responseElements"],
 		`{"virtualMFADevice":{"serialNumber":"`+serial+`"}}`)
+	// Two consecutive codes of the device enable it; others do not.
+	seed := string(dev.VirtualMFADevice.Base32StringSeed)
+	code := func(at time.Time) *string {
+		v, err := TOTP(seed, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return aws.String(v)
+	}
+	now := f.clock.Now()
+	_, err = c.EnableMFADevice(ctx, &iam.EnableMFADeviceInput{UserName: aws.String("alice"), SerialNumber: aws.String(serial),
+		AuthenticationCode1: code(now), AuthenticationCode2: code(now.Add(-totpStep))})
+	wantCode(t, err, "InvalidAuthenticationCode")
 	must(c.EnableMFADevice(ctx, &iam.EnableMFADeviceInput{UserName: aws.String("alice"), SerialNumber: aws.String(serial),
-		AuthenticationCode1: aws.String("123456"), AuthenticationCode2: aws.String("654321")}))(t)
+		AuthenticationCode1: code(now.Add(-totpStep)), AuthenticationCode2: code(now)}))(t)
 	jsonEqual(t, "EnableMFADevice requestParameters", f.last("us-east-1", "EnableMFADevice")["requestParameters"],
 		`{"userName":"alice","serialNumber":"`+serial+`"}`)
 	list := must(c.ListMFADevices(ctx, &iam.ListMFADevicesInput{UserName: aws.String("alice")}))(t)

@@ -297,6 +297,14 @@ func lambdaDeleteFunction(s *Sim, c *Call) (*Result, error) {
 		return nil, apiErr
 	}
 	delete(s.acct.region(c.Region).Functions, f.Name)
+	// Its URL and its permissions go with it.
+	for _, typ := range []string{typeFunctionURL, typeFunctionPerm} {
+		for _, o := range s.live(c.Region, typ) {
+			if o.ID == f.Name || o.Attrs["function"] == f.Name {
+				o.drop("deleted")
+			}
+		}
+	}
 	return &Result{
 		Status:    http.StatusNoContent,
 		Request:   map[string]any{"functionName": c.Param("FunctionName")},

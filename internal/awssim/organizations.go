@@ -1,6 +1,7 @@
 package awssim
 
 import (
+	"slices"
 	"strconv"
 )
 
@@ -23,7 +24,7 @@ func errOrgNotInUse() *APIError {
 
 // orgMember returns the organization when the current account belongs to it.
 func (s *Sim) orgMember() (*organization, *APIError) {
-	if s.org == nil {
+	if s.org == nil || s.acct.LeftOrg {
 		return nil, errOrgNotInUse()
 	}
 	return s.org, nil
@@ -97,7 +98,8 @@ func orgListAccounts(s *Sim, c *Call) (*Result, error) {
 		}
 		start = n
 	}
-	all := s.sortedAccounts()
+	// An account that left is no longer the organization's.
+	all := slices.DeleteFunc(s.sortedAccounts(), func(a *account) bool { return a.LeftOrg })
 	start = min(start, len(all))
 	end := min(start+limit, len(all))
 	accts := []map[string]any{}

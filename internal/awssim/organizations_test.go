@@ -2,6 +2,7 @@ package awssim
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -148,4 +149,50 @@ func TestOrganizationsAPI(t *testing.T) {
 	if regions["200000000001/DescribeOrganization"] != "us-east-1" || regions[s.AccountID()+"/ListAccounts"] != "us-east-1" {
 		t.Errorf("organizations events %v, want them in us-east-1 of the caller's account", regions)
 	}
+}
+
+// LeaveOrganization takes the caller's account out: it describes no
+// organization any more, the management account lists it no more, and the
+// change is in the truth as the attacker's. The management account cannot
+// leave.
+func TestLeaveOrganization(t *testing.T) {
+	s, _ := scLoad(t, "every-kind")
+	resp := s.Responder()
+	_, err := s.Do(&Call{Service: "organizations", Action: "DescribeOrganization", Region: "us-east-1", AccessKeyID: resp.AccessKeyID})
+	if !isAPIError(err, "AWSOrganizationsNotInUseException") {
+		t.Errorf("DescribeOrganization after leaving: %v", err)
+	}
+	if _, err := s.Do(&Call{Service: "organizations", Action: "LeaveOrganization", Region: "us-east-1", AccessKeyID: resp.AccessKeyID}); !isAPIError(err, "AWSOrganizationsNotInUseException") {
+		t.Errorf("leaving twice: %v", err)
+	}
+	left := false
+	for _, r := range s.Truth().Resources {
+		if r.Type == typeLeftOrganization && r.Attacker && r.Present() && r.ID == s.AccountID() {
+			left = true
+		}
+	}
+	if !left {
+		t.Error("the truth does not show the attacker taking the account out")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	master := s.accountByID("918274650913")
+	defer s.enter(master)()
+	res, err := orgListAccounts(s, &Call{Service: "organizations", Action: "ListAccounts", Region: "us-east-1", Params: map[string]string{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range res.JSON.(map[string]any)["Accounts"].([]map[string]any) {
+		if a["Id"] == s.home.ID {
+			t.Errorf("the management account still lists %s", s.home.ID)
+		}
+	}
+	if _, err := orgLeave(s, &Call{Service: "organizations", Action: "LeaveOrganization", Region: "us-east-1"}); !isAPIError(err, "ConstraintViolationException") {
+		t.Errorf("the management account left: %v", err)
+	}
+}
+
+func isAPIError(err error, code string) bool {
+	var ae *APIError
+	return errors.As(err, &ae) && ae.Code == code
 }

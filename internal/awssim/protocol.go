@@ -81,11 +81,43 @@ var restRoutes = map[string][]restRoute{
 		{"POST", split("/2015-03-31/functions/"), "CreateFunction"},
 		{"GET", split("/2015-03-31/functions/{FunctionName}"), "GetFunction"},
 		{"DELETE", split("/2015-03-31/functions/{FunctionName}"), "DeleteFunction"},
+		{"POST", split("/2021-10-31/functions/{FunctionName}/url"), "CreateFunctionUrlConfig"},
+		{"GET", split("/2021-10-31/functions/{FunctionName}/url"), "GetFunctionUrlConfig"},
+		{"DELETE", split("/2021-10-31/functions/{FunctionName}/url"), "DeleteFunctionUrlConfig"},
+		{"POST", split("/2015-03-31/functions/{FunctionName}/policy"), "AddPermission"},
+		{"GET", split("/2015-03-31/functions/{FunctionName}/policy"), "GetPolicy"},
+		{"DELETE", split("/2015-03-31/functions/{FunctionName}/policy/{StatementId}"), "RemovePermission"},
 	},
 	"guardduty": {
 		{"GET", split("/detector"), "ListDetectors"},
+		{"POST", split("/detector"), "CreateDetector"},
+		{"GET", split("/detector/{DetectorId}"), "GetDetector"},
+		{"POST", split("/detector/{DetectorId}"), "UpdateDetector"},
+		{"DELETE", split("/detector/{DetectorId}"), "DeleteDetector"},
 		{"POST", split("/detector/{DetectorId}/findings"), "ListFindings"},
 		{"POST", split("/detector/{DetectorId}/findings/get"), "GetFindings"},
+	},
+	"eks": {
+		{"POST", split("/clusters"), "CreateCluster"},
+		{"GET", split("/clusters/{name}"), "DescribeCluster"},
+		{"DELETE", split("/clusters/{name}"), "DeleteCluster"},
+		{"POST", split("/clusters/{name}/node-groups"), "CreateNodegroup"},
+		{"GET", split("/clusters/{name}/node-groups/{nodegroupName}"), "DescribeNodegroup"},
+		{"DELETE", split("/clusters/{name}/node-groups/{nodegroupName}"), "DeleteNodegroup"},
+	},
+	"batch": {
+		{"POST", split("/v1/createcomputeenvironment"), "CreateComputeEnvironment"},
+		{"POST", split("/v1/describecomputeenvironments"), "DescribeComputeEnvironments"},
+		{"POST", split("/v1/updatecomputeenvironment"), "UpdateComputeEnvironment"},
+		{"POST", split("/v1/deletecomputeenvironment"), "DeleteComputeEnvironment"},
+	},
+	"bedrock": {
+		{"POST", split("/create-foundation-model-agreement"), "CreateFoundationModelAgreement"},
+		{"POST", split("/delete-foundation-model-agreement"), "DeleteFoundationModelAgreement"},
+		{"GET", split("/foundation-model-availability/{modelId}"), "GetFoundationModelAvailability"},
+		{"GET", split("/logging/modelinvocations"), "GetModelInvocationLoggingConfiguration"},
+		{"PUT", split("/logging/modelinvocations"), "PutModelInvocationLoggingConfiguration"},
+		{"DELETE", split("/logging/modelinvocations"), "DeleteModelInvocationLoggingConfiguration"},
 	},
 }
 
@@ -115,16 +147,27 @@ func route(service, method, urlPath string) (string, map[string]string, bool) {
 	return "", nil, false
 }
 
+// jsonServices speak JSON 1.1 with X-Amz-Target; restServices REST JSON.
+var (
+	jsonServices = map[string]bool{"cloudtrail": true, "secretsmanager": true, "organizations": true, "support": true, "ecs": true, "lightsail": true,
+		"sagemaker": true, "codebuild": true, "glue": true, "pricing": true, "ce": true}
+	restServices = map[string]bool{"lambda": true, "guardduty": true, "eks": true, "batch": true, "bedrock": true}
+)
+
 // protocol families.
 func protocolOf(service string) string {
 	switch service {
-	case "iam", "sts":
+	case "iam", "sts", "autoscaling", "ses":
 		return "query"
 	case "ec2":
 		return "ec2"
-	case "cloudtrail", "secretsmanager", "organizations", "pricing", "ce", "support":
+	case "s3":
+		return "s3"
+	}
+	if jsonServices[service] {
 		return "json"
-	case "lambda", "guardduty":
+	}
+	if restServices[service] {
 		return "rest"
 	}
 	return "query"
@@ -193,6 +236,15 @@ func (s *Sim) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		c.Action = target[i+1:]
+		c.Body = body
+	case "s3":
+		action, bucket, ok := s3Route(r.Method, r.URL.Path, r.URL.Query())
+		if !ok {
+			writeError(w, proto, c.Service, errf(405, "MethodNotAllowed", "The simulator serves no S3 operation at %s %s", r.Method, r.URL.Path))
+			return
+		}
+		c.Action = action
+		c.Params["Bucket"] = bucket
 		c.Body = body
 	case "rest":
 		action, params, ok := route(c.Service, r.Method, r.URL.Path)
@@ -271,6 +323,10 @@ func xmlNamespace(service string) string {
 		return "https://iam.amazonaws.com/doc/2010-05-08/"
 	case "sts":
 		return "https://sts.amazonaws.com/doc/2011-06-15/"
+	case "autoscaling":
+		return "http://autoscaling.amazonaws.com/doc/2011-01-01/"
+	case "ses":
+		return "http://ses.amazonaws.com/doc/2010-12-01/"
 	}
 	return "http://ec2.amazonaws.com/doc/2016-11-15/"
 }
@@ -289,7 +345,9 @@ func writeResult(w http.ResponseWriter, proto string, c *Call, res *Result) {
 		var b strings.Builder
 		b.WriteString(xml.Header)
 		b.WriteString("<" + c.Action + "Response xmlns=\"" + xmlNamespace(c.Service) + "\">")
-		if len(res.XML) > 0 {
+		// SES writes its (often empty) Result element for every call, and
+		// the SDK's deserializers look for it.
+		if len(res.XML) > 0 || c.Service == "ses" {
 			elem(c.Action+"Result", res.XML...).write(&b)
 		}
 		elem("ResponseMetadata", el("RequestId", newRequestID())).write(&b)
@@ -309,6 +367,23 @@ func writeResult(w http.ResponseWriter, proto string, c *Call, res *Result) {
 		w.Header().Set("Content-Type", "text/xml;charset=UTF-8")
 		w.WriteHeader(status)
 		_, _ = io.WriteString(w, b.String())
+	case "s3":
+		w.Header().Set("X-Amz-Request-Id", newRequestID())
+		switch {
+		case res.Raw != nil:
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(status)
+			_, _ = w.Write(res.Raw)
+		case len(res.XML) > 0:
+			var b strings.Builder
+			b.WriteString(xml.Header)
+			res.XML[0].write(&b)
+			w.Header().Set("Content-Type", "application/xml")
+			w.WriteHeader(status)
+			_, _ = io.WriteString(w, b.String())
+		default:
+			w.WriteHeader(status)
+		}
 	default:
 		body := res.JSON
 		if body == nil {
@@ -356,6 +431,14 @@ func writeError(w http.ResponseWriter, proto, service string, e *APIError) {
 		b.WriteString("</Response>")
 		w.Header().Set("Content-Type", "text/xml;charset=UTF-8")
 		w.WriteHeader(status)
+		_, _ = io.WriteString(w, b.String())
+	case "s3":
+		w.Header().Set("Content-Type", "application/xml")
+		w.Header().Set("X-Amz-Request-Id", newRequestID())
+		w.WriteHeader(status)
+		var b strings.Builder
+		b.WriteString(xml.Header)
+		elem("Error", el("Code", e.Code), el("Message", e.Message), el("RequestId", newRequestID())).write(&b)
 		_, _ = io.WriteString(w, b.String())
 	case "json":
 		w.Header().Set("Content-Type", "application/x-amz-json-1.1")

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"maps"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -53,10 +54,17 @@ var versionedEventNames = map[string]string{
 	"lambda:DeleteFunction": "DeleteFunction20150331",
 	"lambda:GetFunction":    "GetFunction20150331v2",
 	"lambda:ListFunctions":  "ListFunctions20150331",
+	// Function URLs and resource policies, as the real records name them.
+	"lambda:CreateFunctionUrlConfig": "CreateFunctionUrlConfig20211031",
+	"lambda:GetFunctionUrlConfig":    "GetFunctionUrlConfig20211031",
+	"lambda:DeleteFunctionUrlConfig": "DeleteFunctionUrlConfig20211031",
+	"lambda:AddPermission":           "AddPermission20150331v2",
+	"lambda:GetPolicy":               "GetPolicy20150331v2",
+	"lambda:RemovePermission":        "RemovePermission20150331v2",
 }
 
 // readOnlyPrefixes are the action prefixes CloudTrail marks readOnly.
-var readOnlyPrefixes = []string{"Get", "List", "Describe", "Lookup", "Head", "Batch Get", "Search"}
+var readOnlyPrefixes = []string{"Get", "List", "Describe", "Lookup", "Head", "BatchGet", "Search"}
 
 func isReadOnly(action string) bool {
 	for _, p := range readOnlyPrefixes {
@@ -198,7 +206,7 @@ func (s *Sim) userIdentity(c *Call) (map[string]any, string, string) {
 	id := s.acct.ID
 	attrs := map[string]any{
 		"creationDate":     cred.Created.UTC().Format(time.RFC3339),
-		"mfaAuthenticated": "false",
+		"mfaAuthenticated": strconv.FormatBool(!cred.MFAAt.IsZero()),
 	}
 	rootSession := cred.Temporary() && cred.Kind != KindRole && cred.UserName == ""
 	switch {

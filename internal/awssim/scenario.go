@@ -42,14 +42,28 @@ type Scenario struct {
 	// referred to like the home account's.
 	Accounts     []MemberAccountSpec `yaml:"accounts"`
 	Organization *OrganizationSpec   `yaml:"organization"`
+	// Responder says how the responder reaches the account: from the user
+	// "responder" of Account (default: the home account), through Role
+	// when set (with the user's MFA device when it has one), as seed 003
+	// teaches.
+	Responder *ResponderSpec `yaml:"responder"`
 
 	source string // file name, for errors
+}
+
+// ResponderSpec is where the responder works from.
+type ResponderSpec struct {
+	Account string `yaml:"account"` // the account of the user "responder"
+	Role    string `yaml:"role"`    // the role ARN the responder assumes
 }
 
 // AccountSpec is the account's identity and its regions' opt-in status.
 type AccountSpec struct {
 	ID    string `yaml:"id"`
 	Alias string `yaml:"alias"`
+	// ImplicitDeny makes the account evaluate Allow statements and trust
+	// policies (see account.ImplicitDeny).
+	ImplicitDeny bool `yaml:"implicitDeny"`
 	// Regions overrides the default opt-in status of regions: region name ->
 	// "opted-in", "not-opted-in" or "opt-in-not-required".
 	Regions map[string]string `yaml:"regions"`
@@ -62,8 +76,10 @@ type MemberAccountSpec struct {
 	Alias   string            `yaml:"alias"`
 	Joined  Offset            `yaml:"joined"` // when it joined the organization
 	Regions map[string]string `yaml:"regions"`
-	Users   []UserSpec        `yaml:"users"`
-	Roles   []RoleSpec        `yaml:"roles"`
+	// ImplicitDeny: see AccountSpec.
+	ImplicitDeny bool       `yaml:"implicitDeny"`
+	Users        []UserSpec `yaml:"users"`
+	Roles        []RoleSpec `yaml:"roles"`
 }
 
 // OrganizationSpec makes every account of the scenario a member of one AWS
@@ -92,6 +108,9 @@ type UserSpec struct {
 	InlinePolicies  map[string]any `yaml:"inlinePolicies"` // policy name -> document (YAML object or JSON string)
 	Groups          []string       `yaml:"groups"`
 	Keys            []KeySpec      `yaml:"keys"`
+	// MFADevice, when set, gives the user an enabled virtual MFA device
+	// of that name.
+	MFADevice string `yaml:"mfaDevice"`
 
 	line int
 }
@@ -548,11 +567,11 @@ func lineErr(line int, format string, args ...any) error {
 	return fmt.Errorf("line %d: %s", line, fmt.Sprintf(format, args...))
 }
 
-// simulatedServices are the services the simulator serves as APIs.
-var simulatedServices = map[string]bool{"iam": true, "sts": true, "ec2": true, "lambda": true, "cloudtrail": true, "guardduty": true, "organizations": true, "secretsmanager": true, "pricing": true, "ce": true}
-
-// jsonBodyServices take their parameters as a JSON body.
-var jsonBodyServices = map[string]bool{"lambda": true, "cloudtrail": true, "guardduty": true, "organizations": true, "secretsmanager": true, "pricing": true, "ce": true}
+// jsonBodyServices take their parameters as a JSON body: the JSON and REST
+// protocols' services.
+var jsonBodyServices = map[string]bool{"lambda": true, "cloudtrail": true, "guardduty": true, "organizations": true,
+	"ecs": true, "eks": true, "batch": true, "lightsail": true, "sagemaker": true, "codebuild": true, "glue": true, "bedrock": true,
+	"secretsmanager": true, "pricing": true, "ce": true}
 
 var actorNames = map[string]bool{"attacker": true, "workload": true, "aws": true, "responder": true}
 
@@ -598,6 +617,18 @@ func (sc *Scenario) check() error {
 	}
 	if err := sc.Faults.Validate(); err != nil {
 		return fmt.Errorf("faults: %w", err)
+	}
+	if r := sc.Responder; r != nil {
+		known := r.Account == "" || r.Account == sc.Account.ID
+		for _, m := range sc.Accounts {
+			known = known || m.ID == r.Account
+		}
+		if !known {
+			return fmt.Errorf("responder: account %q is not one of the scenario's", r.Account)
+		}
+		if r.Role != "" && !strings.HasPrefix(r.Role, "arn:aws:iam::") {
+			return fmt.Errorf("responder: role %q: want a role ARN", r.Role)
+		}
 	}
 	managed := map[string]bool{}
 	for _, p := range awsManagedPolicies() {
@@ -679,7 +710,7 @@ func (sc *Scenario) check() error {
 			if k.Created != 0 && k.Created < uc {
 				return lineErr(k.line, "key %s: created before its user %s", k.Name, u.Name)
 			}
-			if u.Name == ResponderUser && k.Status != "Inactive" {
+			if u.Name == ResponderUser && k.Status != "Inactive" && (sc.Responder == nil || sc.Responder.Account == "" || sc.Responder.Account == sc.Account.ID) {
 				responderKeys++
 			}
 		}
@@ -713,6 +744,9 @@ func (sc *Scenario) check() error {
 				if err := checkKey(k, "user "+u.Name); err != nil {
 					return err
 				}
+				if u.Name == ResponderUser && k.Status != "Inactive" && sc.Responder != nil && sc.Responder.Account == m.ID {
+					responderKeys++
+				}
 			}
 		}
 		for _, r := range m.Roles {
@@ -742,7 +776,7 @@ func (sc *Scenario) check() error {
 		return fmt.Errorf("%d keys are marked leaked: true, want exactly one", leaked)
 	}
 	if responderKeys == 0 {
-		return fmt.Errorf("no user %q with an active key: the responder needs one (give it AdministratorAccess)", ResponderUser)
+		return fmt.Errorf("no user %q with an active key in the responder's account: the responder needs one (give it AdministratorAccess, or a role to assume)", ResponderUser)
 	}
 	roles := map[string]bool{}
 	for _, r := range sc.Roles {
@@ -837,15 +871,15 @@ func (sc *Scenario) checkTimeline(keys, regions map[string]bool) error {
 			}
 		}
 		if a.RecordOnly {
-			if simulatedServices[a.Service] {
-				return lineErr(a.line, "%s: recordOnly is for services the simulator does not serve", what)
+			if Serves(a.Service, a.Action) {
+				return lineErr(a.line, "%s: recordOnly is for calls the simulator does not serve", what)
 			}
 			if a.Save != "" || len(a.Capture) > 0 {
 				return lineErr(a.line, "%s: a record-only call creates nothing to save or capture", what)
 			}
 		} else {
-			if !simulatedServices[a.Service] {
-				return lineErr(a.line, "%s: the simulator does not serve %s; add recordOnly: true to only record the call", what, a.Service)
+			if !Serves(a.Service, a.Action) {
+				return lineErr(a.line, "%s: the simulator does not serve %s:%s; add recordOnly: true to only record the call", what, a.Service, a.Action)
 			}
 			if a.Response != nil || a.Error != nil {
 				return lineErr(a.line, "%s: response and error are for recordOnly calls", what)

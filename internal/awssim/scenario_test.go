@@ -699,7 +699,7 @@ func TestScenarioErrorsNameTheLine(t *testing.T) {
 		{"bad offset", strings.Replace(action(""), "at: -1h", "at: yesterday", 1), "line 12"},
 		{"unknown key", strings.Replace(action(""), "as: app-key", "as: nobody", 1), `line 12: sts GetCallerIdentity: as "nobody"`},
 		{"unknown ref", action("\n    params: {X: \"${nothing}\"}"), "line 12: sts GetCallerIdentity: ${nothing}"},
-		{"unserved service", strings.Replace(action(""), "service: sts", "service: bedrock", 1), "line 12: bedrock GetCallerIdentity: the simulator does not serve bedrock; add recordOnly: true"},
+		{"unserved service", strings.Replace(action(""), "service: sts", "service: bedrock", 1), "line 12: bedrock GetCallerIdentity: the simulator does not serve bedrock:GetCallerIdentity; add recordOnly: true"},
 		{"no leaked key", strings.Replace(scMinimal, "leaked: true", "leaked: false", 1), "0 keys are marked leaked"},
 		{"no responder", strings.Replace(scMinimal, "name: responder", "name: ops", 1), `no user "responder"`},
 		{"unknown policy", strings.Replace(scMinimal, "AdministratorAccess", "GodMode", 1), `line 3: user responder: no AWS managed policy "GodMode"`},

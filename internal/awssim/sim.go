@@ -14,6 +14,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	mrand "math/rand/v2"
 	"sync"
 	"time"
@@ -91,19 +92,7 @@ func New(opts ...Option) *Sim {
 	for _, o := range opts {
 		o(s)
 	}
-	s.ops = map[string]map[string]handler{
-		"iam":            iamOps(),
-		"sts":            stsOps(),
-		"ec2":            ec2Ops(),
-		"lambda":         lambdaOps(),
-		"cloudtrail":     cloudtrailOps(),
-		"guardduty":      guarddutyOps(),
-		"secretsmanager": secretsmanagerOps(),
-		"organizations":  organizationsOps(),
-		"pricing":        pricingOps(),
-		"ce":             ceOps(),
-		"support":        supportOps(),
-	}
+	s.ops = allOps()
 	return s
 }
 
@@ -185,4 +174,51 @@ func cryptoToken() string {
 		panic(err) // crypto/rand never fails on supported platforms
 	}
 	return "FwoGZXIvYXdzE" + hex.EncodeToString(b)
+}
+
+// merged joins the handler sets of one service kept in several files.
+func merged(sets ...map[string]handler) map[string]handler {
+	out := map[string]handler{}
+	for _, m := range sets {
+		maps.Copy(out, m)
+	}
+	return out
+}
+
+// allOps returns every service's handlers, by service and action.
+func allOps() map[string]map[string]handler {
+	return map[string]map[string]handler{
+		"iam":            merged(iamOps(), iamProviderOps()),
+		"sts":            stsOps(),
+		"ec2":            ec2Ops(),
+		"lambda":         merged(lambdaOps(), lambdaAccessOps()),
+		"cloudtrail":     merged(cloudtrailOps(), trailOps()),
+		"guardduty":      merged(guarddutyOps(), detectorOps()),
+		"secretsmanager": secretsmanagerOps(),
+		"organizations":  merged(organizationsOps(), map[string]handler{"LeaveOrganization": orgLeave}),
+		"support":        supportOps(),
+		"pricing":        pricingOps(),
+		"ce":             ceOps(),
+		"autoscaling":    autoscalingOps(),
+		"ecs":            ecsOps(),
+		"eks":            eksOps(),
+		"batch":          batchOps(),
+		"lightsail":      lightsailOps(),
+		"sagemaker":      sagemakerOps(),
+		"codebuild":      codebuildOps(),
+		"glue":           glueOps(),
+		"ses":            sesOps(),
+		"bedrock":        bedrockOps(),
+		"s3":             s3Ops(),
+	}
+}
+
+// served is allOps, made once, for the scenario checks.
+var served = sync.OnceValue(allOps)
+
+// Serves tells whether the simulator serves an action of a service: a
+// scenario records only (recordOnly) the calls it does not.
+func Serves(service, action string) bool {
+	_, ok := served()[service][action]
+	return ok
 }

@@ -45,6 +45,9 @@ type Credential struct {
 	// InlinePolicy is the session policy passed to GetFederationToken or
 	// AssumeRole; its explicit denies apply to the session too.
 	InlinePolicy string
+	// MFAAt is when the session's principal last proved MFA (SerialNumber
+	// and TokenCode of GetSessionToken or AssumeRole); zero without MFA.
+	MFAAt time.Time
 
 	LastUsed        time.Time
 	LastUsedService string
@@ -175,6 +178,14 @@ type regionState struct {
 	Functions      map[string]*Function // by name
 	Trail          *trailStore
 	GuardDuty      *guardDutyState
+	// SESPaused is the region's SES sending switch turned off;
+	// BedrockLogging the model invocation logging configuration, nil when
+	// off.
+	SESPaused      bool
+	BedrockLogging map[string]any
+	// Objects are the resources kept in one shape (objects.go), by type
+	// and ID.
+	Objects map[string]map[string]*object
 }
 
 func newRegionState() *regionState {
@@ -190,6 +201,7 @@ func newRegionState() *regionState {
 // guardDutyState is a region's GuardDuty detector and its findings.
 type guardDutyState struct {
 	DetectorID string
+	Disabled   bool             // UpdateDetector enable=false
 	Findings   []map[string]any // finding documents in the GuardDuty JSON shape
 }
 
@@ -206,9 +218,15 @@ type account struct {
 	RootKeys []string
 	// MFADevices are the virtual MFA devices, by serial number.
 	MFADevices map[string]*MFADevice
-	regions    map[string]*regionState
-	Joined     time.Time      // when the account joined the organization
-	limits     *lookupLimiter // LookupEvents throttle of an account other than the home one
+	// ImplicitDeny makes the account evaluate Allow statements as AWS
+	// does: what no identity policy allows is denied, and a role may be
+	// assumed only by whom its trust policy allows. Accounts without it
+	// deny only explicitly, which is all the older scenarios declare.
+	ImplicitDeny bool
+	regions      map[string]*regionState
+	Joined       time.Time      // when the account joined the organization
+	LeftOrg      bool           // LeaveOrganization: no longer a member
+	limits       *lookupLimiter // LookupEvents throttle of an account other than the home one
 }
 
 func newAccount(id string) *account {

@@ -80,15 +80,6 @@ func stsDuration(c *Call, def, longest time.Duration, clamp bool) (time.Duration
 	return d, nil
 }
 
-// stsNoMFA refuses MFA parameters: the simulated account has no MFA
-// devices, so no serial number can be valid.
-func stsNoMFA(c *Call) *APIError {
-	if c.Params["SerialNumber"] != "" || c.Params["TokenCode"] != "" {
-		return errf(403, "AccessDenied", "MultiFactorAuthentication failed, unable to validate MFA code. Please verify your MFA serial number is valid and associated with this user.")
-	}
-	return nil
-}
-
 // stsIssue makes a temporary credential for the caller and adds it to the
 // account. do links it to the call's event and actor through Result.Derived.
 func (s *Sim) stsIssue(c *Call, kind, via string, d time.Duration) *Credential {
@@ -190,7 +181,7 @@ func stsGetAccessKeyInfo(s *Sim, c *Call) (*Result, error) {
 // of the root user, for at most an hour). STS refuses it to callers that
 // already hold temporary credentials.
 func stsGetSessionToken(s *Sim, c *Call) (*Result, error) {
-	res := &Result{Request: iamRequest(c, "DurationSeconds")}
+	res := &Result{Request: iamRequest(c, "DurationSeconds", "SerialNumber")}
 	if err := stsCallerRequired(c); err != nil {
 		return res, err
 	}
@@ -205,10 +196,14 @@ func stsGetSessionToken(s *Sim, c *Call) (*Result, error) {
 	if err != nil {
 		return res, err
 	}
-	if err := stsNoMFA(c); err != nil {
+	mfa, err := s.checkMFA(c)
+	if err != nil {
 		return res, err
 	}
 	k := s.stsIssue(c, KindSession, "GetSessionToken", d)
+	if mfa {
+		k.MFAAt = c.Time.UTC()
+	}
 	n, rec := stsCredentials(k)
 	res.XML = []*Node{n}
 	res.Response = map[string]any{"credentials": rec}
@@ -347,14 +342,14 @@ func (s *Sim) stsRoleFromARN(arn string) (*Role, bool) {
 	return r, true
 }
 
-// stsAssumeRole issues a session of a role of the account. Trust policies
-// are not evaluated (the simulator allows everything not explicitly denied);
-// a role that does not exist, or is in another account, gets the AccessDenied
-// AWS gives for it. Root may not assume roles, federated sessions may not
+// stsAssumeRole issues a session of a role of the account. In an account
+// with ImplicitDeny the role's trust policy must allow the caller (with the
+// MFA given in the call as its context); elsewhere any caller may. A role
+// that does not exist gets the AccessDenied AWS gives for it. Root may not assume roles, federated sessions may not
 // call STS, and a role session assuming a role (role chaining) is limited to
 // an hour, as in AWS.
 func stsAssumeRole(s *Sim, c *Call) (*Result, error) {
-	res := &Result{Request: iamRequest(c, "RoleArn", "RoleSessionName", "DurationSeconds", "Policy", "ExternalId")}
+	res := &Result{Request: iamRequest(c, "RoleArn", "RoleSessionName", "DurationSeconds", "Policy", "ExternalId", "SerialNumber")}
 	if err := stsCallerRequired(c); err != nil {
 		return res, err
 	}
@@ -375,6 +370,13 @@ func stsAssumeRole(s *Sim, c *Call) (*Result, error) {
 	case KindFederation:
 		return res, errf(403, "AccessDenied", "User: %s is not authorized to perform: sts:AssumeRole on resource: %s", s.arnOf(c.cred), arn)
 	}
+	// MFA is checked against the caller's devices, in the caller's
+	// account; the trust policy sees whether it was given.
+	mfa, err := s.checkMFA(c)
+	if err != nil {
+		return res, err
+	}
+	caller := s.trustCaller(c, mfa)
 	// A role of another account of the simulator is assumed there: the
 	// session belongs to that account (its calls are logged in that
 	// account's CloudTrail), while this call is logged in the caller's.
@@ -382,8 +384,8 @@ func stsAssumeRole(s *Sim, c *Call) (*Result, error) {
 		defer s.enter(target)()
 	}
 	r, ok := s.stsRoleFromARN(arn)
-	if !ok {
-		return res, errf(403, "AccessDenied", "User: %s is not authorized to perform: sts:AssumeRole on resource: %s", s.arnOf(c.cred), arn)
+	if !ok || !s.trusts(r, caller) {
+		return res, errf(403, "AccessDenied", "User: %s is not authorized to perform: sts:AssumeRole on resource: %s", caller.arn, arn)
 	}
 	limit, tooLong := r.MaxSession, "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."
 	if limit == 0 {
@@ -399,14 +401,14 @@ func stsAssumeRole(s *Sim, c *Call) (*Result, error) {
 	if err != nil {
 		return res, err
 	}
-	if err := stsNoMFA(c); err != nil {
-		return res, err
-	}
 	policy, packed, err := s.stsSessionPolicy(c)
 	if err != nil {
 		return res, err
 	}
 	k := s.stsIssue(c, KindRole, "AssumeRole", d)
+	if mfa {
+		k.MFAAt = c.Time.UTC()
+	}
 	k.UserName = ""
 	k.RoleName = r.Name
 	k.SessionName = session

@@ -50,7 +50,9 @@ type TruthEvent struct {
 	ErrorCode   string    `json:"errorCode,omitempty"`
 }
 
-// TruthResource is a resource of the account made by an access key.
+// TruthResource is a resource of the account made by an access key, or a
+// change a key made to the account's defences (a trail stopped, a snapshot
+// shared): State says whether it is still there or in effect.
 type TruthResource struct {
 	Type      string `json:"type"`
 	ID        string `json:"id"`
@@ -59,6 +61,17 @@ type TruthResource struct {
 	State     string `json:"state"`
 	CreatedBy string `json:"createdBy,omitempty"`
 	Attacker  bool   `json:"attacker"`
+}
+
+// Present tells whether the resource is still there, or the change still
+// in effect: not terminated, deleted, cancelled, stopped for good, or
+// undone.
+func (r TruthResource) Present() bool {
+	switch r.State {
+	case "terminated", "shutting-down", "deleted", "cancelled", "ended", "restored", "unshared":
+		return false
+	}
+	return true
 }
 
 // Truth returns the account's ground truth now.
@@ -191,6 +204,11 @@ func (s *Sim) accountResources(out []TruthResource, acct *account) []TruthResour
 		}
 		for _, f := range rs.Functions {
 			add("AWS::Lambda::Function", f.Name, r.Name, "present", f.CreatedBy)
+		}
+		for _, byID := range rs.Objects {
+			for _, o := range byID {
+				add(o.Type, o.ID, r.Name, o.State, o.CreatedBy)
+			}
 		}
 	}
 	return out

@@ -149,6 +149,10 @@ func applySummary(c *report.Case, s *playbook.Summary) {
 		c.OwnerARN = "arn:aws:iam::" + c.AccountID + ":user/" + s.Owner
 	}
 	c.RootKey = s.RootKey
+	if s.Access != nil && s.Access.MFA.Gap() {
+		c.OwnerWithoutMFA = s.Access.MFA.Devices == 0
+		c.AssumeWithoutMFA = s.Access.MFA.AssumeWithoutMFA
+	}
 	c.KeyStatus = s.KeyStatus
 	c.KeyStatusAt = s.ReadAt.UTC()
 	c.RevokedBefore = s.RevokedBefore.UTC()

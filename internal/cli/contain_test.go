@@ -236,7 +236,7 @@ func writesBy(tr awssim.Truth, key string, earlier awssim.Truth) []string {
 }
 
 func isWrite(name string) bool {
-	for _, p := range []string{"Get", "List", "Describe", "Lookup"} {
+	for _, p := range []string{"Get", "List", "Describe", "Lookup", "BatchGet", "Head"} {
 		if strings.HasPrefix(name, p) {
 			return false
 		}

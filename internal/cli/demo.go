@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/spf13/cobra"
 
 	"github.com/keyleak/keyleak/internal/awsapi"
@@ -42,7 +44,11 @@ key pushed to a public GitHub repository), and walk through the response
 against it: the attacker keeps calling until contained, so you see the key's
 calls stop when it is deactivated and the session key's calls stop only when
 sessions are revoked. Nothing leaves this machine: every AWS call goes to the
-simulator on 127.0.0.1. The case directory is left behind for you to read.`,
+simulator on 127.0.0.1. The case directory is left behind for you to read.
+
+With --scenario bastion-mfa the responder works as seed 003 teaches: from a
+bastion account, through a role that asks for MFA. The demo asks for the code
+and names the file where the simulated MFA device shows it.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return demoRun(cmd.Context(), f, o)
@@ -59,6 +65,9 @@ simulator on 127.0.0.1. The case directory is left behind for you to read.`,
 }
 
 func demoRun(ctx context.Context, f *Factory, o *demoOptions) error {
+	// Ends what the demo started in the background (the MFA device).
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	if o.Tick <= 0 || o.Watch < 0 {
 		return usageErrorf("--tick must be more than 0 and --watch 0 or more")
 	}
@@ -83,12 +92,11 @@ func demoRun(ctx context.Context, f *Factory, o *demoOptions) error {
 		}
 	}
 	// Every AWS call of the demo goes to the simulator as its responder.
-	responder := sim.Responder()
-	f.loadConfig = func(context.Context, awsapi.Options) (aws.Config, error) {
-		cfg := srv.Config(responder, "us-east-1")
-		cfg.RetryMaxAttempts = 3
-		return cfg, nil
+	cfg, err := demoConfig(ctx, f, srv)
+	if err != nil {
+		return err
 	}
+	f.loadConfig = func(context.Context, awsapi.Options) (aws.Config, error) { return cfg, nil }
 	if o.Unattended {
 		return narrateUnattended(ctx, f, o, srv)
 	}
@@ -96,6 +104,80 @@ func demoRun(ctx context.Context, f *Factory, o *demoOptions) error {
 		return demoRunbook(ctx, f, o, srv)
 	}
 	return narrate(ctx, f, o, srv)
+}
+
+// demoConfig is the responder's configuration in the simulator: its key, or,
+// when the scenario has the responder assume a role (bastion-mfa), that
+// role's session through the SDK's own AssumeRole provider, with the MFA
+// code asked for on the terminal. The code is asked for now, before the
+// runbook takes the terminal; the simulated device shows it in a file the
+// prompt names (the code only, never the device's seed).
+func demoConfig(ctx context.Context, f *Factory, srv *awssim.Server) (aws.Config, error) {
+	ra := srv.Sim.ResponderAccess()
+	cfg := srv.Config(ra.Key, "us-east-1")
+	cfg.RetryMaxAttempts = 3
+	if ra.RoleARN == "" {
+		return cfg, nil
+	}
+	prompt := func() (string, error) { return "", nil }
+	var serial *string
+	if ra.MFASerial != "" {
+		serial = aws.String(ra.MFASerial)
+		display, err := showMFADevice(ctx, srv.Sim, ra.MFASerial)
+		if err != nil {
+			return aws.Config{}, err
+		}
+		prompt = func() (string, error) {
+			fmt.Fprintf(f.IO.ErrOut, "The responder works from the bastion account through %s, which asks for MFA.\n"+
+				"The simulated MFA device %s shows its current code in %s.\n", ra.RoleARN, ra.MFASerial, display)
+			return awsapi.ReadToken(f.IO.In, f.IO.ErrOut, ra.MFASerial)
+		}
+	}
+	provider := stscreds.NewAssumeRoleProvider(sts.NewFromConfig(cfg), ra.RoleARN, func(o *stscreds.AssumeRoleOptions) {
+		o.RoleSessionName = "keyleak-demo"
+		o.SerialNumber = serial
+		o.TokenProvider = prompt
+	})
+	cfg.Credentials = aws.NewCredentialsCache(provider)
+	if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
+		return aws.Config{}, &AuthError{Err: fmt.Errorf("assume %s as the demo's responder: %w", ra.RoleARN, err)}
+	}
+	return cfg, nil
+}
+
+// showMFADevice plays the responder's phone: it writes the device's
+// current code to a file (mode 0600, in a new temporary directory) and
+// keeps it current until ctx ends. It returns the file's path.
+func showMFADevice(ctx context.Context, sim *awssim.Sim, serial string) (string, error) {
+	dir, err := os.MkdirTemp("", "keyleak-demo-mfa-")
+	if err != nil {
+		return "", fmt.Errorf("make the MFA device's directory: %w", err)
+	}
+	path := filepath.Join(dir, "code")
+	show := func() error {
+		code, err := sim.MFACode(serial, time.Now())
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(path, []byte(code+"\n"), 0o600)
+	}
+	if err := show(); err != nil {
+		return "", fmt.Errorf("show the MFA code: %w", err)
+	}
+	go func() {
+		defer os.RemoveAll(dir)
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				_ = show() // the next tick writes it again
+			}
+		}
+	}()
+	return path, nil
 }
 
 // narrate walks through the response as text on stdout: what the attacker

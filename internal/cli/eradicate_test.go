@@ -17,7 +17,7 @@ func TestEradicateGitHubPush(t *testing.T) {
 	attackerLeft := func() []string {
 		var out []string
 		for _, r := range srv.Sim.Truth().Resources {
-			if r.Attacker && r.State != "terminated" && r.State != "deleted" {
+			if r.Attacker && r.Present() {
 				out = append(out, r.Type+" "+r.ID)
 			}
 		}

@@ -62,7 +62,8 @@ func requiredActions() []string {
 		}{strings.ToLower(f.Name), iface})
 	}
 	// S3's API calls and IAM actions differ in name.
-	s3Actions := map[string]string{"ListObjectsV2": "ListBucket", "GetObject": "GetObject", "HeadBucket": "ListBucket"}
+	s3Actions := map[string]string{"ListObjectsV2": "ListBucket", "GetObject": "GetObject", "HeadBucket": "ListBucket",
+		"GetPublicAccessBlock": "GetBucketPublicAccessBlock", "PutPublicAccessBlock": "PutBucketPublicAccessBlock", "GetBucketPolicyStatus": "GetBucketPolicyStatus"}
 	for _, seam := range seams {
 		for i := range seam.iface.NumMethod() {
 			name := seam.iface.Method(i).Name

@@ -27,7 +27,13 @@ func Main() int {
 
 // Run runs keyleak with the given arguments and streams; tests call it.
 func Run(ctx context.Context, args []string, io *IOStreams) int {
-	f := NewFactory(io)
+	return runFactory(ctx, NewFactory(io), args)
+}
+
+// runFactory runs keyleak on a factory; tests that inject what the flags do
+// not reach (the MFA code reader, a transport) call it.
+func runFactory(ctx context.Context, f *Factory, args []string) int {
+	io := f.IO
 	root := NewCmdRoot(f)
 	root.SetArgs(args)
 	root.SetIn(io.In)
@@ -56,7 +62,13 @@ func message(err error, code int, cmdPath string) string {
 	// However deep a command wrapped it (inside an SDK operation error, say),
 	// "no credentials" needs no more than its own sentence.
 	var noCreds *awsapi.NoCredentialsError
-	if code == ExitAuth && errors.As(err, &noCreds) {
+	var chain *awsapi.CredentialChainError
+	switch {
+	case code == ExitAuth && errors.As(err, &chain):
+		// The link of the responder's credential chain that failed,
+		// however deep the SDK wrapped it.
+		msg = chain.Error()
+	case code == ExitAuth && errors.As(err, &noCreds):
 		msg = noCreds.Error()
 	}
 	switch code {

@@ -204,7 +204,22 @@ func simServeRun(cmd *cobra.Command, f *Factory, o *simServeOptions) error {
 		}
 	}
 
-	env := simEnv(srv.URL, sim.Responder(), sim.LeakedKey())
+	// A responder who reaches the account through a role (bastion-mfa)
+	// gets the role and the MFA device to configure a profile with, and
+	// the file where the simulated device shows its current code.
+	var extra [][2]string
+	ra := sim.ResponderAccess()
+	if ra.RoleARN != "" {
+		extra = append(extra, [2]string{"KEYLEAK_ROLE_ARN", ra.RoleARN})
+	}
+	if ra.MFASerial != "" {
+		codeFile, err := showMFADevice(cmd.Context(), sim, ra.MFASerial)
+		if err != nil {
+			return err
+		}
+		extra = append(extra, [2]string{"KEYLEAK_MFA_SERIAL", ra.MFASerial}, [2]string{"KEYLEAK_MFA_CODE_FILE", codeFile})
+	}
+	env := simEnv(srv.URL, sim.Responder(), sim.LeakedKey(), extra...)
 	if _, err := io.WriteString(f.IO.Out, env); err != nil {
 		return fmt.Errorf("print environment: %w", err)
 	}
@@ -214,6 +229,10 @@ func simServeRun(cmd *cobra.Command, f *Factory, o *simServeOptions) error {
 		}
 	}
 	fmt.Fprintf(f.IO.ErrOut, "keyleak sim: scenario %s serving on %s; the attacker keeps acting until contained. Ctrl-C stops.\n", o.Scenario, srv.URL)
+	if ra.RoleARN != "" {
+		fmt.Fprintf(f.IO.ErrOut, "keyleak sim: the responder's key reaches the account only through %s (with the MFA device %s, whose current code is in %s).\n",
+			ra.RoleARN, ra.MFASerial, "$KEYLEAK_MFA_CODE_FILE")
+	}
 	<-cmd.Context().Done()
 	return nil
 }
@@ -245,17 +264,19 @@ func simServe(cmd *cobra.Command, f *Factory, o *simServeOptions, opts []awssim.
 }
 
 // simEnv is the shell environment that points clients at the simulator.
-// AWS_DEFAULT_REGION is for the AWS CLI v1, AWS_REGION for the SDKs.
-func simEnv(url string, responder awssim.Credential, leaked string) string {
+// AWS_DEFAULT_REGION is for the AWS CLI v1, AWS_REGION for the SDKs. The
+// extra variables come before KEYLEAK_LEAKED_KEY, which is always last.
+func simEnv(url string, responder awssim.Credential, leaked string, extra ...[2]string) string {
 	var b strings.Builder
-	for _, kv := range [][2]string{
+	vars := [][2]string{
 		{"AWS_ENDPOINT_URL", url},
 		{"AWS_ACCESS_KEY_ID", responder.AccessKeyID},
 		{"AWS_SECRET_ACCESS_KEY", responder.Secret},
 		{"AWS_REGION", "us-east-1"},
 		{"AWS_DEFAULT_REGION", "us-east-1"},
-		{"KEYLEAK_LEAKED_KEY", leaked},
-	} {
+	}
+	vars = append(append(vars, extra...), [2]string{"KEYLEAK_LEAKED_KEY", leaked})
+	for _, kv := range vars {
 		fmt.Fprintf(&b, "export %s=%s\n", kv[0], kv[1])
 	}
 	return b.String()

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -40,13 +41,16 @@ func startSim(t *testing.T, args ...string) map[string]string {
 	})
 	env := map[string]string{}
 	sc := bufio.NewScanner(pr)
-	for len(env) < 6 && sc.Scan() {
+	for sc.Scan() {
 		kv, ok := strings.CutPrefix(sc.Text(), "export ")
 		if !ok {
 			t.Fatalf("unexpected output line %q", sc.Text())
 		}
 		k, v, _ := strings.Cut(kv, "=")
 		env[k] = v
+		if k == "KEYLEAK_LEAKED_KEY" {
+			break // the last line
+		}
 	}
 	go func() { _, _ = io.Copy(io.Discard, pr) }()
 	if len(env) < 6 {
@@ -245,5 +249,33 @@ func TestEmitHealthEvent(t *testing.T) {
 	}
 	if err := checkHealthTarget(file); err != nil {
 		t.Errorf("a file refused: %v", err)
+	}
+}
+
+// TestSimServeBastionMFAWithAWSCLI: `sim serve --scenario bastion-mfa` names
+// the role and the MFA device, and a file where the simulated device shows
+// its code; with them the AWS CLI reaches production through the role.
+func TestSimServeBastionMFAWithAWSCLI(t *testing.T) {
+	needAWSCLI(t)
+	env := startSim(t, "--scenario", "bastion-mfa", "--lookup-rate", "50")
+	if env["KEYLEAK_ROLE_ARN"] != "arn:aws:iam::318457206934:role/incident-responder" || env["KEYLEAK_MFA_SERIAL"] == "" {
+		t.Fatalf("sim serve printed %v", env)
+	}
+	code, err := os.ReadFile(env["KEYLEAK_MFA_CODE_FILE"])
+	if err != nil {
+		t.Fatalf("read the MFA code file: %v", err)
+	}
+	var role struct {
+		Credentials struct{ AccessKeyId, SecretAccessKey, SessionToken string }
+	}
+	awsCLI(t, env, &role, "sts", "assume-role", "--role-arn", env["KEYLEAK_ROLE_ARN"], "--role-session-name", "responder",
+		"--serial-number", env["KEYLEAK_MFA_SERIAL"], "--token-code", strings.TrimSpace(string(code)))
+	session := maps.Clone(env)
+	session["AWS_ACCESS_KEY_ID"], session["AWS_SECRET_ACCESS_KEY"] = role.Credentials.AccessKeyId, role.Credentials.SecretAccessKey
+	session["AWS_SESSION_TOKEN"] = role.Credentials.SessionToken
+	var who struct{ Account, Arn string }
+	awsCLI(t, session, &who, "sts", "get-caller-identity")
+	if who.Account != "318457206934" || !strings.Contains(who.Arn, ":assumed-role/incident-responder/") {
+		t.Errorf("get-caller-identity with the role session = %+v", who)
 	}
 }

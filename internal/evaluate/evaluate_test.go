@@ -116,7 +116,7 @@ func TestScenarios(t *testing.T) {
 					continue
 				}
 				want := assess.StatePresent
-				if tr.State == "terminated" || tr.State == "deleted" {
+				if !tr.Present() {
 					want = assess.StateGone
 				}
 				if r.State != want || (tr.Attacker && r.Verdict != assess.Attacker) {
