@@ -278,12 +278,29 @@ func TestEradicateEveryKind(t *testing.T) {
 	}
 
 	var ids []string
-	for _, tg := range assess.Targets(f.Resources, false) {
+	targets := assess.Targets(f.Resources, false)
+	for _, tg := range targets {
 		ids = append(ids, tg.Key())
 	}
 	code, out, errOut := run(t, "eradicate", "--key", key, "--case", caseDir, "--apply", "--yes", "--only", strings.Join(ids, ","))
 	if code != ExitOK {
 		t.Fatalf("eradicate: exit %d\n%s\n%s", code, out, errOut)
+	}
+
+	// Evidence was kept before each instance and function went, in
+	// every region.
+	kept := 0
+	for _, tg := range targets {
+		if tg.Type != resource.TypeInstance && tg.Type != resource.TypeFunction {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(caseDir, playbook.EvidencePath(tg), playbook.ManifestFile)); err != nil {
+			t.Errorf("no evidence kept for %s: %v", tg.Key(), err)
+		}
+		kept++
+	}
+	if kept == 0 {
+		t.Error("the scenario removed no instance or function")
 	}
 
 	// Through the AWS CLI: nothing removable of the attacker's is left.
