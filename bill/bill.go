@@ -360,7 +360,6 @@ func spend(ctx context.Context, api CostAPI, since, now time.Time) (*Spend, erro
 	}
 	for k, v := range sums {
 		s.Lines = append(s.Lines, SpendLine{Service: k[0], Region: k[1], AmountUSD: v})
-		s.TotalUSD += v
 	}
 	sort.Slice(s.Lines, func(i, j int) bool {
 		if s.Lines[i].AmountUSD != s.Lines[j].AmountUSD {
@@ -368,5 +367,11 @@ func spend(ctx context.Context, api CostAPI, since, now time.Time) (*Spend, erro
 		}
 		return s.Lines[i].Service+s.Lines[i].Region < s.Lines[j].Service+s.Lines[j].Region
 	})
+	// Summed in the lines' order, not the map's: floating-point addition
+	// depends on the order, and the same bill must give the same total in
+	// every report written from it.
+	for _, l := range s.Lines {
+		s.TotalUSD += l.AmountUSD
+	}
 	return s, nil
 }
