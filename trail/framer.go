@@ -60,9 +60,8 @@ func (f *framer) fill() error {
 		if len(f.buf) >= f.max {
 			return errRecordTooLong
 		}
-		nb := make([]byte, min(2*len(f.buf), f.max))
-		copy(nb, f.buf[:f.hi])
-		f.buf = nb
+		f.buf = growBuf(f.buf[:f.hi], f.hi+1, f.max)
+		f.buf = f.buf[:cap(f.buf)]
 	}
 	n, err := f.r.Read(f.buf[f.hi:])
 	f.hi += n
@@ -73,6 +72,29 @@ func (f *framer) fill() error {
 		}
 	}
 	return nil
+}
+
+// growSteps is the size up to which growBuf doubles a buffer; past it the
+// buffer goes straight to its limit. A record longer than a few mebibytes
+// is a file that is not what it claims, not a CloudTrail record, and
+// doubling on to the limit left the sum of every smaller buffer (as much
+// again as the limit) as garbage beside it in each worker.
+const growSteps = 4 << 20
+
+// growBuf returns b with room for need bytes and b's contents: capacity
+// doubled up to growSteps, then limit (or need, if that is more).
+func growBuf(b []byte, need, limit int) []byte {
+	if need <= cap(b) {
+		return b
+	}
+	n := max(2*cap(b), need, 4096)
+	if n > growSteps {
+		n = limit
+	}
+	n = max(min(n, limit), need)
+	nb := make([]byte, len(b), n)
+	copy(nb, b)
+	return nb
 }
 
 // unexpected turns the end of the stream into an error, for reads inside a

@@ -659,7 +659,7 @@ func (sc *fileScan) readLines(r io.Reader) error {
 			if len(long)+len(chunk) > maxRecord {
 				return fmt.Errorf("line %d: longer than %d MiB: the rest of the file was skipped", sc.records+1, maxRecord>>20)
 			}
-			long = append(long, chunk...)
+			long = append(growBuf(long, len(long)+len(chunk), maxRecord), chunk...)
 			if cerr := sc.ctx.Err(); cerr != nil {
 				return cerr
 			}
@@ -670,7 +670,7 @@ func (sc *fileScan) readLines(r io.Reader) error {
 		}
 		rec := chunk
 		if len(long) > 0 {
-			long = append(long, chunk...)
+			long = append(growBuf(long, len(long)+len(chunk), maxRecord), chunk...)
 			rec = long
 		}
 		if rec = bytes.TrimSpace(rec); len(rec) > 0 {
