@@ -184,6 +184,8 @@ func planMinted(ctx context.Context, st *State) ([]Action, error) {
 					st.Warn("role session %s names no role ARN (%q): revoke it by hand", c.ID, c.Role)
 				}
 				continue
+			case c.Account != "" && st.trail.Found != nil:
+				continue // contain --org revokes it in its own account
 			case c.Account != "":
 				if d.once("other-account|" + c.Key()) {
 					st.Warn("role session %s is of %s in account %s: run contain with --org, or revoke the role's sessions in that account, to stop it",

@@ -26,6 +26,21 @@ type TrailClients struct {
 	// Options tune the search (trail.WithLimiterRate, trail.WithClock …);
 	// the default paces LookupEvents at AWS's 2 requests a second a region.
 	Options []trail.Option
+	// Found, when not nil, stands in for the search: events an
+	// organization-wide sweep already read, of the credentials that live in
+	// Account (another account of the organization than the responder's).
+	// What they minted there is found in them, and CloudTrail is not asked.
+	Found   []trail.Event
+	Account string
+}
+
+// WithFoundEvents lets a run stop what the events show minted in account,
+// without searching CloudTrail: contain --org, in the accounts the key's
+// role sessions reached, with the events of its organization-wide sweep.
+func WithFoundEvents(account string, events []trail.Event) Option {
+	return func(r *Runner) {
+		r.trail = &TrailClients{Found: append([]trail.Event{}, events...), Account: account}
+	}
 }
 
 // WithTrail lets contain look in CloudTrail for what the key minted and
@@ -206,7 +221,14 @@ func (d *discovery) run(ctx context.Context, st *State) error {
 	if first {
 		d.mu.Lock()
 		d.account, d.started = st.Responder.Account, true
+		if st.trail.Found != nil {
+			d.account = st.trail.Account
+		}
 		d.mu.Unlock()
+		if st.trail.Found != nil {
+			d.replay(st.trail.Found)
+			return nil
+		}
 		return d.search(ctx, st)
 	}
 	for {
@@ -224,6 +246,21 @@ func (d *discovery) run(ctx context.Context, st *State) error {
 			return ctx.Err()
 		}
 	}
+}
+
+// replay takes events another sweep read, as the search would have: every
+// credential in them is found, and the regions they came from count as
+// searched.
+func (d *discovery) replay(events []trail.Event) {
+	regions := map[string]bool{}
+	for _, e := range events {
+		d.add(e)
+		regions[e.Region] = true
+	}
+	d.finish(nil, nil)
+	d.mu.Lock()
+	d.cov.Regions = len(regions)
+	d.mu.Unlock()
 }
 
 // search runs the sweep: the key in every enabled region, newest events

@@ -29,6 +29,9 @@ func identifyStep() Step {
 // once: this is the first of the three round-trip stages before the key is
 // inactive.
 func identify(ctx context.Context, st *State) error {
+	if st.trail != nil && st.trail.Found != nil {
+		return identifyInAccount(ctx, st, st.trail.Account)
+	}
 	var (
 		wg                     sync.WaitGroup
 		who                    *sts.GetCallerIdentityOutput
@@ -114,6 +117,26 @@ func identify(ctx context.Context, st *State) error {
 			lu.Region = r
 		}
 		st.LastUsed = lu
+	}
+	return nil
+}
+
+// identifyInAccount identifies the responder in another account of the
+// organization than the key's (contain --org stopping there what the key's
+// sessions minted): the key is not there to look up, and acting in any
+// account but the one the events are of is refused.
+func identifyInAccount(ctx context.Context, st *State, account string) error {
+	who, err := st.STS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil {
+		return fmt.Errorf("identify responder: %w", err)
+	}
+	st.setResponder(Identity{ARN: aws.ToString(who.Arn), UserID: aws.ToString(who.UserId),
+		Account: aws.ToString(who.Account), KeyID: st.Responder.KeyID})
+	if st.journal != nil {
+		st.journal.SetCaller(st.Responder.ARN)
+	}
+	if st.Responder.Account != account {
+		return fmt.Errorf("identify responder: signed in to account %s, but the credentials to stop are in account %s", st.Responder.Account, account)
 	}
 	return nil
 }

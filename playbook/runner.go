@@ -96,6 +96,18 @@ func (r *Runner) RevokeRoleSessions(ctx context.Context, roleARNs []string) (*Su
 	return r.run(ctx, []string{StepRevokeRoleSessions}, roleARNs)
 }
 
+// ContainFound stops what the events given by WithFoundEvents show the key
+// minted in their account: the steps contain-minted, remove-minted-passwords
+// and revert-minted-changes, confirmed and journaled as in Run, and the
+// credentials read back. contain --org runs it in each account the key's
+// role sessions reached, with IAM clients of that account.
+func (r *Runner) ContainFound(ctx context.Context) (*Summary, error) {
+	if r.trail == nil || r.trail.Found == nil {
+		return nil, &UsageError{Reason: "ContainFound needs the events (WithFoundEvents)"}
+	}
+	return r.run(ctx, []string{StepContainMinted, StepRemoveMintedLogins, StepRevertMinted}, nil)
+}
+
 type prepared struct {
 	done chan struct{}
 	err  error
@@ -206,7 +218,9 @@ func (r *Runner) run(ctx context.Context, ids []string, roles []string) (*Summar
 		}
 		sum.Steps = append(sum.Steps, sr)
 		if i == 0 && err == nil {
-			if !r.dryRun && st.Responder.Account != "" {
+			// A run in another account of the organization (ContainFound)
+			// leaves the case's account, the key's, as it is.
+			if !r.dryRun && st.Responder.Account != "" && (r.trail == nil || r.trail.Found == nil) {
 				if err := r.c.SetAccount(st.Responder.Account); err != nil {
 					runErr = err
 					break
@@ -568,6 +582,9 @@ func (r *Runner) reconciled(s Step, a Action, why string) error {
 // change nothing and belong to no step, so they are not journaled.
 func (r *Runner) readBack(ctx context.Context, st *State) {
 	st.live = liveState{}
+	if st.wantCreds {
+		defer func() { st.live.creds = readBackMinted(ctx, r.iam, st) }()
+	}
 	if st.Owner == "" && !st.Root {
 		return // identify did not get as far as the owner
 	}
@@ -597,9 +614,6 @@ func (r *Runner) readBack(ctx context.Context, st *State) {
 		}()
 	}
 	wg.Wait()
-	if st.wantCreds {
-		st.live.creds = readBackMinted(ctx, r.iam, st)
-	}
 }
 
 func (r *Runner) fillSummary(sum *Summary, st *State) {

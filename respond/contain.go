@@ -30,8 +30,9 @@ type ContainRequest struct {
 	// (losing it); never with the leaked key itself.
 	Force bool
 	// Org contains the key from its own account (assuming RoleName there
-	// when it is not the responder's) and revokes its role sessions in
-	// every account of the organization they reach.
+	// when it is not the responder's); in every other account of the
+	// organization its role sessions reach, it revokes them and stops what
+	// they minted there.
 	Org      bool
 	RoleName string
 	// LeakedAt, when given, leaves alone what the key minted before it.
@@ -49,6 +50,11 @@ type ContainResult struct {
 	// RoleSessions are the role-session revocations in other accounts
 	// (with Org).
 	RoleSessions []*playbook.Summary `json:"roleSessions,omitempty"`
+	// Accounts are the runs, with Org, that stopped what the key's role
+	// sessions minted in the other accounts they reached (keys, users,
+	// passwords, trust policies), one an account, each with its
+	// credentials read back.
+	Accounts []*playbook.Summary `json:"accounts,omitempty"`
 }
 
 // Contain runs the containment steps on the case: live state read first,
@@ -112,10 +118,10 @@ func (e *Engine) Contain(ctx context.Context, c *playbook.Case, req ContainReque
 	if !req.Org {
 		return res, nil
 	}
-	sessions, orgErr := containOrgSessions(ctx, key, access, keyAccount, clients, h, func(i playbook.IAM, s playbook.STS) *playbook.Runner {
-		return playbook.NewRunner(c, i, s, opts...)
+	sessions, accounts, orgErr := containOrg(ctx, key, access, keyAccount, clients, h, func(i playbook.IAM, s playbook.STS, more ...playbook.Option) *playbook.Runner {
+		return playbook.NewRunner(c, i, s, append(slices.Clone(opts), more...)...)
 	})
-	res.RoleSessions = sessions
+	res.RoleSessions, res.Accounts = sessions, accounts
 	if orgErr != nil {
 		var pe *PartialError
 		if errors.As(orgErr, &pe) {
@@ -183,30 +189,34 @@ func (e *Engine) RevokeRoleSessions(ctx context.Context, c *playbook.Case, roles
 	return sum, playbookError(err)
 }
 
-// containOrgSessions sweeps the key's trail across the organization for the
-// role sessions it made and revokes them in each role's account.
-func containOrgSessions(ctx context.Context, key string, access *orgAccess, keyAccount string,
-	clients *awsapi.Clients, h Hooks, newRunner func(playbook.IAM, playbook.STS) *playbook.Runner) ([]*playbook.Summary, error) {
+// containOrg sweeps the key's trail across the organization for the role
+// sessions it made, revokes them in each role's account, and stops what
+// they minted in the other accounts they reached.
+func containOrg(ctx context.Context, key string, access *orgAccess, keyAccount string,
+	clients *awsapi.Clients, h Hooks, newRunner orgRunner) (sessions, accounts []*playbook.Summary, err error) {
 	h.note("Looking for role sessions of %s across the organization", key)
 	inv, err := trail.NewOrgSweep(keyAccount, access.opener(nil), nil).Run(ctx, key)
 	if inv == nil {
-		return nil, err
+		return nil, nil, err
 	}
-	sums, revokeErr := orgRevoke(ctx, access, clients, inv, newRunner)
+	sessions, revokeErr := orgRevoke(ctx, access, clients, inv, newRunner)
+	accounts, mintedErr := orgContainFound(ctx, access, keyAccount, inv, h, newRunner)
 	var problems []string
 	if err != nil {
 		problems = append(problems, err.Error())
 	}
 	if s := inv.Coverage.Summary(); s != "" {
-		problems = append(problems, "role sessions may be missed: "+s)
+		problems = append(problems, "role sessions and what they minted may be missed: "+s)
 	}
-	if revokeErr != nil {
-		problems = append(problems, revokeErr.Error())
+	for _, e := range []error{revokeErr, mintedErr} {
+		if e != nil {
+			problems = append(problems, e.Error())
+		}
 	}
 	if len(problems) > 0 {
-		return sums, &PartialError{Err: errors.New(strings.Join(problems, "; "))}
+		return sessions, accounts, &PartialError{Err: errors.New(strings.Join(problems, "; "))}
 	}
-	return sums, nil
+	return sessions, accounts, nil
 }
 
 // StillOpen says in plain words what of the attacker's access the contain

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -272,16 +274,11 @@ func (m memberRoleIAM) DeleteRolePolicy(ctx context.Context, in *iam.DeleteRoleP
 // each role's account, with runners built by newRunner. It returns the
 // summaries and one error naming every account it could not reach.
 func orgRevoke(ctx context.Context, access *orgAccess, keyClients *awsapi.Clients, inv *trail.Investigation,
-	newRunner func(iamAPI playbook.IAM, stsAPI playbook.STS) *playbook.Runner) ([]*playbook.Summary, error) {
+	newRunner orgRunner) ([]*playbook.Summary, error) {
 	byAccount := orgRoleSessions(inv)
-	accounts := make([]string, 0, len(byAccount))
-	for a := range byAccount {
-		accounts = append(accounts, a)
-	}
-	sort.Strings(accounts)
 	var sums []*playbook.Summary
 	var problems []string
-	for _, acct := range accounts {
+	for _, acct := range slices.Sorted(maps.Keys(byAccount)) {
 		member, err := access.account(ctx, acct)
 		if err != nil {
 			problems = append(problems, fmt.Sprintf("the sessions of %s are not revoked: %v", strings.Join(byAccount[acct], ", "), err))
@@ -293,6 +290,60 @@ func orgRevoke(ctx context.Context, access *orgAccess, keyClients *awsapi.Client
 		}
 		if err != nil {
 			problems = append(problems, fmt.Sprintf("revoke role sessions in account %s: %v", acct, err))
+		}
+	}
+	if len(problems) > 0 {
+		return sums, errors.New(strings.Join(problems, "; "))
+	}
+	return sums, nil
+}
+
+// orgRunner builds a runner on the case with the given clients and extra
+// options.
+type orgRunner func(iamAPI playbook.IAM, stsAPI playbook.STS, more ...playbook.Option) *playbook.Runner
+
+// orgContainFound stops, in each account other than the key's that the
+// organization-wide sweep found its credentials acting in, what they minted
+// there (keys, users, passwords, trust policies, MFA devices), with that
+// account's clients and the sweep's events: the key's own account is
+// contain's own run. It returns one summary an account, the credentials
+// read back, and an error naming each account left partly or wholly open.
+func orgContainFound(ctx context.Context, access *orgAccess, keyAccount string, inv *trail.Investigation,
+	h Hooks, newRunner orgRunner) ([]*playbook.Summary, error) {
+	byAccount := map[string][]trail.Event{}
+	for _, e := range inv.Events {
+		if acct := e.AccountID(); acct != "" && acct != keyAccount {
+			byAccount[acct] = append(byAccount[acct], e)
+		}
+	}
+	var sums []*playbook.Summary
+	var problems []string
+	for _, acct := range slices.Sorted(maps.Keys(byAccount)) {
+		member, err := access.account(ctx, acct)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("what the key's sessions minted in account %s is not stopped: %v", acct, err))
+			continue
+		}
+		h.note("Stopping what the key's sessions minted in account %s", acct)
+		sum, err := newRunner(member.IAM(), member.STS(""), playbook.WithFoundEvents(acct, byAccount[acct])).ContainFound(ctx)
+		if sum != nil {
+			sum.Account = acct
+			sums = append(sums, sum)
+		}
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("account %s: %v", acct, err))
+			continue
+		}
+		if sum != nil && !sum.DryRun {
+			var open []string
+			for _, cr := range sum.Credentials {
+				if cr.State == playbook.CredWorking && !cr.BeforeLeak {
+					open = append(open, cr.Label())
+				}
+			}
+			if len(open) > 0 {
+				problems = append(problems, fmt.Sprintf("in account %s, still working: %s", acct, strings.Join(open, ", ")))
+			}
 		}
 	}
 	if len(problems) > 0 {

@@ -89,7 +89,7 @@ again on the same case resumes and never does anything twice.`,
 	fl.BoolVar(&o.Preflight, "preflight", false, "check the permissions keyleak needs before changing anything (iam SimulatePrincipalPolicy)")
 	fl.StringVar(&o.CaseDir, "case", "", "case directory to resume (default: the newest case of the key under --dir, or a new one)")
 	fl.StringVar(&o.Parent, "dir", ".", "where new case directories are made")
-	fl.BoolVar(&o.Org, "org", false, "work across the key's AWS organization: contain in the key's account, revoke its role sessions in every account they reach")
+	fl.BoolVar(&o.Org, "org", false, "work across the key's AWS organization: contain in the key's account; in every account its role sessions reach, revoke them and stop what they minted (keys, users, passwords, trust and MFA changes)")
 	fl.StringVar(&o.RoleName, "role-name", respond.DefaultOrgRole, "with --org: the role assumed in accounts other than yours")
 	fl.StringVar(&o.LeakedAt, "leaked-at", "", "when the key leaked (RFC 3339 or duration ago): what it minted before is listed and left alone (default: everything it minted)")
 	fl.Float64Var(&o.LookupRate, "lookup-rate", 2, "LookupEvents requests per second per region (AWS allows 2)")
@@ -160,7 +160,7 @@ func containRun(ctx context.Context, f *Factory, o *containOptions) error {
 	if res != nil {
 		var err error
 		if o.Org {
-			err = printOrgContain(f.IO.Out, o.Output, res.Summary, res.RoleSessions)
+			err = printOrgContain(f.IO.Out, o.Output, res)
 		} else {
 			err = printContainSummary(f.IO.Out, o.Output, res.Summary)
 		}
@@ -179,18 +179,24 @@ func containRun(ctx context.Context, f *Factory, o *containOptions) error {
 	return runErr
 }
 
-// printOrgContain writes the contain summary and those of the role sessions
-// revoked in other accounts.
-func printOrgContain(w io.Writer, format outputFormat, sum *playbook.Summary, sessions []*playbook.Summary) error {
+// printOrgContain writes the contain summary, those of the role sessions
+// revoked in other accounts, and what was stopped of the credentials minted
+// in each other account.
+func printOrgContain(w io.Writer, format outputFormat, res *respond.ContainResult) error {
+	sum, sessions := res.Summary, res.RoleSessions
 	if format == outputJSON {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		out := struct {
 			Contain      *playbook.Summary   `json:"contain"`
 			RoleSessions []*playbook.Summary `json:"roleSessions"`
-		}{sum, sessions}
+			Accounts     []*playbook.Summary `json:"accounts"`
+		}{sum, sessions, res.Accounts}
 		if out.RoleSessions == nil {
 			out.RoleSessions = []*playbook.Summary{}
+		}
+		if out.Accounts == nil {
+			out.Accounts = []*playbook.Summary{}
 		}
 		if err := enc.Encode(out); err != nil {
 			return fmt.Errorf("write summary: %w", err)
@@ -202,20 +208,36 @@ func printOrgContain(w io.Writer, format outputFormat, sum *playbook.Summary, se
 	for _, s := range sessions {
 		b.WriteString("\nRole sessions in other accounts:\n")
 		for _, st := range s.Steps {
-			if st.ID != playbook.StepRevokeRoleSessions {
-				continue
+			if st.ID == playbook.StepRevokeRoleSessions {
+				writeStepResult(&b, st)
 			}
-			fmt.Fprintf(&b, "%-24s %s\n", st.ID, st.Status)
-			for _, a := range st.Actions {
-				fmt.Fprintf(&b, "  %-13s %s\n", a.Status, a.Description)
-			}
-			if st.Error != "" {
-				fmt.Fprintf(&b, "  %s\n", st.Error)
-			}
+		}
+	}
+	for _, a := range res.Accounts {
+		fmt.Fprintf(&b, "\nWhat the key's sessions minted in account %s:\n", a.Account)
+		for _, st := range a.Steps {
+			writeStepResult(&b, st)
+		}
+		for _, warn := range a.Warnings {
+			fmt.Fprintf(&b, "warning: %s\n", warn)
+		}
+		if creds := renderAttackerCredentials(a); creds != "" {
+			b.WriteString(creds)
 		}
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// writeStepResult writes a step's status, its actions and its error.
+func writeStepResult(b *strings.Builder, st playbook.StepResult) {
+	fmt.Fprintf(b, "%-24s %s\n", st.ID, st.Status)
+	for _, a := range st.Actions {
+		fmt.Fprintf(b, "  %-13s %s\n", a.Status, a.Description)
+	}
+	if st.Error != "" {
+		fmt.Fprintf(b, "  %s\n", st.Error)
+	}
 }
 
 // terminalConfirm asks on the terminal before each step that changes AWS,

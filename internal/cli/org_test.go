@@ -196,3 +196,103 @@ func TestContainOrgRevokesMemberRoleSessions(t *testing.T) {
 		t.Errorf("key calls succeeded after containment: %v", late)
 	}
 }
+
+// TestContainOrgStopsWhatSessionsMintedInMembers: in org-pivot the role
+// session in the production account creates a user and a key for it there.
+// contain --org finds both in the organization-wide sweep and stops them in
+// that account: a dry run lists them and changes nothing; the real run
+// deactivates the key and denies the user everything, the JSON lists them
+// with their live state, and the backdoor key is refused.
+func TestContainOrgStopsWhatSessionsMintedInMembers(t *testing.T) {
+	srv := orgPivotSim(t)
+	sim := srv.Sim
+	var session string
+	for _, k := range sim.Truth().DerivedKeys {
+		if k.Account == orgMember && k.Kind == awssim.KindRole {
+			session = k.AccessKeyID
+		}
+	}
+	if session == "" {
+		t.Fatal("no role session in the member account")
+	}
+	for _, c := range []*awssim.Call{
+		{Service: "iam", Action: "CreateUser", Region: "us-east-1", Params: map[string]string{"UserName": "svc-backup"}},
+		{Service: "iam", Action: "AttachUserPolicy", Region: "us-east-1", Params: map[string]string{"UserName": "svc-backup",
+			"PolicyArn": "arn:aws:iam::aws:policy/AdministratorAccess"}},
+		{Service: "iam", Action: "CreateAccessKey", Region: "us-east-1", Params: map[string]string{"UserName": "svc-backup"}},
+	} {
+		c.AccessKeyID, c.Actor = session, "attacker"
+		if _, err := sim.Do(c); err != nil {
+			t.Fatalf("%s as the role session: %v", c.Action, err)
+		}
+	}
+	var backdoor string
+	for _, k := range sim.Truth().DerivedKeys {
+		if k.Account == orgMember && k.Kind != awssim.KindRole {
+			backdoor = k.AccessKeyID
+		}
+	}
+	if backdoor == "" {
+		t.Fatalf("no backdoor key in the member account: %+v", sim.Truth().DerivedKeys)
+	}
+	works := func() error {
+		_, err := sim.Do(&awssim.Call{Service: "iam", Action: "ListUsers", Region: "us-east-1", AccessKeyID: backdoor, Actor: "attacker"})
+		return err
+	}
+	if err := works(); err != nil {
+		t.Fatalf("the backdoor key does not work before containment: %v", err)
+	}
+	leaked := sim.LeakedKey()
+	responder := sim.Responder()
+	awsEnv(t, srv.URL, responder.AccessKeyID, responder.Secret)
+
+	code, out, errOut := run(t, "contain", "--key", leaked, "--org", "--dry-run", "--dir", t.TempDir())
+	if code != ExitOK {
+		t.Fatalf("contain --org --dry-run exit %d: %s\n%s", code, errOut, out)
+	}
+	if !strings.Contains(out, "What the key's sessions minted in account "+orgMember) || !strings.Contains(out, backdoor) {
+		t.Errorf("the dry run does not list the backdoor key in the member account:\n%s", out)
+	}
+	if k, _ := sim.Key(backdoor); k.Status != "Active" || works() != nil {
+		t.Fatalf("the dry run changed the backdoor key: %s", k.Status)
+	}
+
+	code, out, errOut = run(t, "contain", "--key", leaked, "--org", "--yes", "--dir", t.TempDir(), "-o", "json")
+	if code != ExitOK {
+		t.Fatalf("contain --org exit %d: %s\n%s", code, errOut, out)
+	}
+	var res struct {
+		Accounts []playbook.Summary
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("-o json: %v\n%s", err, out)
+	}
+	if len(res.Accounts) != 1 || res.Accounts[0].Account != orgMember {
+		t.Fatalf("accounts %+v, want the member's", res.Accounts)
+	}
+	states := map[string]string{}
+	for _, c := range res.Accounts[0].Credentials {
+		states[c.Kind+" "+c.ID] = c.State
+	}
+	if s := states[playbook.CredAccessKey+" "+backdoor]; s != playbook.CredInactive {
+		t.Errorf("the backdoor key reads %q, want %s; all: %v", s, playbook.CredInactive, states)
+	}
+	if s := states[playbook.CredUser+" svc-backup"]; s != playbook.CredDenied {
+		t.Errorf("user svc-backup reads %q, want %s; all: %v", s, playbook.CredDenied, states)
+	}
+	if k, _ := sim.Key(backdoor); k.Status != "Inactive" {
+		t.Errorf("the backdoor key is %s", k.Status)
+	}
+	if works() == nil {
+		t.Error("the backdoor key still works after contain --org")
+	}
+	denied := false
+	for _, e := range sim.Truth().Events {
+		if e.EventName == "PutUserPolicy" && e.ErrorCode == "" && e.Account == orgMember {
+			denied = true
+		}
+	}
+	if !denied {
+		t.Error("no deny-all policy put on the user in the member account")
+	}
+}
