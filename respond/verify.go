@@ -85,11 +85,17 @@ func (e *Engine) Verify(ctx context.Context, c *playbook.Case, req VerifyRequest
 	if req.LookupBurst <= 0 {
 		req.LookupBurst = 1
 	}
+	// The case's events are opened once for the whole watch (opening reads
+	// every record the case holds), and each call found is appended and
+	// synced at once: a watch stopped half-way loses nothing it saw.
+	kept, err := trail.OpenEventsFile(c.Path(playbook.EventsFile))
+	if err != nil {
+		return nil, fmt.Errorf("keep the calls found: %w", err)
+	}
 	var keepErr error
 	spec := trail.WatchSpec{Keys: w.Keys, Regions: w.Regions, For: req.For, Every: req.Every, Known: w.Known, OnPoll: req.OnPoll,
 		OnCall: func(ev trail.Event) {
-			// Kept at once: a watch stopped half-way loses nothing it saw.
-			if _, err := trail.AppendEventsFile(c.Path(playbook.EventsFile), []trail.Event{ev}); err != nil && keepErr == nil {
+			if _, err := kept.Append([]trail.Event{ev}); err != nil && keepErr == nil {
 				keepErr = fmt.Errorf("keep the calls found: %w", err)
 			}
 			if req.OnCall != nil {
@@ -98,6 +104,9 @@ func (e *Engine) Verify(ctx context.Context, c *playbook.Case, req VerifyRequest
 		}}
 	opts := append([]trail.Option{trail.WithLimiterRate(rate.Limit(req.LookupRate), req.LookupBurst)}, req.Options...)
 	res, werr := trail.Watch(ctx, spec, func(region string) cloudtrail.LookupEventsAPIClient { return clients.CloudTrail(region) }, opts...)
+	if err := kept.Close(); err != nil && keepErr == nil {
+		keepErr = fmt.Errorf("keep the calls found: %w", err)
+	}
 	if res == nil {
 		return nil, werr
 	}
