@@ -176,52 +176,77 @@ var errNotObject = errors.New("record is not a JSON object")
 // ParseRecord parses one CloudTrail record. It fails only when raw is not a
 // JSON object: unknown fields, newer event versions, fields of an unexpected
 // JSON type and unreadable timestamps are tolerated, because an investigation
-// must never lose an event to a parser's opinion. The returned Event owns a
-// compact copy of raw.
+// must never lose an event to a parser's opinion. Field names match as
+// encoding/json matches them (exactly, else in any case); a string field
+// takes a number or boolean as its text and anything else as "". The
+// returned Event owns a compact copy of raw.
 func ParseRecord(raw []byte) (Event, error) {
-	var buf bytes.Buffer
-	buf.Grow(len(raw))
-	if err := json.Compact(&buf, raw); err != nil {
+	compact, err := compactJSON(make([]byte, 0, len(raw)), raw)
+	if err != nil {
 		return Event{}, fmt.Errorf("parse record: %w", err)
 	}
-	compact := buf.Bytes()
 	if len(compact) == 0 || compact[0] != '{' {
 		return Event{}, fmt.Errorf("parse record: %w", errNotObject)
 	}
-	var w wireRecord
-	if err := json.Unmarshal(compact, &w); err != nil {
-		// Every field of wireRecord accepts any JSON value, so this is not
-		// expected; keep the error rather than a half-filled event.
-		return Event{}, fmt.Errorf("parse record: %w", err)
+	e := Event{Raw: json.RawMessage(compact)}
+	var eventTime, timestamp string
+	var id identityFields
+	eachMember(compact, func(key, val []byte) {
+		switch memberIndex(recordFields, key) {
+		case fEventVersion:
+			e.EventVersion = scalar(val)
+		case fUserIdentity:
+			id.read(val)
+		case fEventTime:
+			eventTime = scalar(val)
+		case fTimestamp:
+			timestamp = scalar(val)
+		case fEventSource:
+			e.EventSource = scalar(val)
+		case fEventName:
+			e.EventName = scalar(val)
+		case fAWSRegion:
+			e.Region = scalar(val)
+		case fSourceIPAddress:
+			e.SourceIPAddress = scalar(val)
+		case fUserAgent:
+			e.UserAgent = scalar(val)
+		case fErrorCode:
+			e.ErrorCode = scalar(val)
+		case fErrorMessage:
+			e.ErrorMessage = scalar(val)
+		case fRequestParameters:
+			e.RequestParameters = val
+		case fResponseElements:
+			e.ResponseElements = val
+		case fRequestID:
+			e.RequestID = scalar(val)
+		case fEventID:
+			e.EventID = scalar(val)
+		case fEventType:
+			e.EventType = scalar(val)
+		case fReadOnly:
+			e.ReadOnly = lenientBool(val)
+		case fManagementEvent:
+			e.ManagementEvent = lenientBool(val)
+		case fRecipientAccountID:
+			e.RecipientAccountID = scalar(val)
+		case fResources:
+			if val[0] == '[' {
+				e.Resources = readResources(val)
+			}
+		}
+	})
+	if isNull(e.RequestParameters) {
+		e.RequestParameters = nil
 	}
-	e := Event{
-		EventID:            string(w.EventID),
-		EventVersion:       string(w.EventVersion),
-		EventSource:        string(w.EventSource),
-		EventName:          string(w.EventName),
-		EventType:          string(w.EventType),
-		Region:             string(w.AWSRegion),
-		SourceIPAddress:    string(w.SourceIPAddress),
-		UserAgent:          string(w.UserAgent),
-		ErrorCode:          string(w.ErrorCode),
-		ErrorMessage:       string(w.ErrorMessage),
-		RequestID:          string(w.RequestID),
-		ReadOnly:           bool(w.ReadOnly),
-		ManagementEvent:    bool(w.ManagementEvent),
-		RecipientAccountID: string(w.RecipientAccountID),
-		UserIdentity:       w.UserIdentity.identity(),
-		Resources:          w.Resources,
-		Raw:                json.RawMessage(compact),
+	if isNull(e.ResponseElements) {
+		e.ResponseElements = nil
 	}
-	if !isNull(w.RequestParameters) {
-		e.RequestParameters = w.RequestParameters
-	}
-	if !isNull(w.ResponseElements) {
-		e.ResponseElements = w.ResponseElements
-	}
-	if t, ok := ParseTime(string(w.EventTime)); ok {
+	e.UserIdentity = id.identity()
+	if t, ok := ParseTime(eventTime); ok {
 		e.EventTime = t
-	} else if t, ok := ParseTime(string(w.Timestamp)); ok {
+	} else if t, ok := ParseTime(timestamp); ok {
 		// Records exported through Logstash (the OTRF data sets) carry the
 		// time only in @timestamp.
 		e.EventTime = t
@@ -229,162 +254,146 @@ func ParseRecord(raw []byte) (Event, error) {
 	return e, nil
 }
 
-// wireRecord is the JSON shape of a record with lenient field types.
-type wireRecord struct {
-	EventVersion       lenString       `json:"eventVersion"`
-	UserIdentity       wireIdentity    `json:"userIdentity"`
-	EventTime          lenString       `json:"eventTime"`
-	Timestamp          lenString       `json:"@timestamp"`
-	EventSource        lenString       `json:"eventSource"`
-	EventName          lenString       `json:"eventName"`
-	AWSRegion          lenString       `json:"awsRegion"`
-	SourceIPAddress    lenString       `json:"sourceIPAddress"`
-	UserAgent          lenString       `json:"userAgent"`
-	ErrorCode          lenString       `json:"errorCode"`
-	ErrorMessage       lenString       `json:"errorMessage"`
-	RequestParameters  json.RawMessage `json:"requestParameters"`
-	ResponseElements   json.RawMessage `json:"responseElements"`
-	RequestID          lenString       `json:"requestID"`
-	EventID            lenString       `json:"eventID"`
-	EventType          lenString       `json:"eventType"`
-	ReadOnly           lenBool         `json:"readOnly"`
-	ManagementEvent    lenBool         `json:"managementEvent"`
-	RecipientAccountID lenString       `json:"recipientAccountId"`
-	Resources          lenResources    `json:"resources"`
+// recordFields are the record's members ParseRecord reads, in the order of
+// the f… constants.
+var recordFields = []string{"eventVersion", "userIdentity", "eventTime", "@timestamp", "eventSource", "eventName",
+	"awsRegion", "sourceIPAddress", "userAgent", "errorCode", "errorMessage", "requestParameters", "responseElements",
+	"requestID", "eventID", "eventType", "readOnly", "managementEvent", "recipientAccountId", "resources"}
+
+const (
+	fEventVersion = iota
+	fUserIdentity
+	fEventTime
+	fTimestamp
+	fEventSource
+	fEventName
+	fAWSRegion
+	fSourceIPAddress
+	fUserAgent
+	fErrorCode
+	fErrorMessage
+	fRequestParameters
+	fResponseElements
+	fRequestID
+	fEventID
+	fEventType
+	fReadOnly
+	fManagementEvent
+	fRecipientAccountID
+	fResources
+)
+
+// identityFields are the scalars of userIdentity, its sessionContext's
+// sessionIssuer and attributes. A member that is not an object where one
+// is expected is ignored; a member given twice merges, later values first.
+type identityFields struct {
+	typ, principalID, arn, accountID, accessKeyID, userName, invokedBy string
+	issuer                                                             [5]string // type, principalId, arn, accountId, userName
+	creationDate                                                       string
+	mfa                                                                bool
 }
 
-type wireIdentity struct {
-	Type           lenString   `json:"type"`
-	PrincipalID    lenString   `json:"principalId"`
-	ARN            lenString   `json:"arn"`
-	AccountID      lenString   `json:"accountId"`
-	AccessKeyID    lenString   `json:"accessKeyId"`
-	UserName       lenString   `json:"userName"`
-	InvokedBy      lenString   `json:"invokedBy"`
-	SessionContext wireSession `json:"sessionContext"`
+var (
+	identityNames = []string{"type", "principalId", "arn", "accountId", "accessKeyId", "userName", "invokedBy", "sessionContext"}
+	sessionNames  = []string{"sessionIssuer", "attributes"}
+	issuerNames   = []string{"type", "principalId", "arn", "accountId", "userName"}
+	attrNames     = []string{"creationDate", "mfaAuthenticated"}
+)
+
+func (f *identityFields) read(obj []byte) {
+	eachMember(obj, func(key, val []byte) {
+		switch i := memberIndex(identityNames, key); i {
+		case 0:
+			f.typ = scalar(val)
+		case 1:
+			f.principalID = scalar(val)
+		case 2:
+			f.arn = scalar(val)
+		case 3:
+			f.accountID = scalar(val)
+		case 4:
+			f.accessKeyID = scalar(val)
+		case 5:
+			f.userName = scalar(val)
+		case 6:
+			f.invokedBy = scalar(val)
+		case 7:
+			eachMember(val, func(key, val []byte) {
+				switch memberIndex(sessionNames, key) {
+				case 0:
+					eachMember(val, func(key, val []byte) {
+						if i := memberIndex(issuerNames, key); i >= 0 {
+							f.issuer[i] = scalar(val)
+						}
+					})
+				case 1:
+					eachMember(val, func(key, val []byte) {
+						switch memberIndex(attrNames, key) {
+						case 0:
+							f.creationDate = scalar(val)
+						case 1:
+							f.mfa = lenientBool(val)
+						}
+					})
+				}
+			})
+		}
+	})
 }
 
-// UnmarshalJSON ignores a userIdentity that is not an object.
-func (w *wireIdentity) UnmarshalJSON(b []byte) error {
-	if len(b) == 0 || b[0] != '{' {
-		return nil
-	}
-	type plain wireIdentity
-	return json.Unmarshal(b, (*plain)(w))
-}
-
-func (w wireIdentity) identity() UserIdentity {
-	sc := w.SessionContext
-	created, _ := ParseTime(string(sc.Attributes.CreationDate))
+func (f *identityFields) identity() UserIdentity {
+	created, _ := ParseTime(f.creationDate)
 	return UserIdentity{
-		Type:        string(w.Type),
-		PrincipalID: string(w.PrincipalID),
-		ARN:         string(w.ARN),
-		AccountID:   string(w.AccountID),
-		AccessKeyID: string(w.AccessKeyID),
-		UserName:    string(w.UserName),
-		InvokedBy:   string(w.InvokedBy),
+		Type:        f.typ,
+		PrincipalID: f.principalID,
+		ARN:         f.arn,
+		AccountID:   f.accountID,
+		AccessKeyID: f.accessKeyID,
+		UserName:    f.userName,
+		InvokedBy:   f.invokedBy,
 		SessionIssuer: SessionIssuer{
-			Type:        string(sc.SessionIssuer.Type),
-			PrincipalID: string(sc.SessionIssuer.PrincipalID),
-			ARN:         string(sc.SessionIssuer.ARN),
-			AccountID:   string(sc.SessionIssuer.AccountID),
-			UserName:    string(sc.SessionIssuer.UserName),
+			Type:        f.issuer[0],
+			PrincipalID: f.issuer[1],
+			ARN:         f.issuer[2],
+			AccountID:   f.issuer[3],
+			UserName:    f.issuer[4],
 		},
 		SessionCreated:   created,
-		MFAAuthenticated: bool(sc.Attributes.MFAAuthenticated),
+		MFAAuthenticated: f.mfa,
 	}
 }
 
-type wireSession struct {
-	SessionIssuer wireIssuer     `json:"sessionIssuer"`
-	Attributes    wireAttributes `json:"attributes"`
-}
-
-// UnmarshalJSON ignores a sessionContext that is not an object.
-func (w *wireSession) UnmarshalJSON(b []byte) error {
-	if len(b) == 0 || b[0] != '{' {
-		return nil
-	}
-	type plain wireSession
-	return json.Unmarshal(b, (*plain)(w))
-}
-
-type wireIssuer struct {
-	Type        lenString `json:"type"`
-	PrincipalID lenString `json:"principalId"`
-	ARN         lenString `json:"arn"`
-	AccountID   lenString `json:"accountId"`
-	UserName    lenString `json:"userName"`
-}
-
-// UnmarshalJSON ignores a sessionIssuer that is not an object.
-func (w *wireIssuer) UnmarshalJSON(b []byte) error {
-	if len(b) == 0 || b[0] != '{' {
-		return nil
-	}
-	type plain wireIssuer
-	return json.Unmarshal(b, (*plain)(w))
-}
-
-type wireAttributes struct {
-	CreationDate     lenString `json:"creationDate"`
-	MFAAuthenticated lenBool   `json:"mfaAuthenticated"`
-}
-
-// UnmarshalJSON ignores attributes that are not an object.
-func (w *wireAttributes) UnmarshalJSON(b []byte) error {
-	if len(b) == 0 || b[0] != '{' {
-		return nil
-	}
-	type plain wireAttributes
-	return json.Unmarshal(b, (*plain)(w))
-}
-
-// lenString accepts any JSON value: strings as they are, numbers and
-// booleans as their literal text, null, objects and arrays as "".
-type lenString string
-
-// UnmarshalJSON implements json.Unmarshaler.
-func (s *lenString) UnmarshalJSON(b []byte) error {
-	*s = lenString(scalar(b))
-	return nil
-}
-
-// lenBool accepts true/false and their string forms in any case ("True"
+// lenientBool reads true/false and their string forms in any case ("True"
 // occurs in hand-written test data); anything else is false.
-type lenBool bool
-
-// UnmarshalJSON implements json.Unmarshaler.
-func (v *lenBool) UnmarshalJSON(b []byte) error {
-	t, _ := strconv.ParseBool(strings.ToLower(scalar(b)))
-	*v = lenBool(t)
-	return nil
+func lenientBool(val []byte) bool {
+	t, _ := strconv.ParseBool(strings.ToLower(scalar(val)))
+	return t
 }
 
-// lenResources accepts a resources array and skips entries it cannot read.
-type lenResources []EventResource
+var resourceNames = []string{"type", "ARN", "accountId"}
 
-// UnmarshalJSON implements json.Unmarshaler.
-func (r *lenResources) UnmarshalJSON(b []byte) error {
-	var items []json.RawMessage
-	if len(b) == 0 || b[0] != '[' || json.Unmarshal(b, &items) != nil {
-		return nil
-	}
-	out := make([]EventResource, 0, len(items))
-	for _, it := range items {
-		var w struct {
-			Type      lenString `json:"type"`
-			ARN       lenString `json:"ARN"`
-			AccountID lenString `json:"accountId"`
+// readResources reads a resources array, skipping entries that are not
+// objects.
+func readResources(arr []byte) []EventResource {
+	out := []EventResource{}
+	eachElement(arr, func(it []byte) {
+		if it[0] != '{' {
+			return
 		}
-		if len(it) == 0 || it[0] != '{' || json.Unmarshal(it, &w) != nil {
-			continue
-		}
-		out = append(out, EventResource{Type: string(w.Type), ARN: string(w.ARN), AccountID: string(w.AccountID)})
-	}
-	*r = out
-	return nil
+		var r EventResource
+		eachMember(it, func(key, val []byte) {
+			switch memberIndex(resourceNames, key) {
+			case 0:
+				r.Type = scalar(val)
+			case 1:
+				r.ARN = scalar(val)
+			case 2:
+				r.AccountID = scalar(val)
+			}
+		})
+		out = append(out, r)
+	})
+	return out
 }
 
 // timeLayouts are the timestamp forms seen in CloudTrail records, exports
