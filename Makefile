@@ -98,7 +98,7 @@ BEGIN {
 	title["ContainAllCredentials/session-persistence"] = "contain, session-persistence: time until the last attacker credential is refused, 100 ms added to every request (goal: s-to-last-refused <= 5)"
 	title["InvestigateVsAWSCLI"] = "investigate: keyleak vs the LookupEvents throttle floor vs a per-region AWS CLI loop (goal: x-floor <= 1.15)"
 	title["InvestigateLogsVsIgzip"] = "investigate --logs --offline end to end (scan, 22 derived keys, assessment, case) vs igzip -dc and gzip -dc, best of rounds (goal: investigate/igzip >= 1.0)"
-	title["OrgSweep"] = "org sweep: KEYLEAK_BENCH_ORG_ACCOUNTS accounts x 17 regions, one in ten without the role, at the LookupEvents quota (goal: x-floor <= 1.10)"
+	title["OrgSweep"] = "org sweep: KEYLEAK_BENCH_ORG_ACCOUNTS accounts x 17 regions, one in ten without the role, at the LookupEvents quota (goal: x-floor <= 1.10; x-chain-floor: over the soonest a sweep can know each key)"
 	title["ScanLogsVsGzip"] = "log files: trail.ScanLogs with 22 derived keys vs igzip -dc and gzip -dc, same files, same parallelism, best of rounds (goal: scan/igzip >= 1.0; MB = 10^6 bytes)"
 	title["WriteXLSX"] = "report: the Excel workbook"
 	title["HealthEventToLastRefusal"] = "unattended (Lambda handler), github-push: from the Health event to the last attacker credential refused, 100 ms added to every request (goal: s-to-last-refused <= 10)"

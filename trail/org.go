@@ -92,7 +92,7 @@ func (s *OrgSweep) Run(ctx context.Context, key string) (*Investigation, error) 
 	g, gctx := errgroup.WithContext(ctx)
 	run := &orgRun{
 		sweepRun: &sweepRun{cfg: s.cfg, window: w, coll: newCollector(s.cfg.pivot, roots), seen: map[string]bool{},
-			g: g, ctx: gctx, inFlight: make(chan struct{}, s.inFlight)},
+			g: g, ctx: gctx, inFlight: newSlots(s.inFlight)},
 		sweep:    s,
 		accounts: map[string]*orgAccount{},
 	}

@@ -178,7 +178,7 @@ type sweepRun struct {
 	route func(l KeyLink, rr *regionRun)
 	// inFlight, when set, bounds the LookupEvents requests in flight over
 	// all regions (and accounts).
-	inFlight chan struct{}
+	inFlight *slots
 }
 
 func (r *sweepRun) newLimiter(region string) Limiter {
@@ -474,17 +474,16 @@ func (r *sweepRun) page(rr *regionRun, in *cloudtrail.LookupEventsInput) (*cloud
 }
 
 // send makes one LookupEvents request, within the bound on requests in
-// flight when there is one. The bound is taken after the region's limiter,
+// flight when there is one (next pages first, see slots). The bound is
+// taken after the region's limiter,
 // so that a region waiting for its quota never holds a slot another region
 // could use.
 func (r *sweepRun) send(rr *regionRun, in *cloudtrail.LookupEventsInput) (*cloudtrail.LookupEventsOutput, error) {
 	if r.inFlight != nil {
-		select {
-		case r.inFlight <- struct{}{}:
-		case <-r.ctx.Done():
-			return nil, r.ctx.Err()
+		if err := r.inFlight.acquire(r.ctx, in.NextToken != nil); err != nil {
+			return nil, err
 		}
-		defer func() { <-r.inFlight }()
+		defer r.inFlight.release()
 	}
 	return rr.client.LookupEvents(r.ctx, in)
 }
