@@ -19,6 +19,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 )
 
 // ec2Ops returns the handlers of the simulated ec2 API.
@@ -1445,13 +1447,33 @@ func (s *Sim) randPrime(bits int) *big.Int {
 	}
 	b[0] |= 0xc0
 	b[len(b)-1] |= 1
+	if p, ok := primeCache.Load(string(b)); ok {
+		return new(big.Int).Set(p.(*big.Int))
+	}
 	p := new(big.Int).SetBytes(b)
 	two := big.NewInt(2)
 	for !p.ProbablyPrime(20) {
 		p.Add(p, two)
 	}
+	if primeCacheSize.Add(1) <= primeCacheMax {
+		primeCache.Store(string(b), new(big.Int).Set(p))
+	}
 	return p
 }
+
+// primeCache holds the prime found from each starting point randPrime
+// drew, for the life of the process: the prime is a function of the drawn
+// bytes alone, and simulators made from one scenario and seed (every test
+// of a package, the demo's runs) draw the same ones. Searching takes about
+// a second a key under the race detector. At most primeCacheMax are kept,
+// so that a long-lived simulator making keys all day does not grow it
+// without end.
+var (
+	primeCache     sync.Map // string(start bytes) -> *big.Int
+	primeCacheSize atomic.Int64
+)
+
+const primeCacheMax = 1024
 
 // newEd25519KeyPair makes an ED25519 key from the seeded generator and
 // returns it in OpenSSH's private key format, as AWS does, with AWS's
