@@ -8,12 +8,14 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -128,7 +130,7 @@ type Match struct {
 	// NotRequest excludes events whose request matches.
 	NotRequest map[string]string `yaml:"notRequest"`
 
-	ua       []*regexp.Regexp
+	ua       *uaMatcher
 	princ    *regexp.Regexp
 	request  []pathRE
 	response []pathRE
@@ -225,34 +227,45 @@ func (c *Catalog) Rule(id string) (Rule, bool) {
 	return Rule{}, false
 }
 
-// BuiltinCatalog returns the catalog embedded in keyleak.
-func BuiltinCatalog() (*Catalog, error) { return LoadCatalog() }
+// ruleSet is the rules of a catalog being loaded, by ID, in the order
+// their IDs were first defined.
+type ruleSet struct {
+	byID  map[string]*Rule
+	order []string
+}
 
-// LoadCatalog reads the embedded rules and threat-actor indicators, then
-// every *.yaml and *.yml file of the given directories (--rules DIR), in
-// name order. A rule whose ID is
-// already defined replaces the earlier one, so a site can tune a built-in
-// rule as well as add its own. Errors name the file and the rule.
-func LoadCatalog(dirs ...string) (*Catalog, error) {
-	byID := map[string]*Rule{}
-	var order []string
-	add := func(source string, data []byte) error {
-		rules, err := parseRules(source, data)
-		if err != nil {
-			return err
-		}
-		for _, r := range rules {
-			prev, ok := byID[r.ID]
-			switch {
-			case !ok:
-				order = append(order, r.ID)
-			case !r.Override:
-				return fmt.Errorf("check rules %s: rule %q has the ID of a rule in %s: give it another ID, or add override: true to replace that rule", source, r.ID, prev.source)
-			}
-			byID[r.ID] = r
-		}
-		return nil
+// add parses a rules file into the set. A rule whose ID is already defined
+// replaces the earlier one only when it says override.
+func (s *ruleSet) add(source string, data []byte) error {
+	rules, err := parseRules(source, data)
+	if err != nil {
+		return err
 	}
+	for _, r := range rules {
+		prev, ok := s.byID[r.ID]
+		switch {
+		case !ok:
+			s.order = append(s.order, r.ID)
+		case !r.Override:
+			return fmt.Errorf("check rules %s: rule %q has the ID of a rule in %s: give it another ID, or add override: true to replace that rule", source, r.ID, prev.source)
+		}
+		s.byID[r.ID] = r
+	}
+	return nil
+}
+
+// clone copies the set; the rules are shared, as nothing changes a rule
+// once it is parsed.
+func (s *ruleSet) clone() *ruleSet {
+	return &ruleSet{byID: maps.Clone(s.byID), order: slices.Clone(s.order)}
+}
+
+// builtinRuleSet parses the embedded rules and threat-actor indicators,
+// once per process: every investigation, assessment and report loads the
+// catalog, and the YAML of some 2,500 lines took longer to parse than most
+// assessments take.
+var builtinRuleSet = sync.OnceValues(func() (*ruleSet, error) {
+	set := &ruleSet{byID: map[string]*Rule{}}
 	entries, err := fs.ReadDir(builtinRules, "rules")
 	if err != nil {
 		return nil, fmt.Errorf("read built-in rules: %w", err)
@@ -262,7 +275,7 @@ func LoadCatalog(dirs ...string) (*Catalog, error) {
 		if err != nil {
 			return nil, fmt.Errorf("read built-in rules: %w", err)
 		}
-		if err := add("rules/"+e.Name(), b); err != nil {
+		if err := set.add("rules/"+e.Name(), b); err != nil {
 			return nil, err
 		}
 	}
@@ -276,13 +289,30 @@ func LoadCatalog(dirs ...string) (*Catalog, error) {
 			return nil, err
 		}
 		for _, r := range rs {
-			if _, ok := byID[r.ID]; ok {
+			if _, ok := set.byID[r.ID]; ok {
 				return nil, fmt.Errorf("check actors: indicator %q is defined twice", r.ID)
 			}
-			order = append(order, r.ID)
-			byID[r.ID] = r
+			set.order = append(set.order, r.ID)
+			set.byID[r.ID] = r
 		}
 	}
+	return set, nil
+})
+
+// BuiltinCatalog returns the catalog embedded in keyleak.
+func BuiltinCatalog() (*Catalog, error) { return LoadCatalog() }
+
+// LoadCatalog reads the embedded rules and threat-actor indicators, then
+// every *.yaml and *.yml file of the given directories (--rules DIR), in
+// name order. A rule whose ID is
+// already defined replaces the earlier one, so a site can tune a built-in
+// rule as well as add its own. Errors name the file and the rule.
+func LoadCatalog(dirs ...string) (*Catalog, error) {
+	builtin, err := builtinRuleSet()
+	if err != nil {
+		return nil, err
+	}
+	set := builtin.clone()
 	for _, dir := range dirs {
 		files, err := os.ReadDir(dir)
 		if err != nil {
@@ -299,7 +329,7 @@ func LoadCatalog(dirs ...string) (*Catalog, error) {
 			if err != nil {
 				return nil, fmt.Errorf("read rules: %w", err)
 			}
-			if err := add(path, b); err != nil {
+			if err := set.add(path, b); err != nil {
 				return nil, err
 			}
 			n++
@@ -309,8 +339,8 @@ func LoadCatalog(dirs ...string) (*Catalog, error) {
 		}
 	}
 	c := &Catalog{byName: map[string][]*Rule{}}
-	for _, id := range order {
-		c.rules = append(c.rules, byID[id])
+	for _, id := range set.order {
+		c.rules = append(c.rules, set.byID[id])
 	}
 	sort.Slice(c.rules, func(i, j int) bool { return c.rules[i].ID < c.rules[j].ID })
 	for _, r := range c.rules {
@@ -400,12 +430,16 @@ func (r *Rule) compile() error {
 			return errors.New("empty error code")
 		}
 	}
-	for _, p := range m.UserAgent {
-		re, err := regexp.Compile("(?i)" + p)
-		if err != nil {
-			return fmt.Errorf("userAgent %q: %w", p, err)
+	m.ua = nil
+	if len(m.UserAgent) > 0 {
+		alt := make([]string, 0, len(m.UserAgent))
+		for _, p := range m.UserAgent {
+			if _, err := regexp.Compile("(?i)" + p); err != nil {
+				return fmt.Errorf("userAgent %q: %w", p, err)
+			}
+			alt = append(alt, "(?:"+p+")")
 		}
-		m.ua = append(m.ua, re)
+		m.ua = &uaMatcher{re: regexp.MustCompile("(?i)" + strings.Join(alt, "|")), seen: map[string]bool{}}
 	}
 	if m.PrincipalID != "" {
 		re, err := regexp.Compile(m.PrincipalID)
@@ -508,17 +542,8 @@ func (r *Rule) matches(e *trail.Event) bool {
 	if m.princ != nil && !m.princ.MatchString(e.UserIdentity.PrincipalID) {
 		return false
 	}
-	if len(m.ua) > 0 {
-		ok := false
-		for _, re := range m.ua {
-			if re.MatchString(e.UserAgent) {
-				ok = true
-				break
-			}
-		}
-		if !ok {
-			return false
-		}
+	if m.ua != nil && !m.ua.match(e.UserAgent) {
+		return false
 	}
 	for _, p := range m.request {
 		if !p.re.MatchString(valueText(e.Request(p.path...))) {
@@ -573,6 +598,36 @@ func valueText(raw []byte) string {
 		}
 	}
 	return string(raw)
+}
+
+// uaMatcher is a rule's userAgent patterns as one case-insensitive
+// alternation, with the answer for each user agent it has seen: rules with
+// only a userAgent condition are tried on every event, and an
+// investigation's events come from a few dozen user agents at most. It is
+// safe for concurrent use.
+type uaMatcher struct {
+	re   *regexp.Regexp
+	mu   sync.Mutex
+	seen map[string]bool
+}
+
+// uaSeenMax bounds the answers a uaMatcher keeps.
+const uaSeenMax = 4096
+
+func (u *uaMatcher) match(ua string) bool {
+	u.mu.Lock()
+	ok, known := u.seen[ua]
+	u.mu.Unlock()
+	if known {
+		return ok
+	}
+	ok = u.re.MatchString(ua)
+	u.mu.Lock()
+	if len(u.seen) < uaSeenMax {
+		u.seen[ua] = ok
+	}
+	u.mu.Unlock()
+	return ok
 }
 
 // Match returns the single-event rules that match e, most severe first.
