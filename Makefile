@@ -37,8 +37,15 @@ lambda:
 
 # The README's test command. Integration tests start moto_server and use the
 # AWS CLI themselves; they skip locally when those are missing and fail in CI.
+#
+# Where the AWS CLI comes through a pyenv shim, the tests run it (and
+# moto_server beside it) from the pyenv version's own bin directory: the
+# shim resolves the version on every start, half a second each, and the
+# tests start these tools about a hundred times. The programs run are the
+# ones the shim would run.
+PYENV_BIN = $(shell command -v aws | grep -q /.pyenv/shims/ && dirname "$$(pyenv which aws 2>/dev/null)" 2>/dev/null)
 test:
-	$(GO) test -race -count=1 -timeout 30m ./...
+	PATH="$(if $(PYENV_BIN),$(PYENV_BIN):)$$PATH" $(GO) test -race -count=1 -timeout 30m ./...
 
 lint: tidy-check
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
