@@ -44,8 +44,12 @@ lambda:
 # tests start these tools about a hundred times. The programs run are the
 # ones the shim would run.
 PYENV_BIN = $(shell command -v aws | grep -q /.pyenv/shims/ && dirname "$$(pyenv which aws 2>/dev/null)" 2>/dev/null)
+#
+# -parallel 4: most of the command tests wait on a simulator's pacing, a
+# moto_server or the AWS CLI much of the time, so four at a time keep two
+# cores busy where two at a time left them half idle.
 test:
-	PATH="$(if $(PYENV_BIN),$(PYENV_BIN):)$$PATH" $(GO) test -race -count=1 -timeout 30m ./...
+	PATH="$(if $(PYENV_BIN),$(PYENV_BIN):)$$PATH" $(GO) test -race -count=1 -parallel 4 -timeout 30m ./...
 
 lint: tidy-check
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi

@@ -25,6 +25,7 @@ func athenaCmd(t *testing.T, output outputFormat, args ...string) (string, error
 }
 
 func TestAthenaDDLCommand(t *testing.T) {
+	t.Parallel()
 	out, err := athenaCmd(t, outputText, "ddl", "--bucket", "s3://acme-trail/prod", "--account", "482916503317",
 		"--regions", "us-east-1,eu-west-1", "--start", "2024-01-01", "--table", "security.trail")
 	if err != nil {
@@ -65,6 +66,7 @@ func TestAthenaDDLCommand(t *testing.T) {
 }
 
 func TestAthenaDDLSecurityLake(t *testing.T) {
+	t.Parallel()
 	out, err := athenaCmd(t, outputText, "ddl", "--security-lake", "--bucket", "s3://aws-security-data-lake-us-east-1-exampleid",
 		"--account", "482916503317,111122223333", "--regions", "us-east-1", "--table", "security.cloud_trail_mgmt")
 	if err != nil {
@@ -87,6 +89,7 @@ func TestAthenaDDLSecurityLake(t *testing.T) {
 }
 
 func TestAthenaDDLCommandRefusesBadInput(t *testing.T) {
+	t.Parallel()
 	for name, args := range map[string][]string{
 		"no account":        {"ddl", "--bucket", "s3://b"},
 		"two accounts":      {"ddl", "--bucket", "s3://b", "--account", "482916503317,111122223333"},
@@ -109,6 +112,7 @@ func TestAthenaDDLCommandRefusesBadInput(t *testing.T) {
 }
 
 func TestAthenaDDLFlags(t *testing.T) {
+	t.Parallel()
 	var got *athenaDDLOptions
 	cmd := newCmdAthenaDDL(&Factory{}, &globalFlags{output: outputJSON}, func(o *athenaDDLOptions) error { got = o; return nil })
 	cmd.SetArgs([]string{"--bucket", "s3://b", "--org", "o-a1b2c3d4e5", "--account", "482916503317", "--account", "111122223333", "--regions", "us-east-1"})

@@ -22,6 +22,7 @@ func simFactory(srv *awssim.Server, cred awssim.Credential, now func() time.Time
 }
 
 func TestAuditCommand(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2024, 9, 1, 12, 0, 0, 0, time.UTC)
 	sim := awssim.New(awssim.WithClock(func() time.Time { return now }))
 	for _, u := range []string{"admin", "ci"} {

@@ -22,6 +22,7 @@ import (
 // user's key and a session token; session-persistence's a session token, a
 // federation token and a role session of etl-runner.
 func TestContainStopsEveryAttackerCredential(t *testing.T) {
+	t.Parallel()
 	needAWSCLI(t)
 	for _, tc := range []struct {
 		scenario string
@@ -38,7 +39,7 @@ func TestContainStopsEveryAttackerCredential(t *testing.T) {
 			// faster quota keeps the three runs short.
 			srv, leaked := simScenario(t, tc.scenario, awssim.WithLookupRate(100, 100))
 			resp := srv.Sim.Responder()
-			env := awsEnv(t, srv.URL, resp.AccessKeyID, resp.Secret)
+			env := simAWS(t, srv.URL, resp.AccessKeyID, resp.Secret)
 			dir := t.TempDir()
 			truth := srv.Sim.Truth()
 			attacker := map[string]string{leaked.AccessKeyID: "the leaked key"}

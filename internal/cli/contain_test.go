@@ -56,9 +56,10 @@ func simScenario(t *testing.T, name string, opts ...awssim.Option) (*awssim.Serv
 }
 
 func TestContainAgainstSimulator(t *testing.T) {
+	t.Parallel()
 	srv, leaked := simScenario(t, "github-push", awssim.WithLookupRate(100, 100))
 	responder := srv.Sim.Responder()
-	env := awsEnv(t, srv.URL, responder.AccessKeyID, responder.Secret)
+	env := simAWS(t, srv.URL, responder.AccessKeyID, responder.Secret)
 	dir := t.TempDir()
 
 	// A dry run changes nothing.
@@ -154,8 +155,9 @@ func TestContainAgainstSimulator(t *testing.T) {
 }
 
 func TestContainRefusesTheLeakedKeyAsResponder(t *testing.T) {
+	t.Parallel()
 	srv, leaked := simScenario(t, "github-push")
-	awsEnv(t, srv.URL, leaked.AccessKeyID, leaked.Secret)
+	simAWS(t, srv.URL, leaked.AccessKeyID, leaked.Secret)
 	before := srv.Sim.Truth()
 	code, out, errOut := run(t, "contain", "--key", leaked.AccessKeyID, "--yes", "--force", "--dir", t.TempDir())
 	if code == ExitOK {
@@ -173,6 +175,7 @@ func TestContainRefusesTheLeakedKeyAsResponder(t *testing.T) {
 }
 
 func TestContainBadKeyIsUsage(t *testing.T) {
+	t.Parallel()
 	for _, key := range []string{"akiaiosfodnn7example", "AKIA123", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", ""} {
 		code, out, errOut := run(t, "contain", "--key", key, "--yes")
 		if code != ExitUsage || out != "" {
@@ -185,6 +188,7 @@ func TestContainBadKeyIsUsage(t *testing.T) {
 }
 
 func TestContainAgainstMoto(t *testing.T) {
+	t.Parallel()
 	needAWSCLI(t)
 	moto := mototest.Start(t)
 	ctx := context.Background()
@@ -204,7 +208,7 @@ func TestContainAgainstMoto(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := awsEnv(t, moto.URL, aws.ToString(resp.AccessKey.AccessKeyId), aws.ToString(resp.AccessKey.SecretAccessKey))
+	env := simAWS(t, moto.URL, aws.ToString(resp.AccessKey.AccessKeyId), aws.ToString(resp.AccessKey.SecretAccessKey))
 	code, out, errOut := run(t, "contain", "--key", leaked, "--yes", "--dir", t.TempDir())
 	if code != ExitOK && code != ExitPartial {
 		t.Fatalf("contain against moto: exit %d\n%s\n%s", code, out, errOut)

@@ -9,6 +9,7 @@ import (
 )
 
 func TestRenderAttackerCredentials(t *testing.T) {
+	t.Parallel()
 	at := time.Date(2026, 1, 2, 15, 4, 5, 0, time.UTC)
 	sum := &playbook.Summary{ReadAt: at, Credentials: []playbook.AttackerCredential{
 		{Kind: playbook.CredAccessKey, ID: "AKIALEAKEDLEAKED0001", User: "ci-deploy", State: playbook.CredInactive, Note: "the leaked key"},

@@ -60,6 +60,7 @@ func (s *syncBuffer) String() string {
 // responder's device, says where the simulated device shows it, and runs
 // the response through the MFA-gated role.
 func TestDemoBastionMFA(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	var out bytes.Buffer
 	errOut := &syncBuffer{}

@@ -11,6 +11,7 @@ import (
 // The narrated demo runs by itself, contains the key against the simulator
 // and leaves a case with its reports.
 func TestDemoPlain(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	code, out, errOut := run(t, "demo", "--plain", "--tick", "50ms", "--watch", "1s", "--dir", dir)
 	if code != ExitOK {
@@ -87,6 +88,7 @@ func section(s, from, to string) string {
 // The unattended demo: the scenario's Health event starts respond, which
 // contains every credential of the attacker without a question.
 func TestDemoUnattended(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	code, out, errOut := run(t, "demo", "--unattended", "--tick", "50ms", "--watch", "1s", "--dir", dir)
 	if code != ExitOK {

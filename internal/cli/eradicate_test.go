@@ -12,6 +12,7 @@ import (
 )
 
 func TestEradicateGitHubPush(t *testing.T) {
+	t.Parallel()
 	caseDir, srv := githubPushCase(t)
 	key := srv.Sim.LeakedKey()
 	attackerLeft := func() []string {

@@ -227,11 +227,12 @@ func withEnv(env map[string]string, kv ...string) map[string]string {
 // of them left, what keyleak cannot undo is still listed for the
 // responder, and a second run changes nothing.
 func TestEradicateEveryKind(t *testing.T) {
+	t.Parallel()
 	needAWSCLI(t)
 	srv := serveScenario(t, "every-kind", awssim.WithLookupRate(50, 50))
 	sim := srv.Sim
 	r := sim.Responder()
-	env := awsEnv(t, srv.URL, r.AccessKeyID, r.Secret)
+	env := simAWS(t, srv.URL, r.AccessKeyID, r.Secret)
 	dir := t.TempDir()
 	key := sim.LeakedKey()
 	if code, _, errOut := run(t, "contain", "--key", key, "--yes", "--dir", dir); code != ExitOK {

@@ -66,6 +66,7 @@ func journalCalls(t *testing.T, caseDir string) [][2]string {
 // saved; every call is journaled before the removal; a re-run keeps and
 // removes nothing twice.
 func TestEradicateKeepsEvidence(t *testing.T) {
+	t.Parallel()
 	caseDir, srv := githubPushCase(t)
 	key := srv.Sim.LeakedKey()
 	targets := removalTargets(t, caseDir)
@@ -202,6 +203,7 @@ func TestEradicateKeepsEvidence(t *testing.T) {
 
 // TestEradicateNoEvidence: --no-evidence removes without keeping anything.
 func TestEradicateNoEvidence(t *testing.T) {
+	t.Parallel()
 	caseDir, srv := githubPushCase(t)
 	key := srv.Sim.LeakedKey()
 	targets := removalTargets(t, caseDir)
@@ -230,6 +232,7 @@ func TestEradicateNoEvidence(t *testing.T) {
 // TestEradicateEvidenceDenied: a piece AWS refuses is noted in the
 // manifest and warned about, and the removal goes on.
 func TestEradicateEvidenceDenied(t *testing.T) {
+	t.Parallel()
 	caseDir, srv := githubPushCase(t)
 	key := srv.Sim.LeakedKey()
 	var inst playbook.Target

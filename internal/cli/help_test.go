@@ -42,6 +42,7 @@ func isCobraBuiltin(path string) bool {
 }
 
 func TestEveryCommandHasExamples(t *testing.T) {
+	t.Parallel()
 	root := NewCmdRoot(NewFactory(&IOStreams{}))
 	for _, path := range commandPaths(t) {
 		if isCobraBuiltin(path) {
@@ -62,6 +63,7 @@ func TestEveryCommandHasExamples(t *testing.T) {
 }
 
 func TestMisspeltCommandSuggests(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		args []string
 		want []string
@@ -86,6 +88,7 @@ func TestMisspeltCommandSuggests(t *testing.T) {
 }
 
 func TestUsageErrorPointsAtTheCommandsHelp(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		args []string
 		help string
@@ -163,9 +166,10 @@ func TestFlagValueCompletions(t *testing.T) {
 // it with exit 2 before doing anything. A command added without an entry
 // here fails the test.
 func TestEveryCommandJSONOrExit2(t *testing.T) {
+	t.Parallel()
 	srv := serveScenario(t, "github-push", awssim.WithLookupRate(50, 50))
 	r := srv.Sim.Responder()
-	awsEnv(t, srv.URL, r.AccessKeyID, r.Secret)
+	simAWS(t, srv.URL, r.AccessKeyID, r.Secret)
 	key := srv.Sim.LeakedKey()
 	dir := t.TempDir()
 	repo := t.TempDir()
@@ -246,6 +250,7 @@ func TestEveryCommandJSONOrExit2(t *testing.T) {
 }
 
 func TestManPages(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	if err := WriteManPages(dir); err != nil {
 		t.Fatal(err)

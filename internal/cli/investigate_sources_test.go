@@ -19,6 +19,7 @@ import (
 )
 
 func TestSQLSourceFlagsValidate(t *testing.T) {
+	t.Parallel()
 	for name, c := range map[string]struct {
 		s    sqlSourceFlags
 		logs string
@@ -58,6 +59,7 @@ func TestSQLSourceFlagsValidate(t *testing.T) {
 // simulator's event data store, with clients configured for another region
 // than the store's: the ARN's region must win.
 func TestLakeSourceFindsTheChain(t *testing.T) {
+	t.Parallel()
 	srv := serveScenario(t, "github-push")
 	sim := srv.Sim
 	truth := sim.Truth()
@@ -100,6 +102,7 @@ func TestLakeSourceFindsTheChain(t *testing.T) {
 // TestAthenaSourceMoto runs the --athena source against moto: the client is
 // made from the configuration, the workgroup and regions reach the query.
 func TestAthenaSourceMoto(t *testing.T) {
+	t.Parallel()
 	srv := mototest.Start(t)
 	cfg := srv.Config("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "us-east-1")
 	ctx := context.Background()
@@ -136,6 +139,7 @@ func TestAthenaSourceMoto(t *testing.T) {
 // the table is Security Lake's own in the configured region, the
 // workgroup and regions reach the query, and Sources lists the kind.
 func TestSecurityLakeSourceMoto(t *testing.T) {
+	t.Parallel()
 	srv := mototest.Start(t)
 	cfg := srv.Config("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "eu-west-1")
 	ctx := context.Background()
@@ -174,10 +178,11 @@ func TestSecurityLakeSourceMoto(t *testing.T) {
 // keyleak investigate --lake, end to end against the simulator's Lake:
 // exactly the chain's events, with verdicts, kept in the case.
 func TestInvestigateLakeCommand(t *testing.T) {
+	t.Parallel()
 	srv := serveScenario(t, "github-push")
 	sim := srv.Sim
 	r := sim.Responder()
-	awsEnv(t, srv.URL, r.AccessKeyID, r.Secret)
+	simAWS(t, srv.URL, r.AccessKeyID, r.Secret)
 	truth := sim.Truth()
 	code, out, errOut := run(t, "investigate", "--key", truth.LeakedKey, "--lake", sim.EventDataStoreARN(), "--since", "30d",
 		"--dir", t.TempDir(), "-o", "json")

@@ -54,7 +54,7 @@ func investigateSimVolume(t *testing.T, faults string, volume int, rerun bool, e
 		sim.SetFaults(f)
 	}
 	responder := sim.Responder()
-	awsEnv(t, srv.URL, responder.AccessKeyID, responder.Secret)
+	simAWS(t, srv.URL, responder.AccessKeyID, responder.Secret)
 	leaked := sim.LeakedKey()
 	dir := t.TempDir()
 
@@ -205,10 +205,12 @@ func checkVerdicts(t *testing.T, truth awssim.Truth, res assess.Result) {
 }
 
 func TestInvestigateFindsExactlyTheTruth(t *testing.T) {
+	t.Parallel()
 	investigateSim(t, "")
 }
 
 func TestInvestigateUnderFaults(t *testing.T) {
+	t.Parallel()
 	investigateSim(t, "throttle-storm=40,5xx-every=7,5xx-burst=2")
 }
 
@@ -218,6 +220,7 @@ func TestInvestigateUnderFaults(t *testing.T) {
 // and a 5xx burst every 15 CloudTrail requests lands among them and on the
 // quarantine lookup, as one every 60 did when the test used 20,000 events.
 func TestInvestigateVolumeUnderFaults(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("5,000 events: skipped with -short")
 	}
@@ -225,12 +228,13 @@ func TestInvestigateVolumeUnderFaults(t *testing.T) {
 }
 
 func TestInvestigateDeniedRegionIsPartial(t *testing.T) {
+	t.Parallel()
 	srv := serveScenario(t, "github-push", awssim.WithLookupRate(50, 50))
 	sim := srv.Sim
 	f, _ := awssim.ParseFaults("deny=eu-west-1")
 	sim.SetFaults(f)
 	r := sim.Responder()
-	awsEnv(t, srv.URL, r.AccessKeyID, r.Secret)
+	simAWS(t, srv.URL, r.AccessKeyID, r.Secret)
 	code, out, errOut := run(t, "investigate", "--key", sim.LeakedKey(), "--dir", t.TempDir(), "--lookup-rate", "40")
 	if code != ExitPartial {
 		t.Fatalf("exit %d, want %d: %s", code, ExitPartial, errOut)
@@ -241,10 +245,11 @@ func TestInvestigateDeniedRegionIsPartial(t *testing.T) {
 }
 
 func TestInvestigateLogs(t *testing.T) {
+	t.Parallel()
 	// The OTRF breach, written out as a log file: the stolen key's 11 events.
 	dir := t.TempDir()
 	writeDatasetAsLog(t, "../../trail/testdata/otrf_security_datasets.jsonl.gz", filepath.Join(dir, "otrf.json.gz"))
-	awsEnv(t, "http://127.0.0.1:9", "AKIAIOSFODNN7EXAMPLE", "unused")
+	simAWS(t, "http://127.0.0.1:9", "AKIAIOSFODNN7EXAMPLE", "unused")
 	code, out, errOut := run(t, "investigate", "--key", "ASIA5FLZVX4OPVKKVBMX", "--logs", dir, "--since", "2000-01-01T00:00:00Z", "--dir", t.TempDir(), "-o", "json", "--offline")
 	if code != ExitOK {
 		t.Fatalf("exit %d: %s", code, errOut)
@@ -265,6 +270,7 @@ func TestInvestigateLogs(t *testing.T) {
 }
 
 func TestInvestigateBadInput(t *testing.T) {
+	t.Parallel()
 	for _, args := range [][]string{
 		{"investigate", "--key", "AKIA"},
 		{"investigate", "--key", "AKIAIOSFODNN7EXAMPLE", "--since", "yesterday"},
@@ -275,7 +281,7 @@ func TestInvestigateBadInput(t *testing.T) {
 			t.Errorf("%v: exit %d, out %q, err %q", args, code, out, errOut)
 		}
 	}
-	awsEnv(t, "http://127.0.0.1:9", "AKIAIOSFODNN7EXAMPLE", "unused")
+	simAWS(t, "http://127.0.0.1:9", "AKIAIOSFODNN7EXAMPLE", "unused")
 	code, _, errOut := run(t, "investigate", "--key", "AKIAIOSFODNN7EXAMPLE", "--logs", t.TempDir(), "--dir", t.TempDir())
 	if code != ExitUsage || !strings.Contains(errOut, "no CloudTrail log files") {
 		t.Errorf("empty logs dir: exit %d, %q", code, errOut)
@@ -283,6 +289,7 @@ func TestInvestigateBadInput(t *testing.T) {
 }
 
 func TestParseWhen(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 1, 10, 12, 0, 0, 0, time.UTC)
 	for in, want := range map[string]time.Time{
 		"2026-01-01T00:00:00Z": time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
@@ -349,9 +356,10 @@ func writeDatasetAsLog(t *testing.T, dataset, logFile string) {
 // user's to fix, whichever flag names it: exit 2, one sentence, and no case
 // directory made for a run that cannot start.
 func TestPathErrorsExit2(t *testing.T) {
+	t.Parallel()
 	logs := t.TempDir()
 	writeDatasetAsLog(t, "../../trail/testdata/otrf_security_datasets.jsonl.gz", filepath.Join(logs, "otrf.json.gz"))
-	awsEnv(t, "http://127.0.0.1:9", "AKIAIOSFODNN7EXAMPLE", "unused")
+	simAWS(t, "http://127.0.0.1:9", "AKIAIOSFODNN7EXAMPLE", "unused")
 	dir := t.TempDir()
 	file := filepath.Join(dir, "not-a-dir")
 	if err := os.WriteFile(file, []byte("x"), 0o600); err != nil {
@@ -390,7 +398,7 @@ func investigateJSON(t *testing.T, faults string) (int, trail.Result, awssim.Tru
 	}
 	sim.SetFaults(f)
 	r := sim.Responder()
-	awsEnv(t, srv.URL, r.AccessKeyID, r.Secret)
+	simAWS(t, srv.URL, r.AccessKeyID, r.Secret)
 	code, out, errOut := run(t, "investigate", "--key", sim.LeakedKey(), "--dir", t.TempDir(), "--lookup-rate", "40", "-o", "json")
 	var res trail.Result
 	if err := json.Unmarshal([]byte(out), &res); err != nil {
@@ -404,6 +412,7 @@ func investigateJSON(t *testing.T, faults string) (int, trail.Result, awssim.Tru
 // region was searched for it. No region may then say ok: each is partial,
 // says which keys it was searched for, and the run exits partial.
 func TestFailedUSEast1MakesEveryRegionPartial(t *testing.T) {
+	t.Parallel()
 	code, res, truth, errOut := investigateJSON(t, "deny=us-east-1")
 	if code != ExitPartial {
 		t.Fatalf("exit %d, want %d: %s", code, ExitPartial, errOut)
@@ -448,6 +457,7 @@ func TestFailedUSEast1MakesEveryRegionPartial(t *testing.T) {
 // is searched, and when it cannot be read the run is partial rather than
 // "not enabled" with its events missing.
 func TestDisabledDefaultRegionIsSearched(t *testing.T) {
+	t.Parallel()
 	code, res, truth, errOut := investigateJSON(t, "disable=eu-west-1")
 	inRegion := 0
 	for _, e := range truth.Events {
@@ -471,6 +481,7 @@ func TestDisabledDefaultRegionIsSearched(t *testing.T) {
 // TestCoverageListsKeysSearched: a clean run names, for each region, every
 // key of the chain it was searched for.
 func TestCoverageListsKeysSearched(t *testing.T) {
+	t.Parallel()
 	code, res, _, errOut := investigateJSON(t, "")
 	if code != ExitOK {
 		t.Fatalf("exit %d: %s", code, errOut)

@@ -18,7 +18,7 @@ func runAt(t *testing.T, now time.Time, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	io := &IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}
-	f := NewFactory(io)
+	f := testFactory(t, io)
 	f.Now = func() time.Time { return now }
 	root := NewCmdRoot(f)
 	root.SetArgs(args)
@@ -39,9 +39,10 @@ func runAt(t *testing.T, now time.Time, args ...string) (int, string, string) {
 // is refused on resume, and a new case for the key hours later changes
 // nothing in AWS: planning reads the account, not the journal.
 func TestLostJournalIsDamageNotAFreshStart(t *testing.T) {
+	t.Parallel()
 	srv := serveScenario(t, "github-push")
 	responder := srv.Sim.Responder()
-	awsEnv(t, srv.URL, responder.AccessKeyID, responder.Secret)
+	simAWS(t, srv.URL, responder.AccessKeyID, responder.Secret)
 	key := srv.Sim.LeakedKey()
 	dir := t.TempDir()
 	now := time.Now()

@@ -50,9 +50,10 @@ func chainOf(tr awssim.Truth) map[string]awssim.TruthEvent {
 }
 
 func TestInvestigateOrgFindsEventsInBothAccounts(t *testing.T) {
+	t.Parallel()
 	srv := orgPivotSim(t)
 	responder := srv.Sim.Responder()
-	awsEnv(t, srv.URL, responder.AccessKeyID, responder.Secret)
+	simAWS(t, srv.URL, responder.AccessKeyID, responder.Secret)
 	leaked := srv.Sim.LeakedKey()
 	want := chainOf(srv.Sim.Truth())
 
@@ -127,9 +128,10 @@ func TestInvestigateOrgFindsEventsInBothAccounts(t *testing.T) {
 }
 
 func TestInvestigateOrgNamesTheMissingRole(t *testing.T) {
+	t.Parallel()
 	srv := orgPivotSim(t)
 	responder := srv.Sim.Responder()
-	awsEnv(t, srv.URL, responder.AccessKeyID, responder.Secret)
+	simAWS(t, srv.URL, responder.AccessKeyID, responder.Secret)
 	code, _, errOut := run(t, "investigate", "--key", srv.Sim.LeakedKey(), "--org", "--role-name", "AuditRole",
 		"--dir", t.TempDir(), "--lookup-rate", "50")
 	if code != ExitPartial {
@@ -141,9 +143,10 @@ func TestInvestigateOrgNamesTheMissingRole(t *testing.T) {
 }
 
 func TestContainOrgRevokesMemberRoleSessions(t *testing.T) {
+	t.Parallel()
 	srv, leaked := simScenario(t, "org-pivot", awssim.WithLookupRate(100, 100))
 	responder := srv.Sim.Responder()
-	awsEnv(t, srv.URL, responder.AccessKeyID, responder.Secret)
+	simAWS(t, srv.URL, responder.AccessKeyID, responder.Secret)
 	var session string
 	for _, k := range srv.Sim.Truth().DerivedKeys {
 		if k.Account == orgMember && k.Kind == awssim.KindRole {
@@ -204,6 +207,7 @@ func TestContainOrgRevokesMemberRoleSessions(t *testing.T) {
 // deactivates the key and denies the user everything, the JSON lists them
 // with their live state, and the backdoor key is refused.
 func TestContainOrgStopsWhatSessionsMintedInMembers(t *testing.T) {
+	t.Parallel()
 	srv := orgPivotSim(t)
 	sim := srv.Sim
 	var session string
@@ -244,7 +248,7 @@ func TestContainOrgStopsWhatSessionsMintedInMembers(t *testing.T) {
 	}
 	leaked := sim.LeakedKey()
 	responder := sim.Responder()
-	awsEnv(t, srv.URL, responder.AccessKeyID, responder.Secret)
+	simAWS(t, srv.URL, responder.AccessKeyID, responder.Secret)
 
 	code, out, errOut := run(t, "contain", "--key", leaked, "--org", "--dry-run", "--dir", t.TempDir())
 	if code != ExitOK {

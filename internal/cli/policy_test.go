@@ -78,6 +78,7 @@ func requiredActions() []string {
 
 // The minimal responder policy allows every action the code can call.
 func TestResponderPolicyCoversEveryAction(t *testing.T) {
+	t.Parallel()
 	b, err := os.ReadFile("../../examples/policies/responder.json")
 	if err != nil {
 		t.Fatal(err)
@@ -118,6 +119,7 @@ func TestResponderPolicyCoversEveryAction(t *testing.T) {
 // Every action the policy allows is one the code calls: the policy stays
 // minimal as the code changes.
 func TestResponderPolicyAllowsNothingUnused(t *testing.T) {
+	t.Parallel()
 	b, err := os.ReadFile("../../examples/policies/responder.json")
 	if err != nil {
 		t.Fatal(err)

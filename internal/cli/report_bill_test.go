@@ -36,6 +36,7 @@ func readReportJSON(t *testing.T, caseDir string) *report.Document {
 // policy, the report prices from the embedded table and says why. The
 // secrets the bot read are listed to rotate, named and never valued.
 func TestReportBillAndSecretsOfGitHubPush(t *testing.T) {
+	t.Parallel()
 	caseDir, srv := githubPushCase(t)
 	// investigate says what to rotate too.
 	code, out, errOut := run(t, "investigate", "--key", srv.Sim.LeakedKey(), "--case", caseDir, "--lookup-rate", "40")

@@ -19,6 +19,7 @@ import (
 // backdoor user in it, threat-actor indicators, a role session still
 // working, derived keys and eradicated resources.
 func TestJapaneseReportsOfRealCases(t *testing.T) {
+	t.Parallel()
 	for _, scenario := range []string{"github-push", "session-persistence", "llm-jacking"} {
 		t.Run(scenario, func(t *testing.T) {
 			caseDir, _ := scenarioCase(t, scenario)

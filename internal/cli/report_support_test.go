@@ -18,7 +18,7 @@ func supportCase(t *testing.T, plan string) (string, *awssim.Sim) {
 	t.Helper()
 	srv := serveScenario(t, "github-push", awssim.WithLookupRate(50, 50), awssim.WithSupportPlan(plan))
 	r := srv.Sim.Responder()
-	awsEnv(t, srv.URL, r.AccessKeyID, r.Secret)
+	simAWS(t, srv.URL, r.AccessKeyID, r.Secret)
 	dir := t.TempDir()
 	key := srv.Sim.LeakedKey()
 	if code, _, errOut := run(t, "contain", "--key", key, "--yes", "--dir", dir); code != ExitOK {
@@ -37,13 +37,14 @@ func supportCase(t *testing.T, plan string) (string, *awssim.Sim) {
 // report --support-case shows the reply, asks, posts it with the report
 // attached, journals both calls, and never posts the same reply twice.
 func TestReportRepliesToTheSupportCase(t *testing.T) {
+	t.Parallel()
 	caseDir, sim := supportCase(t, awssim.SupportBusiness)
 	caseID := sim.SupportCaseID()
 
 	// On a terminal it shows the reply and asks; "n" posts nothing.
 	var out, errOut bytes.Buffer
 	io := &IOStreams{In: strings.NewReader("n\n"), Out: &out, ErrOut: &errOut, StdinTTY: true}
-	if code := Run(context.Background(), []string{"report", "--case", caseDir, "--format", "md", "--tz", "UTC", "--support-case", caseID}, io); code != ExitOK {
+	if code := runFactory(context.Background(), testFactory(t, io), []string{"report", "--case", caseDir, "--format", "md", "--tz", "UTC", "--support-case", caseID}); code != ExitOK {
 		t.Fatalf("declined reply: exit %d: %s", code, errOut.String())
 	}
 	if !strings.Contains(errOut.String(), "Reply to AWS support case "+caseID) || !strings.Contains(errOut.String(), "1. The key: ") ||
@@ -104,7 +105,7 @@ func TestReportRepliesToTheSupportCase(t *testing.T) {
 	out.Reset()
 	errOut.Reset()
 	io = &IOStreams{In: strings.NewReader("n\n"), Out: &out, ErrOut: &errOut, StdinTTY: true}
-	if code := Run(context.Background(), []string{"report", "--case", caseDir, "--format", "md", "--tz", "Asia/Tokyo", "--support-case", caseID}, io); code != ExitOK {
+	if code := runFactory(context.Background(), testFactory(t, io), []string{"report", "--case", caseDir, "--format", "md", "--tz", "Asia/Tokyo", "--support-case", caseID}); code != ExitOK {
 		t.Fatalf("second reply: exit %d: %s", code, errOut.String())
 	}
 	if !strings.Contains(errOut.String(), "Reply to AWS support case "+caseID+" again (the last reply was posted at ") {
@@ -119,6 +120,7 @@ func TestReportRepliesToTheSupportCase(t *testing.T) {
 // what to do instead, with the permission exit code, and the reports are
 // written all the same.
 func TestReportReplyRefusedWithoutSupportPlan(t *testing.T) {
+	t.Parallel()
 	caseDir, sim := supportCase(t, awssim.SupportBasic)
 	code, _, stderr := run(t, "report", "--case", caseDir, "--format", "md", "--support-case", sim.SupportCaseID(), "--yes")
 	if code != ExitAuth {
@@ -133,6 +135,7 @@ func TestReportReplyRefusedWithoutSupportPlan(t *testing.T) {
 }
 
 func TestReportSupportCaseUsage(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	for _, args := range [][]string{
 		{"report", "--case", dir, "--support-case", "case-1", "--offline"},

@@ -25,7 +25,7 @@ func githubPushCase(t *testing.T) (string, *awssim.Server) {
 	srv := serveScenario(t, "github-push", awssim.WithLookupRate(50, 50))
 	sim := srv.Sim
 	r := sim.Responder()
-	awsEnv(t, srv.URL, r.AccessKeyID, r.Secret)
+	simAWS(t, srv.URL, r.AccessKeyID, r.Secret)
 	dir := t.TempDir()
 	key := sim.LeakedKey()
 	if code, _, errOut := run(t, "contain", "--key", key, "--yes", "--dir", dir); code != ExitOK {
@@ -42,6 +42,7 @@ func githubPushCase(t *testing.T) (string, *awssim.Server) {
 }
 
 func TestReportOfGitHubPushCase(t *testing.T) {
+	t.Parallel()
 	caseDir, _ := githubPushCase(t)
 	code, out, errOut := run(t, "report", "--case", caseDir, "--tz", "Asia/Tokyo")
 	if code != ExitOK {
@@ -179,6 +180,7 @@ func TestReportOfGitHubPushCase(t *testing.T) {
 }
 
 func TestReportJapanese(t *testing.T) {
+	t.Parallel()
 	caseDir, _ := githubPushCase(t)
 	code, _, errOut := run(t, "report", "--case", caseDir, "--format", "md", "--lang", "ja")
 	if code != ExitOK {
@@ -194,6 +196,7 @@ func TestReportJapanese(t *testing.T) {
 }
 
 func TestReportBadInput(t *testing.T) {
+	t.Parallel()
 	for _, args := range [][]string{
 		{"report", "--case", filepath.Join(t.TempDir(), "missing")},
 		{"report", "--case", t.TempDir(), "--format", "pdf"},
@@ -231,6 +234,7 @@ func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
 // The account's key audit, kept in the case, becomes a section of the
 // report's recommendations.
 func TestReportCarriesTheAudit(t *testing.T) {
+	t.Parallel()
 	caseDir, _ := githubPushCase(t)
 	if code, _, errOut := run(t, "audit", "--case", caseDir); code != ExitOK {
 		t.Fatalf("audit: exit %d: %s", code, errOut)

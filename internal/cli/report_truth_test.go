@@ -27,7 +27,7 @@ func scenarioCase(t *testing.T, scenario string, prepare ...func(*awssim.Server)
 	t.Helper()
 	srv := serveScenario(t, scenario, awssim.WithLookupRate(50, 50))
 	r := srv.Sim.Responder()
-	awsEnv(t, srv.URL, r.AccessKeyID, r.Secret)
+	simAWS(t, srv.URL, r.AccessKeyID, r.Secret)
 	for _, p := range prepare {
 		p(srv)
 	}
@@ -56,6 +56,7 @@ func scenarioCase(t *testing.T, scenario string, prepare ...func(*awssim.Server)
 // and says it still works, and says the owner's tokens are denied.
 // "Sessions revoked" alone would be false.
 func TestReportNamesTheLiveRoleSession(t *testing.T) {
+	t.Parallel()
 	caseDir, _ := scenarioCase(t, "session-persistence", func(srv *awssim.Server) {
 		r := srv.Sim.Responder()
 		deny := `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"iam:PutRolePolicy","Resource":"arn:aws:iam::*:role/etl-runner"}]}`
@@ -134,6 +135,7 @@ func TestReportNamesTheLiveRoleSession(t *testing.T) {
 // they were removed by keyleak, not the error code AWS gave when asked
 // for them afterwards.
 func TestReportAfterEradicationIsLive(t *testing.T) {
+	t.Parallel()
 	caseDir, key := scenarioCase(t, "github-push")
 	var found assess.Findings
 	b, err := os.ReadFile(filepath.Join(caseDir, playbook.FindingsFile))
@@ -195,6 +197,7 @@ func TestReportAfterEradicationIsLive(t *testing.T) {
 // case, each with message, datetime and timestamp_desc; the OCSF records
 // are one per event too, with every attribute API Activity requires.
 func TestReportForTimesketchAndOCSF(t *testing.T) {
+	t.Parallel()
 	caseDir, _ := scenarioCase(t, "github-push")
 	code, out, errOut := run(t, "report", "--case", caseDir, "--format", "timesketch,ocsf")
 	if code != ExitOK {

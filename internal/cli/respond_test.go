@@ -33,9 +33,10 @@ func healthEventFile(t *testing.T, sim *awssim.Sim) string {
 // where the key was found, leaves no secret in the case; a second run with
 // the same event changes nothing.
 func TestRespondToHealthEvent(t *testing.T) {
+	t.Parallel()
 	srv, leaked := simScenario(t, "github-push", awssim.WithLookupRate(100, 100))
 	resp := srv.Sim.Responder()
-	awsEnv(t, srv.URL, resp.AccessKeyID, resp.Secret)
+	simAWS(t, srv.URL, resp.AccessKeyID, resp.Secret)
 	event := healthEventFile(t, srv.Sim)
 	dir := t.TempDir()
 	fast := []string{"--dir", dir, "--lookup-rate", "50"}
@@ -119,9 +120,10 @@ func TestRespondToHealthEvent(t *testing.T) {
 // key the account does not have — one sentence, exit 2, nothing changed,
 // no case left.
 func TestRespondRefuses(t *testing.T) {
+	t.Parallel()
 	srv := serveScenario(t, "github-push", awssim.WithLookupRate(100, 100))
 	resp := srv.Sim.Responder()
-	awsEnv(t, srv.URL, resp.AccessKeyID, resp.Secret)
+	simAWS(t, srv.URL, resp.AccessKeyID, resp.Secret)
 	good, _ := srv.Sim.HealthEvent()
 	acct := srv.Sim.AccountID()
 	for _, tc := range []struct{ name, event, says string }{
@@ -155,8 +157,8 @@ func TestRespondRefuses(t *testing.T) {
 	}
 	// Standard input works as a file does.
 	var outB, errB strings.Builder
-	code := Run(t.Context(), []string{"respond", "--event", "-", "--plan", "--dir", t.TempDir(), "--lookup-rate", "50"},
-		&IOStreams{In: strings.NewReader(string(good)), Out: &outB, ErrOut: &errB})
+	code := runFactory(t.Context(), testFactory(t, &IOStreams{In: strings.NewReader(string(good)), Out: &outB, ErrOut: &errB}),
+		[]string{"respond", "--event", "-", "--plan", "--dir", t.TempDir(), "--lookup-rate", "50"})
 	if code != ExitOK || !strings.Contains(outB.String(), srv.Sim.LeakedKey()) {
 		t.Errorf("--event -: exit %d\n%s\n%s", code, outB.String(), errB.String())
 	}

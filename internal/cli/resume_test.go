@@ -48,7 +48,7 @@ func (c countingCT) LookupEvents(ctx context.Context, in *cloudtrail.LookupEvent
 // moment would leave it into killed, and cancels.
 func investigateCounting(t *testing.T, dir, key string, regions []string, stop int64, killed string) (*respond.Investigation, int64) {
 	t.Helper()
-	f := NewFactory(&IOStreams{In: strings.NewReader("")})
+	f := testFactory(t, &IOStreams{In: strings.NewReader("")})
 	e := f.Engine()
 	c, err := e.OpenCase(casefile.Ref{Dir: dir, Key: key})
 	if err != nil {
@@ -90,12 +90,13 @@ func investigateCounting(t *testing.T, dir, key string, regions []string, stop i
 // events of the pages it read and how far it got; run again on that case,
 // it reads only what is left and ends with every event a full sweep finds.
 func TestKilledInvestigationResumes(t *testing.T) {
+	t.Parallel()
 	srv := serveScenario(t, "github-push", awssim.WithLookupRate(50, 50))
 	if err := srv.Sim.AddVolume(3000, srv.Sim.LeakedKey(), 7, 7*24*time.Hour); err != nil {
 		t.Fatal(err)
 	}
 	r := srv.Sim.Responder()
-	awsEnv(t, srv.URL, r.AccessKeyID, r.Secret)
+	simAWS(t, srv.URL, r.AccessKeyID, r.Secret)
 	key := srv.Sim.LeakedKey()
 	base := t.TempDir()
 	// us-east-1 (IAM and STS) and the volume's three busiest regions.

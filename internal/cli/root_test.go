@@ -24,11 +24,12 @@ import (
 func run(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	code := Run(context.Background(), args, &IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
+	code := runFactory(context.Background(), testFactory(t, &IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}), args)
 	return code, out.String(), errOut.String()
 }
 
 func TestHelpListsCommands(t *testing.T) {
+	t.Parallel()
 	code, out, _ := run(t, "--help")
 	if code != ExitOK {
 		t.Fatalf("exit %d", code)
@@ -41,6 +42,7 @@ func TestHelpListsCommands(t *testing.T) {
 }
 
 func TestVersion(t *testing.T) {
+	t.Parallel()
 	code, out, _ := run(t, "version")
 	if code != ExitOK || !strings.HasPrefix(out, "keyleak ") {
 		t.Fatalf("exit %d, out %q", code, out)
@@ -48,6 +50,7 @@ func TestVersion(t *testing.T) {
 }
 
 func TestUsageErrorsExit2(t *testing.T) {
+	t.Parallel()
 	for _, args := range [][]string{
 		{"no-such-command"},
 		{"--no-such-flag"},
@@ -76,6 +79,7 @@ func TestUsageErrorsExit2(t *testing.T) {
 // TestMissingRequiredFlagsExit2 walks the command tree: every command run
 // without one of its required flags is a usage error.
 func TestMissingRequiredFlagsExit2(t *testing.T) {
+	t.Parallel()
 	var walk func(c *cobra.Command)
 	checked := 0
 	walk = func(c *cobra.Command) {
@@ -156,6 +160,7 @@ func TestNoCredentialsExit4(t *testing.T) {
 }
 
 func TestExitCodeTable(t *testing.T) {
+	t.Parallel()
 	denied := &smithy.GenericAPIError{Code: "AccessDenied", Message: "no"}
 	tests := []struct {
 		err  error
@@ -179,6 +184,7 @@ func TestExitCodeTable(t *testing.T) {
 }
 
 func TestHelpDoesNotLoadAWSConfig(t *testing.T) {
+	t.Parallel()
 	var out bytes.Buffer
 	f := NewFactory(&IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &out})
 	loaded := false

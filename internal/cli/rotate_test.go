@@ -132,6 +132,7 @@ func TestRotateToSecretsManagerJSON(t *testing.T) {
 }
 
 func TestRotateToStdoutPrintsOnce(t *testing.T) {
+	t.Parallel()
 	srv, ops, app, clk := rotateSim(t)
 	dir := t.TempDir()
 	code, out, errOut := runRecovery(t, simFactory(srv, ops, clk), "rotate", "--key", app.AccessKeyID, "--to", "stdout", "--dir", dir)
@@ -156,6 +157,7 @@ func TestRotateToStdoutPrintsOnce(t *testing.T) {
 }
 
 func TestRotateUsage(t *testing.T) {
+	t.Parallel()
 	for _, args := range [][]string{
 		{"rotate", "--key", "AKIAIOSFODNN7EXAMPLE"},
 		{"rotate", "--key", "AKIAIOSFODNN7EXAMPLE", "--to", "s3:bucket"},

@@ -18,6 +18,7 @@ import (
 // Log files in an S3 bucket, in the layout CloudTrail writes, read through
 // the SDK from moto_server: the OTRF breach's stolen key and its 11 events.
 func TestInvestigateLogsInS3(t *testing.T) {
+	t.Parallel()
 	needAWSCLI(t)
 	moto := mototest.Start(t)
 	ctx := context.Background()
@@ -43,7 +44,7 @@ func TestInvestigateLogsInS3(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	awsEnv(t, moto.URL, "AKIAIOSFODNN7EXAMPLE", "secret")
+	simAWS(t, moto.URL, "AKIAIOSFODNN7EXAMPLE", "secret")
 	code, out, errOut := run(t, "investigate", "--key", "ASIA5FLZVX4OPVKKVBMX", "--logs", "s3://trail-logs/AWSLogs/",
 		"--since", "2000-01-01T00:00:00Z", "--offline", "--dir", t.TempDir(), "-o", "json")
 	if code != ExitOK {

@@ -55,6 +55,7 @@ func gitCmd(t *testing.T, dir string, args ...string) {
 }
 
 func TestScanCommand(t *testing.T) {
+	t.Parallel()
 	if _, err := exec.LookPath("git"); err != nil {
 		t.Skip("git is not on PATH")
 	}

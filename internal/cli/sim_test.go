@@ -102,6 +102,7 @@ func needAWSCLI(t *testing.T) {
 
 // The AWS CLI, an independent client, works against `keyleak sim serve`.
 func TestSimServeWithAWSCLI(t *testing.T) {
+	t.Parallel()
 	needAWSCLI(t)
 	env := startSim(t, "--scenario", "github-push", "--lookup-rate", "50")
 	for _, k := range []string{"AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION", "KEYLEAK_LEAKED_KEY"} {
@@ -203,6 +204,7 @@ func TestSimServeWithAWSCLI(t *testing.T) {
 }
 
 func TestSimServeBadInput(t *testing.T) {
+	t.Parallel()
 	for _, args := range [][]string{
 		{"sim", "serve", "--scenario", "no-such-scenario"},
 		{"sim", "serve", "--addr", "0.0.0.0:0"},
@@ -220,6 +222,7 @@ func TestSimServeBadInput(t *testing.T) {
 // sim serve --health-event writes the scenario's Health event to a file or
 // posts it to a loopback URL, and refuses any other place.
 func TestEmitHealthEvent(t *testing.T) {
+	t.Parallel()
 	srv := serveScenario(t, "github-push")
 	ev, ok := srv.Sim.HealthEvent()
 	if !ok {
@@ -256,6 +259,7 @@ func TestEmitHealthEvent(t *testing.T) {
 // the role and the MFA device, and a file where the simulated device shows
 // its code; with them the AWS CLI reaches production through the role.
 func TestSimServeBastionMFAWithAWSCLI(t *testing.T) {
+	t.Parallel()
 	needAWSCLI(t)
 	env := startSim(t, "--scenario", "bastion-mfa", "--lookup-rate", "50")
 	if env["KEYLEAK_ROLE_ARN"] != "arn:aws:iam::318457206934:role/incident-responder" || env["KEYLEAK_MFA_SERIAL"] == "" {

@@ -17,10 +17,11 @@ import (
 // second `contain --yes -o json` on the same case must find that, contain
 // again, and say the key had been found Active — not "Already contained".
 func TestContainAgainAfterReactivation(t *testing.T) {
+	t.Parallel()
 	needAWSCLI(t)
 	srv, leaked := simScenario(t, "github-push")
 	responder := srv.Sim.Responder()
-	env := awsEnv(t, srv.URL, responder.AccessKeyID, responder.Secret)
+	env := simAWS(t, srv.URL, responder.AccessKeyID, responder.Secret)
 	caseDir := filepath.Join(t.TempDir(), "new-case")
 
 	if code, out, errOut := run(t, "contain", "--key", leaked.AccessKeyID, "--yes", "--case", caseDir); code != ExitOK {
@@ -117,9 +118,10 @@ func TestContainAgainAfterReactivation(t *testing.T) {
 // TestCaseFlagRefusesAForeignDirectory: --case on a non-empty directory
 // that is not a case is refused, and a mistyped key leaves no directory.
 func TestCaseFlagRefusesAForeignDirectory(t *testing.T) {
+	t.Parallel()
 	srv, leaked := simScenario(t, "github-push")
 	responder := srv.Sim.Responder()
-	awsEnv(t, srv.URL, responder.AccessKeyID, responder.Secret)
+	simAWS(t, srv.URL, responder.AccessKeyID, responder.Secret)
 	foreign := t.TempDir()
 	if err := os.WriteFile(filepath.Join(foreign, "notes.txt"), []byte("mine"), 0o600); err != nil {
 		t.Fatal(err)

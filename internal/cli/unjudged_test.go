@@ -22,7 +22,7 @@ import (
 // and before it wrote its findings leaves the case.
 func keptByKilledRun(t *testing.T, caseDir, key string) int {
 	t.Helper()
-	f := NewFactory(&IOStreams{In: strings.NewReader("")})
+	f := testFactory(t, &IOStreams{In: strings.NewReader("")})
 	clients, err := f.Clients(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -72,9 +72,10 @@ func reportVerdicts(t *testing.T, caseDir string) (map[string]report.Event, stri
 // judged, those events read "unjudged", never legitimate; the report judges
 // them, and calls the attacker's calls the attacker's.
 func TestKilledReinvestigationIsNotLegitimate(t *testing.T) {
+	t.Parallel()
 	srv := serveScenario(t, "github-push")
 	r := srv.Sim.Responder()
-	awsEnv(t, srv.URL, r.AccessKeyID, r.Secret)
+	simAWS(t, srv.URL, r.AccessKeyID, r.Secret)
 	key := srv.Sim.LeakedKey()
 	dir := t.TempDir()
 	pushed := time.Now().Add(-2*time.Hour - 20*time.Minute).UTC().Format(time.RFC3339)
@@ -139,9 +140,10 @@ func TestKilledReinvestigationIsNotLegitimate(t *testing.T) {
 // rebuilds the investigation from the events and judges them, and says its
 // coverage is not known.
 func TestKilledFirstInvestigationIsJudged(t *testing.T) {
+	t.Parallel()
 	srv := serveScenario(t, "github-push")
 	r := srv.Sim.Responder()
-	awsEnv(t, srv.URL, r.AccessKeyID, r.Secret)
+	simAWS(t, srv.URL, r.AccessKeyID, r.Secret)
 	key := srv.Sim.LeakedKey()
 	caseDir := filepath.Join(t.TempDir(), "case")
 	c, err := casefile.Open(casefile.Ref{Dir: caseDir, Key: key}, time.Now())

@@ -13,9 +13,10 @@ import (
 // command exits 3; after, the watch covers every credential contain found,
 // none works, and it says what CloudTrail's delay leaves uncovered.
 func TestVerify(t *testing.T) {
+	t.Parallel()
 	srv, leaked := simScenario(t, "github-push", awssim.WithLookupRate(100, 100))
 	resp := srv.Sim.Responder()
-	awsEnv(t, srv.URL, resp.AccessKeyID, resp.Secret)
+	simAWS(t, srv.URL, resp.AccessKeyID, resp.Secret)
 	dir := t.TempDir()
 	watch := []string{"verify", "--key", leaked.AccessKeyID, "--dir", dir, "--for", "1s", "--every", "200ms", "--lookup-rate", "50"}
 
