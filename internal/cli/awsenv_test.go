@@ -44,6 +44,12 @@ func simAWS(tb testing.TB, endpoint, keyID, secret string) map[string]string {
 	name := rootTestName(tb)
 	testAWSSettings.Store(name, awsSettings{endpoint: endpoint, keyID: keyID, secret: secret, region: "us-east-1"})
 	tb.Cleanup(func() { testAWSSettings.Delete(name) })
+	return awsVars(dir, endpoint, keyID, secret)
+}
+
+// awsVars are the environment variables of a run against endpoint with the
+// key, in us-east-1, with shared files (absent) in dir.
+func awsVars(dir, endpoint, keyID, secret string) map[string]string {
 	return map[string]string{
 		"AWS_ENDPOINT_URL":            endpoint,
 		"AWS_ACCESS_KEY_ID":           keyID,

@@ -21,16 +21,7 @@ import (
 // credentials, and nothing else: no profile, no shared files.
 func awsEnv(t testing.TB, endpoint, keyID, secret string) map[string]string {
 	t.Helper()
-	dir := t.TempDir()
-	env := map[string]string{
-		"AWS_ENDPOINT_URL":            endpoint,
-		"AWS_ACCESS_KEY_ID":           keyID,
-		"AWS_SECRET_ACCESS_KEY":       secret,
-		"AWS_REGION":                  "us-east-1",
-		"AWS_DEFAULT_REGION":          "us-east-1",
-		"AWS_CONFIG_FILE":             filepath.Join(dir, "config"),
-		"AWS_SHARED_CREDENTIALS_FILE": filepath.Join(dir, "credentials"),
-	}
+	env := awsVars(t.TempDir(), endpoint, keyID, secret)
 	for _, k := range []string{"AWS_PROFILE", "AWS_SESSION_TOKEN"} {
 		t.Setenv(k, "")
 		os.Unsetenv(k)
