@@ -20,6 +20,7 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // Event is one CloudTrail record. The typed fields are the ones keyleak
@@ -252,6 +253,14 @@ func ParseRecord(raw []byte) (Event, error) {
 		e.EventTime = t
 	}
 	return e, nil
+}
+
+// parseRecordString is ParseRecord of a record held in a string (a
+// LookupEvents answer's CloudTrailEvent) without copying it to bytes
+// first: ParseRecord only reads raw, and the Event keeps its own compact
+// copy, so the string's bytes are never written or retained.
+func parseRecordString(s string) (Event, error) {
+	return ParseRecord(unsafe.Slice(unsafe.StringData(s), len(s)))
 }
 
 // recordFields are the record's members ParseRecord reads, in the order of

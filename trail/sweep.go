@@ -568,7 +568,7 @@ func errorReason(err error) string {
 func ParseLookupEvent(ev types.Event) Event {
 	var e Event
 	if ev.CloudTrailEvent != nil {
-		if p, err := ParseRecord([]byte(*ev.CloudTrailEvent)); err == nil {
+		if p, err := parseRecordString(*ev.CloudTrailEvent); err == nil {
 			e = p
 		}
 	}
