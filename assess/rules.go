@@ -369,7 +369,11 @@ func parseRules(source string, data []byte) ([]*Rule, error) {
 		return nil, fmt.Errorf("parse rules %s: %w", source, err)
 	}
 	seen := map[string]bool{}
-	for _, r := range doc.Rules {
+	for i, r := range doc.Rules {
+		if r == nil {
+			// A bare "-" in the list.
+			return nil, fmt.Errorf("check rules %s: rule %d of the list is empty", source, i+1)
+		}
 		r.source = source
 		if err := r.compile(); err != nil {
 			return nil, fmt.Errorf("check rules %s: rule %q: %w", source, r.ID, err)
