@@ -95,7 +95,8 @@ func (r *WatchResult) Worked(since time.Time) []Event {
 }
 
 // Watch polls LookupEvents for calls of the keys in every region given and
-// us-east-1, for spec.For, each poll looking DeliveryDelay back, and hands
+// us-east-1, for spec.For (the last poll begins once that has passed, however
+// long the polls take), each poll looking DeliveryDelay back, and hands
 // each call not seen before to spec.OnCall at once. A key a watched key
 // makes (a session token, a new access key) is watched from the next poll.
 // Regions poll in parallel, each paced by its limiter (WithLimiterRate,
@@ -138,7 +139,8 @@ func Watch(ctx context.Context, spec WatchSpec, client func(region string) cloud
 	}
 	for {
 		res.Polls++
-		since := cfg.clock.Now().Add(-DeliveryDelay)
+		pollStart := cfg.clock.Now()
+		since := pollStart.Add(-DeliveryDelay)
 		watched := slices.Clone(keys)
 		var fresh []Event
 		g, gctx := errgroup.WithContext(ctx)
@@ -185,8 +187,14 @@ func Watch(ctx context.Context, spec WatchSpec, client func(region string) cloud
 			mu.Unlock()
 			spec.OnPoll(p)
 		}
-		if ctx.Err() != nil || !cfg.clock.Now().Before(end) {
+		if ctx.Err() != nil || !pollStart.Before(end) {
 			break
+		}
+		if !cfg.clock.Now().Before(end) {
+			// The poll began inside the window and ended after it (a slow
+			// account, a throttle): one more poll, so that calls made
+			// until the window's end are looked for too.
+			continue
 		}
 		select {
 		case <-cfg.clock.After(min(spec.Every, end.Sub(cfg.clock.Now()))):

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -64,5 +65,46 @@ func TestWatch(t *testing.T) {
 	worked := res.Worked(start)
 	if len(worked) != 1 || worked[0].EventID != "works" {
 		t.Errorf("worked = %+v", worked)
+	}
+}
+
+// slowPoll is a CloudTrail client whose first lookup takes the whole
+// watch: the call made while it runs is only in the trail once it returns.
+type slowPoll struct {
+	ct    *trailtest.CloudTrail
+	once  sync.Once
+	after func()
+}
+
+func (s *slowPoll) LookupEvents(ctx context.Context, in *cloudtrail.LookupEventsInput, opts ...func(*cloudtrail.Options)) (*cloudtrail.LookupEventsOutput, error) {
+	out, err := s.ct.Client("us-east-1").LookupEvents(ctx, in, opts...)
+	s.once.Do(s.after)
+	return out, err
+}
+
+// TestWatchPollsAfterItsWindow checks that a poll that outlasts the watch
+// is followed by one more: a call made during the watch is found even when
+// the first poll took all of it.
+func TestWatchPollsAfterItsWindow(t *testing.T) {
+	ct := trailtest.NewCloudTrail()
+	start := sweepNow
+	clk := trailtest.NewClock(start)
+	client := &slowPoll{ct: ct, after: func() {
+		if err := ct.AddRecord("us-east-1", rec(t, "during", leaked, "ListUsers", "us-east-1", start.Add(10*time.Second), nil, nil)); err != nil {
+			t.Error(err)
+		}
+		clk.Advance(time.Minute)
+	}}
+	var handed []string
+	res, err := trail.Watch(context.Background(), trail.WatchSpec{
+		Keys: []string{leaked}, For: 30 * time.Second, Every: 10 * time.Second,
+		OnCall: func(e trail.Event) { handed = append(handed, e.EventID) },
+	}, func(string) cloudtrail.LookupEventsAPIClient { return client },
+		trail.WithClock(clk), trail.WithLimiter(func(string) trail.Limiter { return trailtest.NewLimiter(2) }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(handed, []string{"during"}) || res.Polls != 2 {
+		t.Errorf("handed over %v in %d polls, want [during] in 2", handed, res.Polls)
 	}
 }
