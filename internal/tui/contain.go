@@ -93,6 +93,9 @@ func (v *containView) Update(msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		v.pending, v.err = nil, msg.err
+		for _, a := range msg.accounts {
+			v.notes = append(v.notes, "account "+a.Account+": "+accountOutcome(a))
+		}
 		if msg.sum != nil {
 			v.s.sum = msg.sum
 			v.s.steps[stepIdentify] = summaryState(msg.sum, playbook.StepIdentify)
@@ -393,4 +396,21 @@ func openWarning(st styles, open []string, doing, title string, w, h int) string
 		", and what you find or remove may be out of date at once. Go back to Contain (⇧tab) to stop it first.", w)...)
 	lines = append(lines, "", st.bold.Render("Y (shift+y) goes on anyway"))
 	return block(lines, w, h)
+}
+
+// accountOutcome says in a line what a containment run in another account
+// of the organization did: the steps that changed something or did not
+// end well, else that nothing there needed changing.
+func accountOutcome(a *playbook.Summary) string {
+	var parts []string
+	for _, st := range a.Steps {
+		if st.Status == playbook.StatusSkipped || st.Status == playbook.StatusNothingToDo {
+			continue
+		}
+		parts = append(parts, st.ID+" "+st.Status)
+	}
+	if len(parts) == 0 {
+		return "nothing to change"
+	}
+	return strings.Join(parts, ", ")
 }

@@ -57,6 +57,9 @@ type flowOptions struct {
 	caseDir string
 	rate    rate.Limit
 	cred    awssim.Credential
+	// source is the investigation's source (--logs, --org, …); the
+	// zero value sweeps the API.
+	source respond.Source
 }
 
 // startRunbook runs the runbook on a 120x40 terminal without colour.
@@ -81,6 +84,7 @@ func startRunbook(t *testing.T, srv *awssim.Server, parent string, o flowOptions
 		LookupBurst: max(1, int(o.rate/2)),
 		VerifyEvery: 200 * time.Millisecond,
 		VerifyFor:   []time.Duration{2 * time.Second},
+		Investigate: respond.InvestigateRequest{Source: o.source},
 		Engine: respond.New(func(context.Context) (*awsapi.Clients, error) {
 			cfg := srv.Config(o.cred, "us-east-1")
 			cfg.RetryMaxAttempts = 3

@@ -20,11 +20,14 @@ type runProgressMsg struct {
 	p   playbook.Progress
 }
 
-// runDoneMsg ends a playbook run: its summary (kept in the case) and error.
+// runDoneMsg ends a playbook run: its summary (kept in the case) and error,
+// and for containment across the organization the runs in the other
+// accounts.
 type runDoneMsg struct {
-	job string
-	sum *playbook.Summary
-	err error
+	job      string
+	sum      *playbook.Summary
+	accounts []*playbook.Summary
+	err      error
 }
 
 // runPlaybook runs playbook steps on the case through the runner, as
@@ -38,12 +41,16 @@ func (s *session) runPlaybook(job string, steps ...string) tea.Cmd {
 			Progress: func(p playbook.Progress) { send(runProgressMsg{job: job, p: p}) },
 		}
 		if job == "contain" {
-			res, err := eng.Contain(ctx, c, respond.ContainRequest{Steps: steps, LookupRate: rate}, h)
-			var sum *playbook.Summary
+			// With an organization source (--org), containment goes
+			// where the investigation goes, as `keyleak contain --org`.
+			src := s.cfg.Investigate.Source
+			res, err := eng.Contain(ctx, c, respond.ContainRequest{Steps: steps, LookupRate: rate, Org: src.Org, RoleName: src.RoleName}, h)
+			done := runDoneMsg{job: job, err: err}
 			if res != nil {
-				sum = res.Summary
+				done.sum = res.Summary
+				done.accounts = append(append(done.accounts, res.RoleSessions...), res.Accounts...)
 			}
-			send(runDoneMsg{job: job, sum: sum, err: err})
+			send(done)
 			return
 		}
 		sum, err := eng.Run(ctx, c, steps, h)
