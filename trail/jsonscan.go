@@ -65,9 +65,9 @@ func (s *jsonScanner) value(depth int) error {
 	}
 	switch c := s.src[s.i]; {
 	case c == '{':
-		return s.object(depth + 1)
+		return s.container(depth+1, '}')
 	case c == '[':
-		return s.array(depth + 1)
+		return s.container(depth+1, ']')
 	case c == '"':
 		return s.str()
 	case c == '-' || c >= '0' && c <= '9':
@@ -82,32 +82,41 @@ func (s *jsonScanner) value(depth int) error {
 	return s.fail("looking for beginning of value")
 }
 
-func (s *jsonScanner) object(depth int) error {
+// container copies an object (close '}') or an array (close ']'), the
+// scanner at its opening bracket.
+func (s *jsonScanner) container(depth int, close byte) error {
 	if depth > maxJSONDepth {
 		return errors.New("exceeded max depth")
 	}
-	s.dst = append(s.dst, '{')
+	object := close == '}'
+	s.dst = append(s.dst, s.src[s.i])
 	s.i++
 	s.space()
-	if s.i < len(s.src) && s.src[s.i] == '}' {
-		s.dst = append(s.dst, '}')
+	if s.i < len(s.src) && s.src[s.i] == close {
+		s.dst = append(s.dst, close)
 		s.i++
 		return nil
 	}
+	after := "after array element"
+	if object {
+		after = "after object key:value pair"
+	}
 	for {
-		if s.i >= len(s.src) || s.src[s.i] != '"' {
-			return s.fail("looking for beginning of object key string")
+		if object {
+			if s.i >= len(s.src) || s.src[s.i] != '"' {
+				return s.fail("looking for beginning of object key string")
+			}
+			if err := s.str(); err != nil {
+				return err
+			}
+			s.space()
+			if s.i >= len(s.src) || s.src[s.i] != ':' {
+				return s.fail("after object key")
+			}
+			s.dst = append(s.dst, ':')
+			s.i++
+			s.space()
 		}
-		if err := s.str(); err != nil {
-			return err
-		}
-		s.space()
-		if s.i >= len(s.src) || s.src[s.i] != ':' {
-			return s.fail("after object key")
-		}
-		s.dst = append(s.dst, ':')
-		s.i++
-		s.space()
 		if err := s.value(depth); err != nil {
 			return err
 		}
@@ -120,47 +129,12 @@ func (s *jsonScanner) object(depth int) error {
 			s.dst = append(s.dst, ',')
 			s.i++
 			s.space()
-		case '}':
-			s.dst = append(s.dst, '}')
+		case close:
+			s.dst = append(s.dst, close)
 			s.i++
 			return nil
 		default:
-			return s.fail("after object key:value pair")
-		}
-	}
-}
-
-func (s *jsonScanner) array(depth int) error {
-	if depth > maxJSONDepth {
-		return errors.New("exceeded max depth")
-	}
-	s.dst = append(s.dst, '[')
-	s.i++
-	s.space()
-	if s.i < len(s.src) && s.src[s.i] == ']' {
-		s.dst = append(s.dst, ']')
-		s.i++
-		return nil
-	}
-	for {
-		if err := s.value(depth); err != nil {
-			return err
-		}
-		s.space()
-		if s.i >= len(s.src) {
-			return errJSONEnd
-		}
-		switch s.src[s.i] {
-		case ',':
-			s.dst = append(s.dst, ',')
-			s.i++
-			s.space()
-		case ']':
-			s.dst = append(s.dst, ']')
-			s.i++
-			return nil
-		default:
-			return s.fail("after array element")
+			return s.fail(after)
 		}
 	}
 }
