@@ -32,11 +32,20 @@ import (
 // demoSim starts the github-push scenario with its attacker acting.
 func demoSim(t *testing.T) *awssim.Server {
 	t.Helper()
-	sc, err := awssim.LoadScenario("github-push")
+	srv := scenarioSim(t, "github-push", awssim.WithLookupRate(50, 50), awssim.WithSeed(1))
+	srv.Sim.StartActors(50 * time.Millisecond)
+	return srv
+}
+
+// scenarioSim serves a shipped scenario's simulator on loopback until the
+// test ends, its actors idle.
+func scenarioSim(t *testing.T, name string, opts ...awssim.Option) *awssim.Server {
+	t.Helper()
+	sc, err := awssim.LoadScenario(name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sim, err := awssim.NewFromScenario(sc, awssim.WithLookupRate(50, 50), awssim.WithSeed(1))
+	sim, err := awssim.NewFromScenario(sc, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +58,6 @@ func demoSim(t *testing.T) *awssim.Server {
 		srv.Close()
 		sim.Close()
 	})
-	sim.StartActors(50 * time.Millisecond)
 	return srv
 }
 

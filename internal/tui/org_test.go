@@ -17,20 +17,8 @@ const orgMember = "862044175390"
 // role session made in a member account stops working, and the Contain
 // screen says what was done there.
 func TestRunbookContainsAcrossTheOrganization(t *testing.T) {
-	sc, err := awssim.LoadScenario("org-pivot")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sim, err := awssim.NewFromScenario(sc, awssim.WithLookupRate(100, 100))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := awssim.Start(sim, "127.0.0.1:0")
-	if err != nil {
-		sim.Close()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = srv.Close(); sim.Close() })
+	srv := scenarioSim(t, "org-pivot", awssim.WithLookupRate(100, 100))
+	sim := srv.Sim
 	var session string
 	for _, k := range sim.Truth().DerivedKeys {
 		if k.Account == orgMember && k.Kind == awssim.KindRole {
