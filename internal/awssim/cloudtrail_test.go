@@ -7,10 +7,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"os"
-	"os/exec"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -20,6 +17,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/keyleak/keyleak/internal/awsclitest"
 )
 
 // ctClock is a settable clock for the simulator: throttles and time windows
@@ -585,13 +584,7 @@ func TestLookupEventsThrottle(t *testing.T) {
 // TestLookupEventsAWSCLI pages through a key's events with the AWS CLI,
 // whose automatic pagination and retries are what responders use by hand.
 func TestLookupEventsAWSCLI(t *testing.T) {
-	awsCLI, err := exec.LookPath("aws")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("the AWS CLI is not on PATH; CI must have it")
-		}
-		t.Skip("the AWS CLI is not on PATH")
-	}
+	awsclitest.Need(t)
 	s := New(WithSeed(9), WithLookupRate(20, 5))
 	created := time.Now().Add(-100 * 24 * time.Hour)
 	if err := s.AddUser("app", created); err != nil {
@@ -634,24 +627,15 @@ func TestLookupEventsAWSCLI(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, awsCLI, "cloudtrail", "lookup-events",
+	out, err := awsclitest.Output(ctx, []string{
+		"AWS_ACCESS_KEY_ID=" + resp.AccessKeyID, "AWS_SECRET_ACCESS_KEY=" + resp.Secret,
+		"AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null",
+		"AWS_MAX_ATTEMPTS=10", "AWS_RETRY_MODE=standard", "AWS_EC2_METADATA_DISABLED=true"},
+		"cloudtrail", "lookup-events",
 		"--lookup-attributes", "AttributeKey=AccessKeyId,AttributeValue="+app.AccessKeyID,
 		"--region", region, "--endpoint-url", srv.URL, "--output", "json")
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "AWS_") {
-			env = append(env, kv)
-		}
-	}
-	cmd.Env = append(env,
-		"AWS_ACCESS_KEY_ID="+resp.AccessKeyID, "AWS_SECRET_ACCESS_KEY="+resp.Secret,
-		"AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null",
-		"AWS_MAX_ATTEMPTS=10", "AWS_RETRY_MODE=standard", "AWS_EC2_METADATA_DISABLED=true")
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("aws cloudtrail lookup-events: %v\n%s", err, stderr.String())
+		t.Fatal(err)
 	}
 	var res struct {
 		Events []struct {

@@ -13,8 +13,6 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
-	"os"
-	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -24,6 +22,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/keyleak/keyleak/internal/awsclitest"
 )
 
 // ecgFixture is a running simulator with one user key for the tests of the
@@ -215,33 +215,18 @@ func TestEC2DescribeRegions(t *testing.T) {
 // TestEC2DescribeRegionsAWSCLI lists the regions with the AWS CLI, the way a
 // responder does by hand, to prove the XML parses outside the Go SDK too.
 func TestEC2DescribeRegionsAWSCLI(t *testing.T) {
-	awsCLI, err := exec.LookPath("aws")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("the AWS CLI is not on PATH; CI must have it")
-		}
-		t.Skip("the AWS CLI is not on PATH")
-	}
+	awsclitest.Need(t)
 	f := newECGFixture(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, awsCLI, "ec2", "describe-regions", "--all-regions",
-		"--endpoint-url", f.srv.URL, "--region", "us-east-1", "--output", "json")
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "AWS_") {
-			env = append(env, kv)
-		}
-	}
-	cmd.Env = append(env,
-		"AWS_ACCESS_KEY_ID="+f.key.AccessKeyID, "AWS_SECRET_ACCESS_KEY="+f.key.Secret,
+	out, err := awsclitest.Output(ctx, []string{
+		"AWS_ACCESS_KEY_ID=" + f.key.AccessKeyID, "AWS_SECRET_ACCESS_KEY=" + f.key.Secret,
 		"AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null",
-		"AWS_EC2_METADATA_DISABLED=true")
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
+		"AWS_EC2_METADATA_DISABLED=true"},
+		"ec2", "describe-regions", "--all-regions",
+		"--endpoint-url", f.srv.URL, "--region", "us-east-1", "--output", "json")
 	if err != nil {
-		t.Fatalf("aws ec2 describe-regions: %v\n%s", err, stderr.String())
+		t.Fatal(err)
 	}
 	var res struct {
 		Regions []struct{ RegionName, Endpoint, OptInStatus string }

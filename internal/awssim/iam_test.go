@@ -6,8 +6,6 @@ import (
 	"errors"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"net/url"
-	"os"
-	"os/exec"
 	"slices"
 	"strings"
 	"sync"
@@ -19,6 +17,8 @@ import (
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
+
+	"github.com/keyleak/keyleak/internal/awsclitest"
 )
 
 // idtClock is a settable clock for the identity (IAM/STS) tests; the server
@@ -739,12 +739,7 @@ func TestIAMMissingParameters(t *testing.T) {
 // TestIAMAndSTSWithAWSCLI checks that the AWS CLI (botocore's parsers)
 // reads the simulator's answers.
 func TestIAMAndSTSWithAWSCLI(t *testing.T) {
-	if _, err := exec.LookPath("aws"); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("the AWS CLI is not installed: %v", err)
-		}
-		t.Skip("the AWS CLI is not installed")
-	}
+	awsclitest.Need(t)
 	f := newIDTFixture(t)
 	second := f.key("admin")
 	run := func(args ...string) map[string]any {
@@ -752,19 +747,10 @@ func TestIAMAndSTSWithAWSCLI(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 		defer cancel()
 		args = append(args, "--endpoint-url", f.srv.URL, "--region", "us-east-1", "--output", "json")
-		cmd := exec.CommandContext(ctx, "aws", args...)
-		for _, kv := range os.Environ() {
-			if !strings.HasPrefix(kv, "AWS_") {
-				cmd.Env = append(cmd.Env, kv)
-			}
-		}
-		cmd.Env = append(cmd.Env, "AWS_ACCESS_KEY_ID="+f.admin.AccessKeyID, "AWS_SECRET_ACCESS_KEY="+f.admin.Secret,
-			"AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null")
-		var stderr strings.Builder
-		cmd.Stderr = &stderr
-		out, err := cmd.Output()
+		out, err := awsclitest.Output(ctx, []string{"AWS_ACCESS_KEY_ID=" + f.admin.AccessKeyID, "AWS_SECRET_ACCESS_KEY=" + f.admin.Secret,
+			"AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null"}, args...)
 		if err != nil {
-			t.Fatalf("aws %s: %v: %s", strings.Join(args[:2], " "), err, stderr.String())
+			t.Fatal(err)
 		}
 		var v map[string]any
 		if err := json.Unmarshal(out, &v); err != nil {

@@ -13,6 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/keyleak/keyleak/internal/awsclitest"
 )
 
 // mfaGatedTrust lets principals of the account assume a role only with MFA.
@@ -197,19 +199,17 @@ func TestMFAWithAWSCLI(t *testing.T) {
 	dir := t.TempDir()
 	aws := func(key *Credential, out any, args ...string) error {
 		t.Helper()
-		cmd := exec.Command("aws", append(append([]string{}, args...), "--endpoint-url", srv.URL, "--output", "json")...)
-		cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "AWS_ACCESS_KEY_ID=" + key.AccessKeyID,
+		res, err := awsclitest.Run(context.Background(), []string{"HOME=" + dir, "AWS_ACCESS_KEY_ID=" + key.AccessKeyID,
 			"AWS_SECRET_ACCESS_KEY=" + key.Secret, "AWS_DEFAULT_REGION=us-east-1", "AWS_MAX_ATTEMPTS=1",
-			"AWS_CONFIG_FILE=" + filepath.Join(dir, "none"), "AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(dir, "none")}
-		b, err := cmd.Output()
-		if err != nil {
-			if ee, ok := err.(*exec.ExitError); ok {
-				return &cliError{msg: string(ee.Stderr)}
-			}
+			"AWS_CONFIG_FILE=" + filepath.Join(dir, "none"), "AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(dir, "none")},
+			append(append([]string{}, args...), "--endpoint-url", srv.URL, "--output", "json")...)
+		switch {
+		case err != nil:
 			return err
-		}
-		if out != nil {
-			return json.Unmarshal(b, out)
+		case res.Code != 0:
+			return &cliError{msg: string(res.Stderr)}
+		case out != nil:
+			return json.Unmarshal(res.Stdout, out)
 		}
 		return nil
 	}

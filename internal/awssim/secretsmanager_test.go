@@ -3,11 +3,11 @@ package awssim
 import (
 	"context"
 	"encoding/json"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/keyleak/keyleak/internal/awsclitest"
 )
 
 // smCall runs a Secrets Manager action as the key and decodes the answer.
@@ -111,32 +111,17 @@ func TestSecretsManagerVersionsAndIdempotency(t *testing.T) {
 // TestSecretsManagerAWSCLI checks the wire format with an independent
 // client: the AWS CLI.
 func TestSecretsManagerAWSCLI(t *testing.T) {
-	bin, err := exec.LookPath("aws")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("the AWS CLI is not on PATH; CI must have it")
-		}
-		t.Skip("the AWS CLI is not on PATH")
-	}
+	awsclitest.Need(t)
 	f := newIDTFixture(t)
 	cli := func(out any, args ...string) {
 		t.Helper()
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		cmd := exec.CommandContext(ctx, bin, append(args, "--region", "us-east-2", "--endpoint-url", f.srv.URL, "--output", "json")...)
-		var env []string
-		for _, kv := range os.Environ() {
-			if !strings.HasPrefix(kv, "AWS_") {
-				env = append(env, kv)
-			}
-		}
-		cmd.Env = append(env, "AWS_ACCESS_KEY_ID="+f.admin.AccessKeyID, "AWS_SECRET_ACCESS_KEY="+f.admin.Secret,
-			"AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_EC2_METADATA_DISABLED=true")
-		var stderr strings.Builder
-		cmd.Stderr = &stderr
-		b, err := cmd.Output()
+		b, err := awsclitest.Output(ctx, []string{"AWS_ACCESS_KEY_ID=" + f.admin.AccessKeyID, "AWS_SECRET_ACCESS_KEY=" + f.admin.Secret,
+			"AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_EC2_METADATA_DISABLED=true"},
+			append(args, "--region", "us-east-2", "--endpoint-url", f.srv.URL, "--output", "json")...)
 		if err != nil {
-			t.Fatalf("aws %v: %v\n%s", args, err, stderr.String())
+			t.Fatal(err)
 		}
 		if out != nil {
 			if err := json.Unmarshal(b, out); err != nil {

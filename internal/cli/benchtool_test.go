@@ -3,13 +3,13 @@ package cli
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/keyleak/keyleak/internal/awsclitest"
 )
 
 // Helpers of the benchmarks. The tests' helpers take *testing.T; these take
@@ -42,23 +42,8 @@ func envInt(tb testing.TB, name string, def int) int {
 // the retries a responder would configure against throttling, and returns
 // its standard output.
 func awsCLIOutput(ctx context.Context, env map[string]string, args ...string) ([]byte, error) {
-	cmd := exec.CommandContext(ctx, "aws", append(args, "--output", "json")...)
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "AWS_") {
-			cmd.Env = append(cmd.Env, kv)
-		}
-	}
-	cmd.Env = append(cmd.Env, "AWS_MAX_ATTEMPTS=10", "AWS_RETRY_MODE=standard")
-	for k, v := range env {
-		cmd.Env = append(cmd.Env, k+"="+v)
-	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		return nil, fmt.Errorf("run aws %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
-	}
-	return out, nil
+	return awsclitest.Output(ctx, append([]string{"AWS_MAX_ATTEMPTS=10", "AWS_RETRY_MODE=standard"}, envList(env)...),
+		append(args, "--output", "json")...)
 }
 
 // ceilDiv is ⌈a/b⌉ for positive b.

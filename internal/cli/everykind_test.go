@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/keyleak/keyleak/assess"
+	"github.com/keyleak/keyleak/internal/awsclitest"
 	"github.com/keyleak/keyleak/internal/awssim"
 	"github.com/keyleak/keyleak/playbook"
 	"github.com/keyleak/keyleak/resource"
@@ -24,24 +24,16 @@ func awsCLIFails(t *testing.T, env map[string]string, args ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "aws", append(args, "--output", "json")...)
-	dir := t.TempDir()
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "AWS_") {
-			cmd.Env = append(cmd.Env, kv)
-		}
-	}
-	cmd.Env = append(cmd.Env, "AWS_CONFIG_FILE="+filepath.Join(dir, "none"), "AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(dir, "none"))
-	for k, v := range env {
-		cmd.Env = append(cmd.Env, k+"="+v)
-	}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Run(); err != nil {
-		if stderr.Len() == 0 {
-			t.Fatalf("aws %s: %v", strings.Join(args, " "), err)
-		}
-		return stderr.String()
+	none := filepath.Join(t.TempDir(), "none")
+	res, err := awsclitest.Run(ctx, append([]string{"AWS_CONFIG_FILE=" + none, "AWS_SHARED_CREDENTIALS_FILE=" + none}, envList(env)...),
+		append(args, "--output", "json")...)
+	switch {
+	case err != nil:
+		t.Fatalf("aws %s: %v", strings.Join(args, " "), err)
+	case res.Code != 0 && len(res.Stderr) == 0:
+		t.Fatalf("aws %s: exit %d and no message", strings.Join(args, " "), res.Code)
+	case res.Code != 0:
+		return string(res.Stderr)
 	}
 	return ""
 }

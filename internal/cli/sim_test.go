@@ -15,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/keyleak/keyleak/internal/awsclitest"
 )
 
 // startSim runs `keyleak sim serve` in-process and returns the environment
@@ -64,30 +66,25 @@ func awsCLI(t *testing.T, env map[string]string, out any, args ...string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "aws", append(args, "--output", "json")...)
-	dir := t.TempDir()
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "AWS_") {
-			cmd.Env = append(cmd.Env, kv)
-		}
-	}
-	cmd.Env = append(cmd.Env,
-		"AWS_CONFIG_FILE="+filepath.Join(dir, "none"), "AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(dir, "none"),
-		"AWS_MAX_ATTEMPTS=20", "AWS_RETRY_MODE=standard")
-	for k, v := range env {
-		cmd.Env = append(cmd.Env, k+"="+v)
-	}
-	b, err := cmd.Output()
+	none := filepath.Join(t.TempDir(), "none")
+	b, err := awsclitest.Output(ctx, append([]string{
+		"AWS_CONFIG_FILE=" + none, "AWS_SHARED_CREDENTIALS_FILE=" + none,
+		"AWS_MAX_ATTEMPTS=20", "AWS_RETRY_MODE=standard"}, envList(env)...), append(args, "--output", "json")...)
 	if err != nil {
-		var stderr []byte
-		if ee, ok := err.(*exec.ExitError); ok {
-			stderr = ee.Stderr
-		}
-		t.Fatalf("aws %s: %v\n%s", strings.Join(args, " "), err, stderr)
+		t.Fatal(err)
 	}
 	if err := json.Unmarshal(b, out); err != nil {
 		t.Fatalf("aws %s printed non-JSON: %v\n%s", strings.Join(args, " "), err, b)
 	}
+}
+
+// envList is env as KEY=value lines, for awsclitest.Run.
+func envList(env map[string]string) []string {
+	var l []string
+	for k, v := range env {
+		l = append(l, k+"="+v)
+	}
+	return l
 }
 
 func needAWSCLI(t *testing.T) {
