@@ -9,9 +9,11 @@ import (
 	"os"
 	"path"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -407,10 +409,18 @@ func AllScenarioNames() []string {
 func OrgScenarioNames() []string { return shippedScenarios(true) }
 
 // shippedScenarios lists the shipped scenarios of several accounts (multi)
-// or of one, sorted. Only the accounts key is decoded: the full check runs
-// when one is loaded.
+// or of one, sorted. The scenarios are embedded, so the lists are made once
+// per process; only the accounts key is decoded (the full check runs when
+// one is loaded).
 func shippedScenarios(multi bool) []string {
-	var names []string
+	single, orgs := shippedLists()
+	if multi {
+		return slices.Clone(orgs)
+	}
+	return slices.Clone(single)
+}
+
+var shippedLists = sync.OnceValues(func() (single, multi []string) {
 	for _, n := range AllScenarioNames() {
 		var head struct {
 			Accounts []yaml.Node `yaml:"accounts"`
@@ -418,13 +428,16 @@ func shippedScenarios(multi bool) []string {
 		if b, err := fs.ReadFile(scenarios.FS, n+".yaml"); err == nil {
 			_ = yaml.Unmarshal(b, &head) // a broken file is listed; loading it says what is wrong
 		}
-		if (len(head.Accounts) > 0) == multi {
-			names = append(names, n)
+		if len(head.Accounts) > 0 {
+			multi = append(multi, n)
+		} else {
+			single = append(single, n)
 		}
 	}
-	sort.Strings(names)
-	return names
-}
+	sort.Strings(single)
+	sort.Strings(multi)
+	return single, multi
+})
 
 // LoadScenario reads a shipped scenario by name, or a scenario YAML file by
 // path, and checks it. Errors name the file and the line.

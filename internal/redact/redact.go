@@ -10,7 +10,10 @@ import (
 	"encoding/json"
 	"errors"
 	"regexp"
+	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Redacted replaces secret values in the journal and the case files.
@@ -180,13 +183,69 @@ func Record(buf *bytes.Buffer, r []byte) error {
 	return json.Compact(buf, r)
 }
 
-// mayHoldSecret is a cheap pre-check before decoding a record to redact it.
+// mayHoldSecret is a cheap pre-check before decoding a record to redact it:
+// false only when redactValue would change nothing. That takes either a
+// field whose name is sensitive or a 40-character secret-shaped word, so a
+// record holds one of these in its raw form:
+//   - a run of at least 40 bytes of the secret alphabet or a backslash (an
+//     escaped character of the alphabet is \/ or \uXXXX);
+//   - one of the words every sensitive name contains, in the record's
+//     letters read as isSensitive reads a name: escapes decoded, lower-cased
+//     rune by rune, everything but a-z left out.
+//
+// CloudTrail records almost all hold an access key ID, which the check used
+// to take as reason enough to decode and walk every record.
 func mayHoldSecret(r []byte) bool {
-	low := bytes.ToLower(r)
-	for _, w := range []string{"secret", "token", "password", "privatekey", "keymaterial", "akia", "asia"} {
-		if bytes.Contains(low, []byte(w)) {
+	run := 0
+	for _, c := range r {
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '/' || c == '+' || c == '\\' {
+			if run++; run >= 40 {
+				return true
+			}
+		} else {
+			run = 0
+		}
+	}
+	letters := make([]byte, 0, len(r))
+	for i := 0; i < len(r); {
+		c := r[i]
+		switch {
+		case c == '\\' && i+1 < len(r) && r[i+1] == 'u':
+			var rn rune
+			if i+6 <= len(r) {
+				if v, err := strconv.ParseUint(string(r[i+2:i+6]), 16, 32); err == nil {
+					rn = rune(v)
+				}
+			}
+			letters = appendLetter(letters, rn)
+			i += 6
+		case c == '\\':
+			i += 2 // \" \\ \/ \b \f \n \r \t: none a letter
+		case c < utf8.RuneSelf:
+			letters = appendLetter(letters, rune(c))
+			i++
+		default:
+			rn, size := utf8.DecodeRune(r[i:])
+			letters = appendLetter(letters, rn)
+			i += size
+		}
+	}
+	for _, w := range sensitiveWords {
+		if bytes.Contains(letters, []byte(w)) {
 			return true
 		}
 	}
 	return false
+}
+
+// sensitiveWords: every name of sensitiveNames contains one of them.
+var sensitiveWords = []string{"secret", "token", "password", "privatekey", "keymaterial"}
+
+// appendLetter appends r lower-cased when that is a letter a-z, as
+// isSensitive keeps it.
+func appendLetter(b []byte, r rune) []byte {
+	if l := unicode.ToLower(r); l >= 'a' && l <= 'z' {
+		return append(b, byte(l))
+	}
+	return b
 }
