@@ -166,6 +166,12 @@ func Record(buf *bytes.Buffer, r []byte) error {
 	if !mayHoldSecret(r) {
 		return json.Compact(buf, r)
 	}
+	return recordDecoded(buf, r)
+}
+
+// recordDecoded is Record's slow path: the record decoded, walked and
+// written again when redaction changed it.
+func recordDecoded(buf *bytes.Buffer, r []byte) error {
 	var v any
 	dec := json.NewDecoder(bytes.NewReader(r))
 	dec.UseNumber()
